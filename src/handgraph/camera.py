@@ -1,0 +1,95 @@
+"""Pinhole depth-camera intrinsics and the uvd <-> xyz conversion, for NumPy arrays and torch tensors alike.
+
+    x = (u - cx) * d / fx        u = x * fx / z + cx
+    y = (v - cy) * d / fy        v = y * fy / z + cy
+    z = d                        d = z
+
+u, v in pixels, d and x, y, z in millimetres. The presets are the parameters the community evaluation kit uses
+(``../shared/data/README.md``); NYU's negative fy turns image-down v into NYU's world frame, where y points up.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import TypeVar
+
+import numpy as np
+
+from handgraph.errors import HandgraphError
+
+Array = TypeVar("Array")  # a numpy.ndarray or a torch.Tensor; the functions return the same type
+
+
+@dataclass(frozen=True)
+class Intrinsics:
+    """A pinhole camera: focal lengths and principal point in pixels, plus the image size."""
+
+    fx: float
+    """Focal length along u, pixels. Negative flips the x axis."""
+    fy: float
+    """Focal length along v, pixels. Negative makes y point up (NYU's world frame)."""
+    cx: float
+    """Principal point, u coordinate, pixels."""
+    cy: float
+    """Principal point, v coordinate, pixels."""
+    width: int | None = None
+    """Image width in pixels, when known."""
+    height: int | None = None
+    """Image height in pixels, when known."""
+
+    def __post_init__(self) -> None:
+        for field_name in ("fx", "fy", "cx", "cy"):
+            value = getattr(self, field_name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise HandgraphError(f"camera intrinsics: {field_name} must be a finite number, got {value!r}")
+        if self.fx == 0 or self.fy == 0:
+            raise HandgraphError(f"camera intrinsics: fx and fy must be non-zero, got fx={self.fx}, fy={self.fy}")
+        for field_name in ("width", "height"):
+            value = getattr(self, field_name)
+            if value is not None and (not isinstance(value, int) or value <= 0):
+                raise HandgraphError(f"camera intrinsics: {field_name} must be a positive integer, got {value!r}")
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        return asdict(self)
+
+
+CAMERA_PRESETS: dict[str, Intrinsics] = {
+    "nyu": Intrinsics(fx=588.03, fy=-587.07, cx=320.0, cy=240.0, width=640, height=480),
+    "icvl": Intrinsics(fx=240.99, fy=240.96, cx=160.0, cy=120.0, width=320, height=240),
+    "msra": Intrinsics(fx=241.42, fy=241.42, cx=160.0, cy=120.0, width=320, height=240),
+    "hands2017": Intrinsics(fx=475.065948, fy=475.065857, cx=315.944855, cy=245.287079, width=640, height=480),
+}
+
+
+def camera_preset(name: str) -> Intrinsics:
+    """The intrinsics of a named camera (``nyu``, ``icvl``, ``msra``, ``hands2017``)."""
+    if name not in CAMERA_PRESETS:
+        raise HandgraphError(f"unknown camera preset {name!r}; known: {', '.join(CAMERA_PRESETS)}")
+    return CAMERA_PRESETS[name]
+
+
+def _stack_last(parts: list) -> Array:
+    if isinstance(parts[0], np.ndarray | np.generic):
+        return np.stack(parts, axis=-1)
+    import torch  # only reached with tensors, so torch is already loaded
+
+    return torch.stack(parts, dim=-1)
+
+
+def uvd_to_xyz(uvd: Array, camera: Intrinsics) -> Array:
+    """Back-project pixel coordinates with depth to camera-frame points.
+
+    Shapes: uvd (..., 3) -> xyz (..., 3), any leading dimensions (e.g. (B, J, 3)).
+    """
+    u, v, d = uvd[..., 0], uvd[..., 1], uvd[..., 2]
+    return _stack_last([(u - camera.cx) * d / camera.fx, (v - camera.cy) * d / camera.fy, d])
+
+
+def xyz_to_uvd(xyz: Array, camera: Intrinsics) -> Array:
+    """Project camera-frame points to pixel coordinates with depth; z must be non-zero.
+
+    Shapes: xyz (..., 3) -> uvd (..., 3).
+    """
+    x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
+    return _stack_last([x * camera.fx / z + camera.cx, y * camera.fy / z + camera.cy, z])

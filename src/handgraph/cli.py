@@ -1,0 +1,53 @@
+"""The ``handgraph`` command: one subcommand per job, each a thin layer over plain library functions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from handgraph import __version__
+from handgraph.commands import evaluate
+from handgraph.errors import HandgraphError
+
+COMMANDS = (evaluate,)
+"""Modules that each define NAME, HELP, add_arguments(parser) and run(args) -> exit code."""
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Argument errors as one line that points at --help, instead of the usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineErrorParser(
+        prog="handgraph",
+        description="3D hand pose estimation from depth images with graph neural networks.",
+    )
+    parser.add_argument("--version", action="version", version=f"handgraph {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        subparser = subparsers.add_parser(
+            command.NAME,
+            help=command.HELP,
+            description=command.DESCRIPTION,
+            epilog=command.EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.add_arguments(subparser)
+        subparser.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except HandgraphError as error:
+        print(f"handgraph {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"handgraph {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""The subcommands of ``handgraph``; each module maps its arguments onto library functions."""

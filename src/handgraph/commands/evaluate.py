@@ -1,0 +1,100 @@
+"""``handgraph evaluate``: score result files against ground truth with the community kit's protocol."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+
+NAME = "evaluate"
+HELP = "score hand pose results against ground truth (mean error, success rate, plots)"
+DESCRIPTION = textwrap.dedent(
+    """\
+    Score 3D hand pose predictions with the protocol of the community evaluation kit: mean 3D joint error
+    (mm, over frames and joints), mean per test sequence and per joint, median, and the success rate: the
+    share of frames whose largest joint error is within a threshold (0-80 mm), with its area under the curve.
+    Result files are read in the community format, one line per frame with J x (u, v, d) or J x (x, y, z);
+    CRLF line ends, trailing blank lines and a leading image-name column are accepted. A result file with
+    fewer frames than the ground truth is scored on the frames it covers, and the table says so."""
+)
+EPILOG = textwrap.dedent(
+    """\
+    datasets (joints scored, camera used for uvd -> xyz, sequences):
+      nyu        14 joints, fx 588.03 fy -587.07 cx 320 cy 240 (y up), seq 1 = frames 0-2439, seq 2 = 2440-8251
+      icvl       16 joints, fx 240.99 fy 240.96 cx 160 cy 120, seq 1 = lines 1-702, seq 2 = lines 703-1596
+      msra       21 joints, fx = fy = 241.42 cx 160 cy 120 (y down, z positive), scored as one sequence
+      hands2017  21 joints, fx 475.066 fy 475.066 cx 315.945 cy 245.287, scored as one sequence
+
+    examples:
+      handgraph evaluate --dataset nyu --gt nyu_test_groundtruth_label.txt \\
+          ICCVW17_NYU_DeepPrior++.txt CVPR18_NYU_V2V_PoseNet.txt --names DeepPrior++ V2V-PoseNet \\
+          --json nyu.json --plots plots/
+      handgraph evaluate --dataset icvl --gt test_seq_1.txt CVWW15_ICVL_Prior-Refinement.txt
+      handgraph evaluate --dataset nyu --gt nyu_test_groundtruth_label.txt CVPR18_NYU_HandPointNet_ori.mat"""
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from handgraph.evaluation.protocol import PROTOCOLS
+
+    parser.add_argument(
+        "--dataset", required=True, choices=list(PROTOCOLS),
+        help="the test set's protocol: which joints, which camera intrinsics, which sequences",
+    )  # fmt: skip
+    parser.add_argument(
+        "--gt", required=True, metavar="FILE",
+        help="ground truth: community-format text in --gt-format, or a .mat file of xyz in mm",
+    )  # fmt: skip
+    parser.add_argument(
+        "predictions", nargs="+", metavar="PRED",
+        help="result files to score: community-format text in --format, or .mat files of xyz in mm",
+    )  # fmt: skip
+    parser.add_argument(
+        "--format", choices=["uvd", "xyz"], default="uvd", dest="prediction_format",
+        help="coordinates in text result files: uvd = pixels and mm depth, turned into xyz with the dataset's "
+        "camera; xyz = mm in the frame that camera defines (NYU: y up) (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--gt-format", choices=["uvd", "xyz"], default="uvd",
+        help="coordinates in a text ground-truth file, as for --format (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--names", nargs="+", metavar="NAME",
+        help="method names for the table, JSON and plots, one per PRED (default: the file names)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--mat-key", metavar="KEY",
+        help="array to read from .mat files (default: the one array of shape (N, J, 3) or (N, 3J), "
+        "or a known name such as xyz_estimation or joint_est_wld_xyz)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--json", metavar="FILE",
+        help="write every figure as JSON: a list with one object per method (name, frames, mean_mm, "
+        "sequence_mean_mm, success_rate, per_joint_mm, ...)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--plots", metavar="DIR",
+        help="write success_curves.png (all methods on one figure) and per_joint_errors.png to this folder",
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    from handgraph.evaluation import evaluate_files, format_table, get_protocol, write_json, write_plots
+
+    results = evaluate_files(
+        dataset=args.dataset,
+        ground_truth=args.gt,
+        predictions=args.predictions,
+        names=args.names,
+        prediction_format=args.prediction_format,
+        ground_truth_format=args.gt_format,
+        mat_key=args.mat_key,
+    )
+    protocol = get_protocol(args.dataset)
+    print(format_table(results, protocol))
+    if args.json:
+        write_json(results, args.json)
+        print(f"wrote {args.json}")
+    if args.plots:
+        for path in write_plots(results, protocol, args.plots):
+            print(f"wrote {path}")
+    return 0
