@@ -14,8 +14,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TypeVar
 
-import numpy as np
-
+from handgraph.arrays import array_module
 from handgraph.errors import HandgraphError
 
 Array = TypeVar("Array")  # a numpy.ndarray or a torch.Tensor; the functions return the same type
@@ -69,21 +68,13 @@ def camera_preset(name: str) -> Intrinsics:
     return CAMERA_PRESETS[name]
 
 
-def _stack_last(parts: list) -> Array:
-    if isinstance(parts[0], np.ndarray | np.generic):
-        return np.stack(parts, axis=-1)
-    import torch  # only reached with tensors, so torch is already loaded
-
-    return torch.stack(parts, dim=-1)
-
-
 def uvd_to_xyz(uvd: Array, camera: Intrinsics) -> Array:
     """Back-project pixel coordinates with depth to camera-frame points.
 
     Shapes: uvd (..., 3) -> xyz (..., 3), any leading dimensions (e.g. (B, J, 3)).
     """
     u, v, d = uvd[..., 0], uvd[..., 1], uvd[..., 2]
-    return _stack_last([(u - camera.cx) * d / camera.fx, (v - camera.cy) * d / camera.fy, d])
+    return array_module(uvd).stack([(u - camera.cx) * d / camera.fx, (v - camera.cy) * d / camera.fy, d], axis=-1)
 
 
 def xyz_to_uvd(xyz: Array, camera: Intrinsics) -> Array:
@@ -92,4 +83,28 @@ def xyz_to_uvd(xyz: Array, camera: Intrinsics) -> Array:
     Shapes: xyz (..., 3) -> uvd (..., 3).
     """
     x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
-    return _stack_last([x * camera.fx / z + camera.cx, y * camera.fy / z + camera.cy, z])
+    return array_module(xyz).stack([x * camera.fx / z + camera.cx, y * camera.fy / z + camera.cy, z], axis=-1)
+
+
+def crop_intrinsics(camera: Intrinsics, centre_u: float, centre_v: float, side_px: float, size: int) -> Intrinsics:
+    """The pinhole camera of a square crop: ``side_px`` frame pixels around (centre_u, centre_v), resampled
+    to ``size`` x ``size``. Pixel centres are integers in both images, and the crop centre maps to the middle
+    of the crop, (size - 1) / 2, so that u_crop = (u - centre_u) * size / side_px + (size - 1) / 2.
+    """
+    if side_px <= 0 or size <= 0:
+        raise HandgraphError(f"crop: side_px and size must be positive, got {side_px} and {size}")
+    scale = size / side_px
+    middle = (size - 1) / 2
+    return Intrinsics(
+        fx=camera.fx * scale,
+        fy=camera.fy * scale,
+        cx=(camera.cx - centre_u) * scale + middle,
+        cy=(camera.cy - centre_v) * scale + middle,
+        width=size,
+        height=size,
+    )
+
+
+def cube_side_px(camera: Intrinsics, cube_mm: float, depth_mm: float) -> float:
+    """How many frame pixels a cube of ``cube_mm`` spans at ``depth_mm`` (the larger of the two focal lengths)."""
+    return cube_mm * max(abs(camera.fx), abs(camera.fy)) / depth_mm

@@ -1,0 +1,114 @@
+"""The hand's surface: a union of tapered capsules (round cones), which is watertight by construction.
+
+A round cone (a, b, ra, rb) is the convex hull of the balls B(a, ra) and B(b, rb), equivalently the union of
+the balls B(a + s (b - a), ra + s (rb - ra)) for s in [0, 1]. The hand uses 25 of them: three per finger and
+thumb (the distal one ends at the fingertip joint), four metacarpals, a knuckle row and a mid-palm row that
+fill the palm out to a slab, a carpal capsule, a thenar capsule that follows the thumb, and two parallel
+forearm capsules that give the forearm its flattened section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from handgraph.synth.kinematics import HandShape, hand_to_camera
+
+NUM_HAND_PRIMITIVES = 25
+
+# Hand-frame anchors of a scale-1 hand (mm): where the metacarpals of the four fingers start at the carpus.
+_CARPAL_ANCHORS_MM = np.array([[17.0, 16.0, 2.0], [4.0, 16.0, 0.0], [-9.0, 16.0, 2.0], [-20.0, 16.0, 4.0]])
+_CARPAL_ROW_MM = np.array([[-20.0, 8.0, 2.0], [18.0, 8.0, 2.0]])
+_THENAR_ANCHOR_MM = np.array([10.0, 40.0, 9.0])
+_FOREARM_START_MM = np.array([[10.0, 6.0, 0.0], [-10.0, 6.0, 0.0]])
+
+
+@dataclass
+class RoundCones:
+    """Round cones of several frames, flat: (N, 3) ends, (N,) radii, and the frame each belongs to. mm."""
+
+    start: np.ndarray
+    end: np.ndarray
+    start_radius: np.ndarray
+    end_radius: np.ndarray
+    frame: np.ndarray
+    """(N,) int: index of the frame (image) the cone is in."""
+
+    @classmethod
+    def from_batched(cls, start, end, start_radius, end_radius) -> RoundCones:
+        """From (B, P, 3) ends and (B, P) radii, P cones in each of B frames."""
+        frames, count = start_radius.shape
+        return cls(
+            start=start.reshape(-1, 3),
+            end=end.reshape(-1, 3),
+            start_radius=start_radius.reshape(-1),
+            end_radius=end_radius.reshape(-1),
+            frame=np.repeat(np.arange(frames), count),
+        )
+
+
+def _finger_cones(joints: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, ...]:
+    chains = joints[:, 1:].reshape(-1, 5, 4, 3)  # (B, 5 chains, 4 joints, 3)
+    start, end = chains[:, :, :3].copy(), chains[:, :, 1:].copy()
+    # The distal capsule ends one tip radius short of the fingertip joint so that its cap passes through it.
+    tip_direction = end[:, :, 2] - start[:, :, 2]
+    tip_direction /= np.linalg.norm(tip_direction, axis=-1, keepdims=True)
+    end[:, :, 2] -= tip_direction * radii[:, :, 3, None]
+    count = len(joints)
+    return (
+        start.reshape(count, 15, 3),
+        end.reshape(count, 15, 3),
+        radii[:, :, :3].reshape(count, 15),
+        radii[:, :, 1:].reshape(count, 15),
+    )
+
+
+def _palm_cones(joints: np.ndarray, shape: HandShape) -> tuple[np.ndarray, ...]:
+    scale = shape.scale[:, None, None]
+    thick = (shape.scale * shape.thickness)[:, None]  # (B, 1)
+    mcp = joints[:, [5, 9, 13, 17]]  # (B, 4, 3) index to little
+    carpal = _CARPAL_ANCHORS_MM * scale
+    mid_palm = 0.5 * (carpal + mcp)
+    thumb_middle = 0.5 * (joints[:, 1] + joints[:, 2])
+    count = len(joints)
+    forearm_end = (
+        _FOREARM_START_MM * scale - np.stack([np.zeros(count), shape.forearm_length, np.zeros(count)], 1)[:, None]
+    )
+    start = np.concatenate(
+        [
+            carpal,
+            mcp[:, :1],
+            mid_palm[:, :1],
+            (_CARPAL_ROW_MM[:1] * scale),
+            (_THENAR_ANCHOR_MM * scale[:, 0])[:, None],
+            _FOREARM_START_MM * scale,
+        ],
+        axis=1,
+    )
+    end = np.concatenate(
+        [mcp, mcp[:, 3:], mid_palm[:, 3:], (_CARPAL_ROW_MM[1:] * scale), thumb_middle[:, None], forearm_end], axis=1
+    )
+    start_radius = thick * np.array([11.5, 11.5, 11.0, 10.5, 10.0, 11.0, 15.0, 12.0, 19.0, 19.0])
+    end_radius = thick * np.array([10.5, 10.5, 10.0, 9.5, 9.0, 10.0, 15.0, 10.0, 23.0, 23.0])
+    return start, end, start_radius, end_radius
+
+
+def hand_cones(
+    joints_hand: np.ndarray, shape: HandShape, rotation: np.ndarray, translation: np.ndarray, left: np.ndarray
+) -> RoundCones:
+    """The 25 round cones of each of B hands in the camera frame, hand b's in frame b.
+
+    Shapes: joints_hand (B, 21, 3) right-hand hand-frame joints from ``chain_joints``; rotation (B, 3, 3),
+    translation (B, 3), left (B,) as in ``hand_to_camera``.
+    """
+    finger = _finger_cones(joints_hand, shape.joint_radii)
+    palm = _palm_cones(joints_hand, shape)
+    start, end = (np.concatenate([f, p], axis=1) for f, p in zip(finger[:2], palm[:2], strict=True))
+    start_radius, end_radius = (np.concatenate([f, p], axis=1) for f, p in zip(finger[2:], palm[2:], strict=True))
+    return RoundCones.from_batched(
+        hand_to_camera(start, rotation, translation, left),
+        hand_to_camera(end, rotation, translation, left),
+        start_radius,
+        end_radius,
+    )
