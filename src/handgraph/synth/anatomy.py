@@ -52,8 +52,8 @@ JOINT_RADII_MM = np.array(
 FINGER_SPLAY_DEG = np.array([0.0, 6.0, 0.0, -6.0, -12.0])
 """Rest direction of each finger in the palm plane, positive towards the thumb (the thumb has its own)."""
 
-THUMB_REST_DEG = {"splay": 45.0, "palmar": 30.0, "twist": -70.0}
-"""The thumb metacarpal points 45 deg radially and 30 deg out of the palm plane, and is turned -70 deg about
+THUMB_REST_DEG = {"splay": 35.0, "palmar": 35.0, "twist": -70.0}
+"""The thumb metacarpal points 35 deg radially and 35 deg out of the palm plane, and is turned -70 deg about
 its own axis, so that its flexion curls it across the palm and its abduction lifts it away from the palm."""
 
 ARTICULATION_NAMES = ("flexion_1", "abduction_1", "flexion_2", "flexion_3")

@@ -12,7 +12,8 @@ from handgraph.synth.kinematics import HandShape
 _OPEN = [0, 0, 0, 0]
 _CURLED = [85, 0, 100, 65]
 _THUMB_TUCKED = [40, 25, 45, 35]  # thumb across the curled fingers
-_THUMB_OUT = [-10, 35, -5, -5]
+_THUMB_UP = [15, -5, 0, -5]  # extended along the side of the fist
+_THUMB_OUT = [-10, 35, -5, -5]  # extended away from the hand
 
 GESTURES_DEG: dict[str, np.ndarray] = {
     name: np.array(chains, dtype=np.float64)
@@ -20,14 +21,14 @@ GESTURES_DEG: dict[str, np.ndarray] = {
         # rows: thumb (CMC flexion, CMC abduction, MCP, IP), then index, middle, ring, little
         # (MCP flexion, MCP abduction towards the thumb, PIP, DIP); degrees
         "open": [[0, 20, 0, 0], [0, 10, 0, 0], [0, 0, 0, 0], [0, -8, 0, 0], [0, -16, 0, 0]],
-        "flat": [[25, 0, 5, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 2, 0, 0], [0, 4, 0, 0]],
+        "flat": [[35, -12, 5, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 2, 0, 0], [0, 4, 0, 0]],
         "relaxed": [[10, 25, 15, 15], [15, 4, 20, 12], [20, 0, 25, 15], [25, -4, 30, 20], [30, -8, 35, 22]],
         "fist": [_THUMB_TUCKED, _CURLED, _CURLED, _CURLED, _CURLED],
         "point": [_THUMB_TUCKED, _OPEN, _CURLED, _CURLED, _CURLED],
         "pinch": [[30, 45, 20, 20], [45, 0, 45, 30], [15, 0, 20, 12], [15, -4, 20, 12], [15, -8, 20, 12]],
         "ok": [[30, 40, 25, 25], [55, 0, 60, 40], [5, 0, 5, 0], [5, -6, 5, 0], [5, -12, 5, 0]],
         "peace": [[45, 25, 45, 35], [0, 12, 0, 0], [0, -8, 0, 0], _CURLED, _CURLED],
-        "thumbs_up": [_THUMB_OUT, _CURLED, _CURLED, _CURLED, _CURLED],
+        "thumbs_up": [_THUMB_UP, _CURLED, _CURLED, _CURLED, _CURLED],
         "horns": [_THUMB_TUCKED, [0, 8, 0, 0], _CURLED, _CURLED, [0, -12, 0, 0]],
         "call": [_THUMB_OUT, _CURLED, _CURLED, _CURLED, [0, -18, 0, 0]],
         "three": [[50, 20, 45, 35], [0, 10, 0, 0], [0, 0, 0, 0], [0, -8, 0, 0], _CURLED],

@@ -1,0 +1,45 @@
+"""The fixed synthetic benchmark splits that every benchmark and demo scores on.
+
+Versioned: a change to the generator that changes these frames must bump ``BENCHMARK_VERSION`` so that
+figures from different versions are never compared as if they were the same test set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from handgraph.errors import HandgraphError
+from handgraph.synth.generator import SynthConfig
+
+BENCHMARK_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SyntheticSplit:
+    """A fixed set of synthetic frames: frames [0, count) of stream ``seed`` under ``config``."""
+
+    name: str
+    seed: int
+    count: int
+    config: SynthConfig = field(default_factory=SynthConfig)
+
+
+SPLITS: dict[str, SyntheticSplit] = {
+    "validation": SyntheticSplit("validation", seed=1_000_003, count=1000),
+    "test": SyntheticSplit("test", seed=2_000_029, count=2000),
+}
+"""Kinect sensor model, 128 x 128 crops of a 250 mm cube: the default training data's distribution."""
+
+
+def benchmark_split(name: str) -> SyntheticSplit:
+    """A benchmark split by name: ``validation`` or ``test``."""
+    if name not in SPLITS:
+        raise HandgraphError(f"unknown synthetic split {name!r}; known: {', '.join(SPLITS)}")
+    return SPLITS[name]
+
+
+def check_training_seed(seed: int) -> None:
+    """Refuse a training seed that would train on a benchmark split's frames."""
+    for split in SPLITS.values():
+        if seed == split.seed:
+            raise HandgraphError(f"seed {seed} is the {split.name} split's; train on another seed")

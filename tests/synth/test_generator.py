@@ -1,0 +1,149 @@
+import dataclasses
+
+import numpy as np
+import pytest
+
+from handgraph.camera import Intrinsics, xyz_to_uvd
+from handgraph.errors import HandgraphError
+from handgraph.layouts import ICVL16, MSRA21, NYU14
+from handgraph.synth.generator import SynthConfig, generate_frames
+from handgraph.synth.kinematics import forward_kinematics
+from handgraph.synth.sensor import SENSOR_PRESETS, sensor_preset
+
+CLEAN = SynthConfig(preset="clean", background=False, size=96)
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return generate_frames(SynthConfig(size=96), seed=5, indices=range(24))
+
+
+@pytest.fixture(scope="module")
+def clean_frames():
+    return generate_frames(CLEAN, seed=6, indices=range(24))
+
+
+def test_shapes_and_types(frames):
+    assert frames["depth"].shape == (24, 96, 96) and frames["depth"].dtype == np.uint16
+    assert frames["xyz"].shape == frames["uvd"].shape == (24, 21, 3)
+    assert frames["visible"].dtype == bool and frames["pose"].shape == (24, 26)
+    assert frames["nyu14_xyz"].shape == (24, 14, 3) and frames["icvl16_xyz"].shape == (24, 16, 3)
+    np.testing.assert_array_equal(frames["index"], np.arange(24))
+    assert 0.3 < frames["left"].mean() < 0.7
+
+
+def test_same_seed_same_frames_whatever_the_batch(frames):
+    again = generate_frames(SynthConfig(size=96), seed=5, indices=[7, 3])
+    for key, value in frames.items():
+        np.testing.assert_array_equal(again[key], value[[7, 3]], err_msg=key)
+    other = generate_frames(SynthConfig(size=96), seed=6, indices=[7])
+    assert not np.array_equal(other["xyz"], frames["xyz"][[7]])
+
+
+def test_uvd_is_the_projection_of_xyz(frames):
+    for index in range(3):
+        fx, fy, cx, cy = frames["intrinsics"][index]
+        expected = xyz_to_uvd(frames["xyz"][index].astype(np.float64), Intrinsics(fx, fy, cx, cy))
+        np.testing.assert_allclose(frames["uvd"][index], expected, rtol=1e-5, atol=1e-3)
+
+
+def test_pose_parameters_reproduce_the_joints(frames):
+    shape = frames["shape"].astype(np.float64)
+    lengths, offsets = shape[:, :15].reshape(-1, 5, 3), shape[:, 15:30].reshape(-1, 5, 3)
+    joints = forward_kinematics(frames["pose"].astype(np.float64), lengths, offsets, frames["left"].astype(float))
+    np.testing.assert_allclose(joints, frames["xyz"], atol=0.05)
+
+
+def test_visible_joints_lie_just_behind_the_hand_surface(clean_frames):
+    # With the clean sensor the stored depth is the exact surface: at a visible joint's pixel the surface lies
+    # in front of the joint by at most its radius plus the tolerance, never behind it by more than rounding.
+    depth = clean_frames["depth"] * 0.1
+    radii = np.concatenate([np.full((24, 1), 30.0), clean_frames["shape"][:, 30:50]], axis=1)
+    uvd, visible = clean_frames["uvd"], clean_frames["visible"]
+    tips = [4, 8, 12, 16, 20]
+    checked = 0
+    for frame, joint in zip(*np.nonzero(visible), strict=True):
+        if joint in tips:
+            continue  # tips are judged at the centre of their cap
+        u, v = np.rint(uvd[frame, joint, :2]).astype(int)
+        surface = depth[frame, v, u]
+        assert surface > 0
+        assert uvd[frame, joint, 2] - radii[frame, joint] - 5.0 - 1e-3 <= surface <= uvd[frame, joint, 2] + 0.5
+        checked += 1
+    assert checked > 100
+    assert 0.3 < visible.mean() < 0.95
+
+
+def test_conventions_agree_with_the_canonical_joints(frames):
+    for layout in (NYU14, ICVL16, MSRA21):
+        points = frames[f"{layout.name}_xyz"]
+        for own, canonical in layout.canonical_pairs():
+            np.testing.assert_allclose(points[:, own], frames["xyz"][:, canonical], atol=1e-4)
+    wrist, middle_mcp = frames["xyz"][:, 0], frames["xyz"][:, 9]
+    palm = frames["nyu14_xyz"][:, NYU14.index("palm_centre")]
+    np.testing.assert_allclose(
+        np.linalg.norm(palm - wrist, axis=-1), 0.9 * np.linalg.norm(middle_mcp - wrist, axis=-1), rtol=1e-4
+    )
+    assert np.all(frames["icvl16_xyz"][:, 0, 2] > 0)
+
+
+def test_crops_hold_the_hand_centre_in_the_middle(frames):
+    fx, fy, cx, cy = frames["intrinsics"].T
+    centre = frames["centre_xyz"]
+    np.testing.assert_allclose(fx * centre[:, 0] / centre[:, 2] + cx, 47.5, atol=1e-6)
+    np.testing.assert_allclose(fy * centre[:, 1] / centre[:, 2] + cy, 47.5, atol=1e-6)
+    np.testing.assert_allclose(centre, frames["xyz"].mean(axis=1), atol=1e-3)
+    # the 250 mm cube spans the 96 pixels at the centre's depth
+    np.testing.assert_allclose(fx * 250.0 / centre[:, 2], 96.0, rtol=1e-6)
+
+
+def test_full_frame_images():
+    frame = generate_frames(dataclasses.replace(CLEAN, size=None), seed=1, indices=[0])
+    assert frame["depth"].shape == (1, 480, 640)
+    np.testing.assert_allclose(frame["intrinsics"][0], [588.03, 587.07, 320.0, 240.0])
+
+
+def test_clean_sensor_keeps_the_exact_depth_and_kinect_adds_distance_dependent_noise():
+    plane = np.full((64, 64), 1000.0)
+    plane[:, :32] = 600.0
+    clean = sensor_preset("clean").apply(plane, np.random.default_rng(0)) * 0.1
+    np.testing.assert_allclose(clean, plane, atol=0.05)
+    kinect = sensor_preset("kinect")
+    readings = np.stack([kinect.apply(plane, np.random.default_rng(seed)) for seed in range(20)]).astype(float)
+    far, near = readings[:, 4:-4, 40:60], readings[:, 4:-4, 4:24]
+    far, near = far[far > 0], near[near > 0]
+    assert abs(far.mean() - 1000.0) < 1.0 and abs(near.mean() - 600.0) < 1.0
+    assert far.std() > 1.3 * near.std()  # noise grows with distance
+    edge_column = readings[:, :, 31:33]
+    assert (edge_column == 0).mean() > 0.3  # the depth jump loses pixels
+
+
+def test_sensor_range_and_units():
+    depth = np.full((16, 16), 300.0)
+    depth[:, 0], depth[:, 1], depth[:, 2] = 100.0, 5000.0, 0.0  # too near, too far, nothing
+    reading = SENSOR_PRESETS["realsense"].apply(depth, np.random.default_rng(0))
+    assert (reading[:, :3] == 0).all()
+    interior = reading[2:-2, 6:-2].astype(float) * 0.125  # away from the edges that drop out
+    assert abs(np.median(interior[interior > 0]) - 300.0) < 1.0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"size": -5}, "size must be an integer from 8"),
+        ({"preset": "kinect2"}, "unknown preset 'kinect2'"),
+        ({"distance_mm": (800.0, 250.0)}, "distance_mm must satisfy"),
+        ({"left_fraction": 1.5}, r"left_fraction must be within \[0.0, 1.0\]"),
+        ({"cube_mm": 0.0}, "cube_mm must be within"),
+    ],
+)
+def test_bad_configs_are_named(overrides, message):
+    with pytest.raises(HandgraphError, match=message):
+        SynthConfig(**overrides)
+
+
+def test_config_round_trips_through_a_dict():
+    config = SynthConfig(preset="realsense", size=64, distance_mm=(300.0, 500.0))
+    assert SynthConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(HandgraphError, match="unknown field"):
+        SynthConfig.from_dict({"colour": "blue"})

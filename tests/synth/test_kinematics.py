@@ -1,0 +1,81 @@
+import numpy as np
+import pytest
+import torch
+from scipy.spatial.transform import Rotation
+
+from handgraph.rotations import axis_angle_to_matrix, rotation_x, rotation_y, rotation_z
+from handgraph.synth.kinematics import POSE_DOF_NAMES, HandShape, chain_joints, forward_kinematics, hand_to_camera
+from handgraph.synth.poses import sample_shape, sample_uniform_articulation
+
+
+def _random_hands(count=8, seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = [sample_shape(rng) for _ in range(count)]
+    articulation = np.radians(np.stack([sample_uniform_articulation(rng) for _ in range(count)]))
+    lengths = np.concatenate([shape.bone_lengths for shape in shapes])
+    offsets = np.concatenate([shape.root_offsets for shape in shapes])
+    return articulation, lengths, offsets
+
+
+def test_pose_has_26_degrees_of_freedom():
+    assert len(POSE_DOF_NAMES) == 26
+
+
+def test_forward_kinematics_keeps_bone_lengths_and_roots():
+    articulation, lengths, offsets = _random_hands()
+    joints = chain_joints(articulation, lengths, offsets)  # (B, 21, 3)
+    chains = joints[:, 1:].reshape(-1, 5, 4, 3)
+    np.testing.assert_allclose(chains[:, :, 0], offsets, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(np.diff(chains, axis=2), axis=-1), lengths, rtol=1e-12)
+    np.testing.assert_array_equal(joints[:, 0], 0.0)
+
+
+def test_camera_transform_is_rigid_and_mirrors_left_hands():
+    articulation, lengths, offsets = _random_hands(4)
+    joints = chain_joints(articulation, lengths, offsets)
+    rotation = Rotation.random(4, random_state=1).as_matrix()
+    translation = np.array([[10.0, -20.0, 500.0]] * 4)
+    right = hand_to_camera(joints, rotation, translation, np.zeros(4))
+    left = hand_to_camera(joints, rotation, translation, np.ones(4))
+    pairwise = lambda points: np.linalg.norm(points[:, :, None] - points[:, None], axis=-1)  # noqa: E731
+    np.testing.assert_allclose(pairwise(right), pairwise(joints), atol=1e-9)
+    np.testing.assert_allclose(pairwise(left), pairwise(joints), atol=1e-9)
+    mirrored = joints * np.array([-1.0, 1.0, 1.0])
+    np.testing.assert_allclose(left, mirrored @ rotation.transpose(0, 2, 1) + translation[:, None], atol=1e-9)
+
+
+def test_flexion_curls_fingers_towards_the_palm():
+    shape = HandShape.average(1)
+    articulation = np.zeros((1, 5, 4))
+    articulation[0, 1:, 0] = np.radians(90)  # MCP flexion of the four fingers
+    joints = chain_joints(articulation, shape.bone_lengths, shape.root_offsets)
+    assert (joints[0, [6, 10, 14, 18], 2] > joints[0, [5, 9, 13, 17], 2] + 30).all()  # +z is palmar
+
+
+def test_numpy_and_torch_agree_and_torch_is_differentiable():
+    articulation, lengths, offsets = _random_hands(3)
+    pose = np.concatenate(
+        [np.random.default_rng(2).normal(size=(3, 3)), [[0, 0, 400.0]] * 3, articulation.reshape(3, 20)], 1
+    )
+    expected = forward_kinematics(pose, lengths, offsets, np.array([0.0, 1.0, 0.0]))
+    tensors = [torch.tensor(value, requires_grad=True) for value in (pose, lengths, offsets)]
+    joints = forward_kinematics(*tensors, torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64))
+    np.testing.assert_allclose(joints.detach().numpy(), expected, atol=1e-9)
+    joints.square().sum().backward()
+    for tensor in tensors:
+        assert torch.isfinite(tensor.grad).all() and tensor.grad.abs().sum() > 0
+
+
+def test_rotations_match_scipy_and_have_finite_gradients_at_zero():
+    vectors = np.random.default_rng(3).normal(size=(6, 3))
+    np.testing.assert_allclose(axis_angle_to_matrix(vectors), Rotation.from_rotvec(vectors).as_matrix(), atol=1e-12)
+    for function, axis in ((rotation_x, "x"), (rotation_y, "y"), (rotation_z, "z")):
+        np.testing.assert_allclose(function(np.array(0.7)), Rotation.from_euler(axis, 0.7).as_matrix(), atol=1e-12)
+    zero = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    axis_angle_to_matrix(zero)[0, 1].backward()
+    assert torch.isfinite(zero.grad).all()
+
+
+@pytest.mark.parametrize("count", [1, 5])
+def test_average_shape_vector(count):
+    assert HandShape.average(count).vector().shape == (count, 53)
