@@ -142,8 +142,22 @@ def test_bad_configs_are_named(overrides, message):
         SynthConfig(**overrides)
 
 
+def test_background_probabilities_override_the_preset():
+    config = SynthConfig(background_probabilities=(1.0, 0.0, 0.0))
+    assert config.sensor.desk_probability == 1.0 and config.sensor.torso_probability == 0.0
+    assert SynthConfig().sensor.desk_probability == 0.35
+    with_plane = generate_frames(dataclasses.replace(config, size=48), seed=2, indices=range(4))
+    bare = generate_frames(SynthConfig(size=48, background_probabilities=(0.0, 0.0, 0.0)), seed=2, indices=range(4))
+    covered = (with_plane["depth"] > 0).mean(axis=(1, 2))
+    assert (covered > 0.6).all() and (covered > (bare["depth"] > 0).mean(axis=(1, 2)) + 0.2).all()
+    with pytest.raises(HandgraphError, match="needs three values"):
+        SynthConfig(background_probabilities=(0.5, 0.5))
+
+
 def test_config_round_trips_through_a_dict():
-    config = SynthConfig(preset="realsense", size=64, distance_mm=(300.0, 500.0))
+    config = SynthConfig(
+        preset="realsense", size=64, distance_mm=(300.0, 500.0), background_probabilities=(0.1, 0.2, 0.3)
+    )
     assert SynthConfig.from_dict(config.to_dict()) == config
     with pytest.raises(HandgraphError, match="unknown field"):
         SynthConfig.from_dict({"colour": "blue"})

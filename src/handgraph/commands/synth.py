@@ -61,7 +61,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cube-mm", type=float, default=250.0, metavar="MM", help="side of the crop cube (default: %(default)s)"
     )
+    parser.add_argument(
+        "--distance-mm", type=float, nargs=2, default=(250.0, 800.0), metavar=("NEAR", "FAR"),
+        help="range of the hand's distance from the camera (default: 250 800)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--view-cone", type=float, default=100.0, metavar="DEG",
+        help="largest tilt away from a palm- or back-facing view; 180 covers the full sphere (default: %(default)s)",
+    )  # fmt: skip
     parser.add_argument("--no-background", action="store_true", help="no desks, torsos or clutter behind the hand")
+    parser.add_argument(
+        "--background-probabilities", type=float, nargs=3, metavar=("DESK", "TORSO", "CLUTTER"),
+        help="chances of a desk plane, a torso and clutter in a frame (default: the preset's)",
+    )  # fmt: skip
     parser.add_argument(
         "--shard-size", type=int, default=1000, metavar="K", help="frames per shard file (default: %(default)s)"
     )
@@ -88,7 +100,10 @@ def run(args: argparse.Namespace) -> int:
         preset=args.preset,
         size=None if args.full_frame else args.size,
         cube_mm=args.cube_mm,
+        distance_mm=tuple(args.distance_mm),
+        view_cone_deg=args.view_cone,
         background=not args.no_background,
+        background_probabilities=tuple(args.background_probabilities) if args.background_probabilities else None,
     )
     started = time.perf_counter()
     manifest = write_dataset(args.out, config, args.seed, args.count, args.shard_size, args.workers)

@@ -7,7 +7,7 @@ worker makes it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -59,7 +59,9 @@ class SynthConfig:
     gesture_noise_deg: float = 8.0
     """Deviation of the per-angle perturbation of gestures."""
     background: bool = True
-    """Draw desks, torsos and clutter with the preset's probabilities."""
+    """Draw desks, torsos and clutter behind the hand."""
+    background_probabilities: tuple[float, float, float] | None = None
+    """Chances of a desk plane, a torso and clutter in a frame; None takes the preset's."""
 
     def __post_init__(self) -> None:
         if self.preset not in SENSOR_PRESETS:
@@ -76,10 +78,19 @@ class SynthConfig:
         _check_range("gesture_noise_deg", self.gesture_noise_deg, 0.0, 45.0)
         for name in ("back_view_fraction", "left_fraction", "gesture_fraction"):
             _check_range(name, getattr(self, name), 0.0, 1.0)
+        if self.background_probabilities is not None:
+            if len(self.background_probabilities) != 3:
+                raise HandgraphError("synth config: background_probabilities needs three values: desk, torso, clutter")
+            for value in self.background_probabilities:
+                _check_range("each background probability", value, 0.0, 1.0)
 
     @property
     def sensor(self) -> SensorModel:
-        return sensor_preset(self.preset)
+        preset = sensor_preset(self.preset)
+        if self.background_probabilities is None:
+            return preset
+        desk, torso, clutter = self.background_probabilities
+        return replace(preset, desk_probability=desk, torso_probability=torso, clutter_probability=clutter)
 
     @property
     def image_shape(self) -> tuple[int, int]:
@@ -98,8 +109,9 @@ class SynthConfig:
                 f"synth config: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
         values = dict(values)
-        if "distance_mm" in values:
-            values["distance_mm"] = tuple(values["distance_mm"])
+        for name in ("distance_mm", "background_probabilities"):
+            if values.get(name) is not None:
+                values[name] = tuple(values[name])
         return cls(**values)
 
 
