@@ -14,6 +14,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import TypeVar
 
+import numpy as np
+
 from handgraph.arrays import array_module
 from handgraph.errors import HandgraphError
 
@@ -68,40 +70,58 @@ def camera_preset(name: str) -> Intrinsics:
     return CAMERA_PRESETS[name]
 
 
-def uvd_to_xyz(uvd: Array, camera: Intrinsics) -> Array:
+def _terms(camera: Intrinsics | Array) -> tuple:
+    """fx, fy, cx, cy of one camera, or of one camera per frame as (B, 1) columns for (B, J, 3) points."""
+    if isinstance(camera, Intrinsics):
+        return camera.fx, camera.fy, camera.cx, camera.cy
+    return tuple(camera[..., k, None] for k in range(4))
+
+
+def uvd_to_xyz(uvd: Array, camera: Intrinsics | Array) -> Array:
     """Back-project pixel coordinates with depth to camera-frame points.
 
-    Shapes: uvd (..., 3) -> xyz (..., 3), any leading dimensions (e.g. (B, J, 3)).
+    Shapes: uvd (..., 3) -> xyz (..., 3) for one ``Intrinsics``; uvd (B, J, 3) with a (B, 4) array of
+    (fx, fy, cx, cy), one camera per frame.
     """
+    fx, fy, cx, cy = _terms(camera)
     u, v, d = uvd[..., 0], uvd[..., 1], uvd[..., 2]
-    return array_module(uvd).stack([(u - camera.cx) * d / camera.fx, (v - camera.cy) * d / camera.fy, d], axis=-1)
+    return array_module(uvd).stack([(u - cx) * d / fx, (v - cy) * d / fy, d], axis=-1)
 
 
-def xyz_to_uvd(xyz: Array, camera: Intrinsics) -> Array:
+def xyz_to_uvd(xyz: Array, camera: Intrinsics | Array) -> Array:
     """Project camera-frame points to pixel coordinates with depth; z must be non-zero.
 
-    Shapes: xyz (..., 3) -> uvd (..., 3).
+    Shapes as for :func:`uvd_to_xyz`.
     """
+    fx, fy, cx, cy = _terms(camera)
     x, y, z = xyz[..., 0], xyz[..., 1], xyz[..., 2]
-    return array_module(xyz).stack([x * camera.fx / z + camera.cx, y * camera.fy / z + camera.cy, z], axis=-1)
+    return array_module(xyz).stack([x * fx / z + cx, y * fy / z + cy, z], axis=-1)
 
 
 def crop_intrinsics(camera: Intrinsics, centre_u: float, centre_v: float, side_px: float, size: int) -> Intrinsics:
     """The pinhole camera of a square crop: ``side_px`` frame pixels around (centre_u, centre_v), resampled
-    to ``size`` x ``size``. Pixel centres are integers in both images, and the crop centre maps to the middle
-    of the crop, (size - 1) / 2, so that u_crop = (u - centre_u) * size / side_px + (size - 1) / 2.
-    """
+    to ``size`` x ``size`` (see :func:`crop_intrinsics_array`)."""
     if side_px <= 0 or size <= 0:
         raise HandgraphError(f"crop: side_px and size must be positive, got {side_px} and {size}")
+    fx, fy, cx, cy = crop_intrinsics_array(
+        np.array([camera.fx, camera.fy, camera.cx, camera.cy]), centre_u, centre_v, side_px, size
+    ).tolist()
+    return Intrinsics(fx=fx, fy=fy, cx=cx, cy=cy, width=size, height=size)
+
+
+def crop_intrinsics_array(intrinsics: Array, centre_u, centre_v, side_px, size: int) -> Array:
+    """Crop cameras as (..., 4) arrays (fx, fy, cx, cy), NumPy or torch, batched over the leading axes.
+
+    Pixel centres are integers in both images and the crop centre maps to the middle of the crop, (size - 1)
+    / 2, so that u_crop = (u - centre_u) * size / side_px + (size - 1) / 2: a crop of a pinhole camera is a
+    pinhole camera, and uvd_to_xyz with it gives camera-frame points directly.
+    """
+    xp = array_module(intrinsics)
     scale = size / side_px
     middle = (size - 1) / 2
-    return Intrinsics(
-        fx=camera.fx * scale,
-        fy=camera.fy * scale,
-        cx=(camera.cx - centre_u) * scale + middle,
-        cy=(camera.cy - centre_v) * scale + middle,
-        width=size,
-        height=size,
+    fx, fy, cx, cy = (intrinsics[..., k] for k in range(4))
+    return xp.stack(
+        [fx * scale, fy * scale, (cx - centre_u) * scale + middle, (cy - centre_v) * scale + middle], axis=-1
     )
 
 

@@ -6,10 +6,10 @@ import argparse
 import sys
 
 from handgraph import __version__
-from handgraph.commands import evaluate, synth
+from handgraph.commands import evaluate, predict, synth, train
 from handgraph.errors import HandgraphError
 
-COMMANDS = (evaluate, synth)
+COMMANDS = (synth, train, evaluate, predict)
 """Modules that each define NAME, HELP, add_arguments(parser) and run(args) -> exit code."""
 
 

@@ -97,6 +97,16 @@ def test_crops_hold_the_hand_centre_in_the_middle(frames):
     np.testing.assert_allclose(fx * 250.0 / centre[:, 2], 96.0, rtol=1e-6)
 
 
+def test_centre_jitter_moves_the_crop_not_the_hand(frames):
+    jittered = generate_frames(SynthConfig(size=96, centre_jitter_mm=10.0), seed=5, indices=range(24))
+    np.testing.assert_array_equal(jittered["xyz"], frames["xyz"])
+    offsets = jittered["centre_xyz"] - jittered["xyz"].mean(axis=1)
+    assert 5.0 < offsets.std() < 15.0
+    fx, _, cx, _ = jittered["intrinsics"].T
+    centre = jittered["centre_xyz"]
+    np.testing.assert_allclose(fx * centre[:, 0] / centre[:, 2] + cx, 47.5, atol=1e-6)
+
+
 def test_full_frame_images():
     frame = generate_frames(dataclasses.replace(CLEAN, size=None), seed=1, indices=[0])
     assert frame["depth"].shape == (1, 480, 640)

@@ -29,7 +29,13 @@ EPILOG = textwrap.dedent(
           ICCVW17_NYU_DeepPrior++.txt CVPR18_NYU_V2V_PoseNet.txt --names DeepPrior++ V2V-PoseNet \\
           --json nyu.json --plots plots/
       handgraph evaluate --dataset icvl --gt test_seq_1.txt CVWW15_ICVL_Prior-Refinement.txt
-      handgraph evaluate --dataset nyu --gt nyu_test_groundtruth_label.txt CVPR18_NYU_HandPointNet_ori.mat"""
+      handgraph evaluate --dataset nyu --gt nyu_test_groundtruth_label.txt CVPR18_NYU_HandPointNet_ori.mat
+      handgraph evaluate --checkpoint runs/demo/model --data synthetic:test --json demo.json --plots runs/demo \\
+          --predictions runs/demo/predictions.txt --overlays runs/demo/test_overlays.png
+
+    a trained model (--checkpoint) is scored on the synthetic benchmark split --data names, with the same
+    table, JSON and plots; --predictions writes its predictions in the community format (uvd in the frame
+    pixels of the kinect preset's camera, one line per frame)."""
 )
 
 
@@ -37,15 +43,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from handgraph.evaluation.protocol import PROTOCOLS
 
     parser.add_argument(
-        "--dataset", required=True, choices=list(PROTOCOLS),
+        "--dataset", choices=list(PROTOCOLS),
         help="the test set's protocol: which joints, which camera intrinsics, which sequences",
     )  # fmt: skip
     parser.add_argument(
-        "--gt", required=True, metavar="FILE",
+        "--gt", metavar="FILE",
         help="ground truth: community-format text in --gt-format, or a .mat file of xyz in mm",
     )  # fmt: skip
     parser.add_argument(
-        "predictions", nargs="+", metavar="PRED",
+        "predictions", nargs="*", metavar="PRED",
         help="result files to score: community-format text in --format, or .mat files of xyz in mm",
     )  # fmt: skip
     parser.add_argument(
@@ -75,11 +81,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--plots", metavar="DIR",
         help="write success_curves.png (all methods on one figure) and per_joint_errors.png to this folder",
     )  # fmt: skip
+    parser.add_argument("--checkpoint", metavar="DIR", help="score a trained model instead of result files")
+    parser.add_argument(
+        "--data",
+        default="synthetic:test",
+        metavar="SPLIT",
+        help="with --checkpoint: synthetic:test or synthetic:validation (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--predictions",
+        dest="predictions_out",
+        metavar="FILE",
+        help="with --checkpoint: write its predictions in the community format",
+    )
+    parser.add_argument(
+        "--overlays",
+        metavar="FILE.png",
+        help="with --checkpoint: a grid of test crops with true and predicted skeletons",
+    )
+    parser.add_argument("--frames", type=int, metavar="N", help="with --checkpoint: score only the first N frames")
 
 
 def run(args: argparse.Namespace) -> int:
+    from handgraph.errors import HandgraphError
     from handgraph.evaluation import evaluate_files, format_table, get_protocol, write_json, write_plots
 
+    if args.checkpoint:
+        return _run_checkpoint(args)
+    if args.dataset is None or args.gt is None or not args.predictions:
+        raise HandgraphError("give --dataset, --gt and at least one PRED file, or --checkpoint to score a model")
+    for option in ("predictions_out", "overlays", "frames"):
+        if getattr(args, option) is not None:
+            raise HandgraphError(f"--{option.replace('_out', '').replace('_', '-')} goes with --checkpoint")
     results = evaluate_files(
         dataset=args.dataset,
         ground_truth=args.gt,
@@ -97,4 +130,37 @@ def run(args: argparse.Namespace) -> int:
     if args.plots:
         for path in write_plots(results, protocol, args.plots):
             print(f"wrote {path}")
+    return 0
+
+
+def _run_checkpoint(args: argparse.Namespace) -> int:
+    from handgraph.camera import xyz_to_uvd
+    from handgraph.errors import HandgraphError
+    from handgraph.evaluation import format_table, get_protocol, score_method, write_joint_text, write_json, write_plots
+    from handgraph.evaluation.model_eval import parse_data, predict_split, write_test_overlays
+    from handgraph.training.checkpoint import load_model
+
+    if args.gt or args.predictions or args.dataset not in (None, "synthetic"):
+        raise HandgraphError("--checkpoint scores a model on --data; it takes no --gt, PRED or other --dataset")
+    split = parse_data(args.data)
+    model, meta = load_model(args.checkpoint)
+    protocol = get_protocol("synthetic")
+    result = predict_split(model, split, args.frames)
+    name = args.names[0] if args.names else f"{model.config.name} (step {meta['step']})"
+    scored = score_method(
+        name, str(args.checkpoint), result["predicted_xyz"], result["xyz"].astype("float64"), protocol
+    )
+    print(format_table([scored], protocol))
+    if args.json:
+        write_json([scored], args.json)
+        print(f"wrote {args.json}")
+    if args.plots:
+        for path in write_plots([scored], protocol, args.plots):
+            print(f"wrote {path}")
+    if args.predictions_out:
+        write_joint_text(args.predictions_out, xyz_to_uvd(result["predicted_xyz"], protocol.camera))
+        print(f"wrote {args.predictions_out}")
+    if args.overlays:
+        write_test_overlays(result, model.layout, args.overlays)
+        print(f"wrote {args.overlays}")
     return 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from handgraph.camera import CAMERA_PRESETS, Intrinsics
 from handgraph.errors import HandgraphError
 from handgraph.layouts import HANDS2017_21, ICVL16, MSRA21, NYU14
-from handgraph.skeleton import JointLayout
+from handgraph.skeleton import HAND, JointLayout
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,15 @@ PROTOCOLS: dict[str, DatasetProtocol] = {
         layout=HANDS2017_21,
         camera=CAMERA_PRESETS["hands2017"],
         test_frames=None,
+    ),
+    # The built-in benchmark: the synthetic test split (handgraph.synth.splits), canonical joints, written in
+    # the frame pixels of the kinect preset's camera (y down).
+    "synthetic": DatasetProtocol(
+        name="synthetic",
+        title="Synthetic benchmark",
+        layout=HAND,
+        camera=Intrinsics(fx=588.03, fy=587.07, cx=320.0, cy=240.0, width=640, height=480),
+        test_frames=2000,
     ),
 }
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from handgraph.preprocess.crop import normalize_depth, uvd_to_normalized
 from handgraph.synth.generator import SynthConfig, generate_frames
 from handgraph.synth.shards import ShardedFrames
 
@@ -20,6 +21,21 @@ def frames_to_tensors(frames: dict[str, np.ndarray], depth_unit_mm: float) -> di
     depth = torch.from_numpy(frames["depth"].astype(np.float32) * np.float32(depth_unit_mm))
     tensors["depth"] = depth.unsqueeze(-3)
     return tensors
+
+
+def model_inputs(batch: dict[str, torch.Tensor], cube_mm: float, size: int, device) -> dict[str, torch.Tensor]:
+    """A batch of synthetic frames as model inputs and targets: normalised depth (B, 1, S, S), crop (B, 6),
+    target uvd_norm and xyz (B, J, 3)."""
+    intrinsics = batch["intrinsics"].to(device=device, dtype=torch.float32)
+    centre_z = batch["centre_xyz"][:, 2:3].to(device=device, dtype=torch.float32)
+    crop = torch.cat([intrinsics, centre_z, torch.full_like(centre_z, cube_mm)], dim=1)
+    uvd = batch["uvd"].to(device=device, dtype=torch.float32)
+    return {
+        "depth": normalize_depth(batch["depth"].to(device), crop),
+        "crop": crop,
+        "uvd_norm": uvd_to_normalized(uvd, crop, size),
+        "xyz": batch["xyz"].to(device=device, dtype=torch.float32),
+    }
 
 
 class SynthShardDataset(torch.utils.data.Dataset):
@@ -37,23 +53,34 @@ class SynthShardDataset(torch.utils.data.Dataset):
 
 
 class SynthStream(torch.utils.data.IterableDataset):
-    """Batches generated on the fly: batch b holds frames [start + b B, start + (b + 1) B) of stream ``seed``.
+    """Batches generated on the fly: batch b holds frames [b B, (b + 1) B) of stream ``seed`` (cut at
+    ``count``), and the stream yields batches start_batch, start_batch + stride, ...
 
-    Use it with ``DataLoader(stream, batch_size=None, num_workers=N)``: worker k makes batches k, k + N, ...
-    and the loader takes them in turn, so the batches, and the frames in them, are the same bit for bit
-    whatever N is.
+    Use it with ``DataLoader(stream, batch_size=None, num_workers=N)``: worker k makes the k-th, (k + N)-th,
+    ... of those batches and the loader takes them in turn, so the batches, and the frames in them, are the
+    same bit for bit whatever N is. ``start_batch`` resumes a stream; ``batch_stride`` splits one stream
+    among distributed ranks.
     """
 
-    def __init__(self, config: SynthConfig, seed: int, batch_size: int, count: int | None = None, start: int = 0):
-        self.config, self.seed, self.batch_size, self.count, self.start = config, seed, batch_size, count, start
+    def __init__(
+        self,
+        config: SynthConfig,
+        seed: int,
+        batch_size: int,
+        count: int | None = None,
+        start_batch: int = 0,
+        batch_stride: int = 1,
+    ):
+        self.config, self.seed, self.batch_size, self.count = config, seed, batch_size, count
+        self.start_batch, self.batch_stride = start_batch, batch_stride
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         info = torch.utils.data.get_worker_info()
         worker, workers = (info.id, info.num_workers) if info else (0, 1)
-        for batch in itertools.count(worker, workers):
-            first = batch * self.batch_size
+        for position in itertools.count(worker, workers):
+            first = (self.start_batch + position * self.batch_stride) * self.batch_size
             if self.count is not None and first >= self.count:
                 return
             last = first + self.batch_size if self.count is None else min(first + self.batch_size, self.count)
-            frames = generate_frames(self.config, self.seed, np.arange(self.start + first, self.start + last))
+            frames = generate_frames(self.config, self.seed, np.arange(first, last))
             yield frames_to_tensors(frames, self.config.sensor.depth_unit_mm)

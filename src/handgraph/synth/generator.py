@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from handgraph.camera import Intrinsics, crop_intrinsics, cube_side_px
+from handgraph.camera import Intrinsics, crop_intrinsics, cube_side_px, xyz_to_uvd
 from handgraph.errors import HandgraphError
 from handgraph.synth import labels as label_points
 from handgraph.synth.background import sample_background
@@ -62,6 +62,9 @@ class SynthConfig:
     """Draw desks, torsos and clutter behind the hand."""
     background_probabilities: tuple[float, float, float] | None = None
     """Chances of a desk plane, a torso and clutter in a frame; None takes the preset's."""
+    centre_jitter_mm: float = 0.0
+    """Deviation of the crop centre from the hand centre, per axis: real crops come from a localiser that
+    misses the centre by some millimetres. Zero draws nothing, so frames stay as they were."""
 
     def __post_init__(self) -> None:
         if self.preset not in SENSOR_PRESETS:
@@ -76,6 +79,7 @@ class SynthConfig:
         _check_range("view_cone_deg", self.view_cone_deg, 0.0, 180.0)
         _check_range("roll_deg", self.roll_deg, 0.0, 180.0)
         _check_range("gesture_noise_deg", self.gesture_noise_deg, 0.0, 45.0)
+        _check_range("centre_jitter_mm", self.centre_jitter_mm, 0.0, 100.0)
         for name in ("back_view_fraction", "left_fraction", "gesture_fraction"):
             _check_range(name, getattr(self, name), 0.0, 1.0)
         if self.background_probabilities is not None:
@@ -131,6 +135,9 @@ class _Draw:
     shape: HandShape
     rotation: np.ndarray
     centre: np.ndarray
+    """Where the hand centre (the joints' centroid) is placed."""
+    crop_centre: np.ndarray
+    """Where the crop is centred: the hand centre, jittered."""
 
 
 def _draw(config: SynthConfig, seed: int, index: int) -> _Draw:
@@ -149,7 +156,8 @@ def _draw(config: SynthConfig, seed: int, index: int) -> _Draw:
     u = rng.uniform(margin, 1.0 - margin) * (camera.width - 1)
     v = rng.uniform(margin, 1.0 - margin) * (camera.height - 1)
     centre = np.array([(u - camera.cx) * depth / camera.fx, (v - camera.cy) * depth / camera.fy, depth])
-    return _Draw(rng, left, gesture, articulation, shape, rotation, centre)
+    crop_centre = centre + rng.normal(0.0, config.centre_jitter_mm, 3) if config.centre_jitter_mm > 0 else centre
+    return _Draw(rng, left, gesture, articulation, shape, rotation, centre, crop_centre)
 
 
 def _stack_shapes(shapes: list[HandShape]) -> HandShape:
@@ -171,7 +179,7 @@ def generate_frames(config: SynthConfig, seed: int, indices: np.ndarray | list[i
     depth unit; ``xyz`` (B, J, 3) mm camera frame; ``uvd`` (B, J, 3) in the image's pixels and mm; ``visible``
     (B, J); ``pose`` (B, 26) (see ``kinematics.POSE_DOF_NAMES``); ``shape`` (B, 53); ``left`` (B,);
     ``gesture`` (B,) into ``GESTURE_NAMES`` or -1; ``intrinsics`` (B, 4) fx, fy, cx, cy of the image;
-    ``centre_xyz`` (B, 3); ``nyu14_xyz``, ``icvl16_xyz``, ``msra21_xyz``; ``index`` (B,).
+    ``centre_xyz`` (B, 3), the centre of the crop; ``nyu14_xyz``, ``icvl16_xyz``, ``msra21_xyz``; ``index`` (B,).
     """
     indices = np.asarray(indices, dtype=np.int64)
     draws = [_draw(config, seed, int(index)) for index in indices]
@@ -185,20 +193,20 @@ def generate_frames(config: SynthConfig, seed: int, indices: np.ndarray | list[i
     )
     translation = np.stack([draw.centre for draw in draws]) - centre_hand[:, 0]
     xyz = hand_to_camera(joints_hand, rotation, translation, left)
-    cameras = [_image_camera(config, draw.centre) for draw in draws]
+    cameras = [_image_camera(config, draw.crop_centre) for draw in draws]
     intrinsics = np.array([[camera.fx, camera.fy, camera.cx, camera.cy] for camera in cameras])
     cones = hand_cones(joints_hand, shape, rotation, translation, left)
     height, width = config.image_shape
     hand_depth = render_depth(cones, intrinsics, height, width)
     scene_depth = _with_background(config, draws, cones, hand_depth, intrinsics) if config.background else hand_depth
-    uvd = _project(xyz, intrinsics)
+    uvd = xyz_to_uvd(xyz, intrinsics)
     radii = np.concatenate([22.0 * (shape.scale * shape.thickness)[:, None], shape.joint_radii.reshape(-1, 20)], 1)
     frames = {
         "depth": np.stack([config.sensor.apply(scene_depth[k], draw.rng) for k, draw in enumerate(draws)]),
         "xyz": xyz,
         "uvd": uvd,
         "visible": label_points.joint_visibility(
-            _project(label_points.visibility_points(xyz, radii), intrinsics), radii, hand_depth, scene_depth
+            xyz_to_uvd(label_points.visibility_points(xyz, radii), intrinsics), radii, hand_depth, scene_depth
         ),
         "pose": np.concatenate(
             [Rotation.from_matrix(rotation).as_rotvec(), translation, articulation.reshape(-1, 20)], 1
@@ -207,7 +215,7 @@ def generate_frames(config: SynthConfig, seed: int, indices: np.ndarray | list[i
         "left": left.astype(bool),
         "gesture": np.array([draw.gesture for draw in draws], dtype=np.int64),
         "intrinsics": intrinsics,
-        "centre_xyz": np.stack([draw.centre for draw in draws]),
+        "centre_xyz": np.stack([draw.crop_centre for draw in draws]),
         "index": indices,
     }
     for name, layout in label_points.CONVENTIONS.items():
@@ -217,12 +225,6 @@ def generate_frames(config: SynthConfig, seed: int, indices: np.ndarray | list[i
         key: value.astype(np.float32) if value.dtype == np.float64 and key != "intrinsics" else value
         for key, value in frames.items()
     }
-
-
-def _project(xyz: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:
-    fx, fy, cx, cy = (column[:, None] for column in intrinsics.T)
-    z = xyz[..., 2]
-    return np.stack([fx * xyz[..., 0] / z + cx, fy * xyz[..., 1] / z + cy, z], axis=-1)
 
 
 def _with_background(config, draws, cones: RoundCones, hand_depth: np.ndarray, intrinsics: np.ndarray) -> np.ndarray:

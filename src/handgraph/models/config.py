@@ -1,0 +1,80 @@
+"""The one configuration type every model is built from."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from handgraph.errors import HandgraphError
+
+
+@dataclass
+class ModelConfig:
+    """Sizes of a hand pose model. The defaults are the shipped model's: small enough for 2 CPU cores."""
+
+    name: str = "hgt"
+    """Architecture: regress, heatmap, gcn_flat, sia_gcn or hgt."""
+    layout: str = "canonical"
+    """Joints predicted, a layout of ``handgraph.layouts``: canonical (21), nyu14, icvl16, msra21, ..."""
+    in_channels: int = 1
+    """Input channels: 1 for depth; 3 lets the same models run on RGB."""
+    input_size: int = 128
+    """Side S of the square input crop; maps are S / 4."""
+    width: int = 32
+    """Backbone channels at stride 4 (twice that at stride 8)."""
+    blocks: int = 3
+    """Residual blocks at stride 4."""
+    node_channels: int = 1
+    """Channels of each joint's 2D map in the graph layers: 1 is the paper's (a joint's map is its heatmap)."""
+    gcn_layers: int = 2
+    """Graph layers on the joint maps (gcn_flat, sia_gcn, hgt)."""
+    kernel_size: int = 5
+    """Side of each edge's 2D kernel in SIA-GCN."""
+    kernel_dilation: int = 1
+    """Spacing of the kernel's taps (reach dilation * (k - 1) / 2 cells; on CPU dilation costs twice)."""
+    graph_pool: int = 2
+    """SIA-GCN runs on joint maps average-pooled by this factor (16 x 16 for S = 128): a 5 x 5 kernel then
+    reaches 16 input pixels, about 30 mm of a 250 mm crop, at a thirteenth of the cost of a dilated kernel
+    at full resolution. Its output is upsampled and added to the full-resolution logits."""
+    edge_attention: bool = True
+    """Weigh each edge's message by a score from its two endpoint maps (softmax over a node's in-edges)."""
+    transformer_dim: int = 64
+    """Width of the hand graph transformer's joint tokens."""
+    transformer_heads: int = 4
+    """Attention heads."""
+    encoder_layers: int = 2
+    """Graph-transformer layers over the joint tokens."""
+    decoder_layers: int = 2
+    """Layers decoding the learned joint queries, all joints at once."""
+    laplacian_dims: int = 8
+    """Laplacian eigenvectors in the positional encoding (Dwivedi & Bresson)."""
+
+    def __post_init__(self) -> None:
+        if self.input_size % 8 != 0 or self.input_size < 32:
+            raise HandgraphError(
+                f"model config: input_size must be a multiple of 8, at least 32; got {self.input_size}"
+            )
+        from handgraph.layouts import get_layout
+
+        get_layout(self.layout)
+        for name in ("in_channels", "width", "blocks", "node_channels", "transformer_heads"):
+            if getattr(self, name) < 1:
+                raise HandgraphError(f"model config: {name} must be at least 1, got {getattr(self, name)}")
+        if self.graph_pool < 1 or (self.input_size // 4) % self.graph_pool:
+            raise HandgraphError(f"model config: graph_pool must divide input_size / 4, got {self.graph_pool}")
+        if self.kernel_size % 2 == 0:
+            raise HandgraphError(f"model config: kernel_size must be odd, got {self.kernel_size}")
+        if self.transformer_dim % self.transformer_heads:
+            raise HandgraphError("model config: transformer_dim must be a multiple of transformer_heads")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ModelConfig:
+        known = {field.name for field in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise HandgraphError(
+                f"model config: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return cls(**values)

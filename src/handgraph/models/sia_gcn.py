@@ -1,0 +1,74 @@
+"""``sia_gcn``: the heatmap model whose joint maps pass along the hand's bones through SIA-GCN layers."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from handgraph.layers.sia_gcn import SIAGCNLayer
+from handgraph.models.backbone import Backbone
+from handgraph.models.base import PoseModel
+from handgraph.models.config import ModelConfig
+from handgraph.models.integral import IntegralHead, integral_uvd
+from handgraph.skeleton import graph_edges
+
+
+class SIAGCNBody(nn.Module):
+    """Backbone, initial heatmaps, and per-joint maps refined by residual SIA-GCN layers.
+
+    Each joint's node feature is a c-channel map: its initial heatmap logits plus c - 1 channels projected
+    from the backbone, average-pooled by ``graph_pool``. Every layer passes maps along bones in both
+    directions and self-loops, each edge with its own 2D kernel, and adds the result to its input; a 1x1
+    convolution per joint reads a correction out of each node's channels, which is upsampled and added to
+    the initial logits.
+
+    Shapes: depth (B, C_in, S, S) -> features (B, C, S/4, S/4), initial and refined logits and depth maps
+    (B, J, S/4, S/4).
+    """
+
+    def __init__(self, config: ModelConfig, layout):
+        super().__init__()
+        joints, channels = layout.num_joints, config.node_channels
+        self.joints, self.channels = joints, channels
+        self.backbone = Backbone(config.in_channels, config.width, config.blocks)
+        self.head = IntegralHead(config.width, joints)
+        self.nodes = nn.Conv2d(config.width, joints * (channels - 1), 1) if channels > 1 else None
+        edges = graph_edges(layout, self_loops=True)
+        self.layers = nn.ModuleList(
+            SIAGCNLayer(channels, edges, joints, config.kernel_size, config.kernel_dilation, config.edge_attention)
+            for _ in range(config.gcn_layers)
+        )
+        self.readout = nn.Conv2d(joints * channels, joints, 1, groups=joints)
+        self.pool = config.graph_pool
+
+    def forward(self, depth: torch.Tensor) -> dict[str, torch.Tensor]:
+        features = self.backbone(depth)
+        initial, depth_maps = self.head(features)
+        batch, _, height, width = features.shape
+        maps = initial[:, :, None]  # (B, J, 1, H, W)
+        if self.nodes is not None:
+            extra = self.nodes(features).reshape(batch, self.joints, self.channels - 1, height, width)
+            maps = torch.cat([maps, extra], dim=2)  # (B, J, c, H, W)
+        if self.pool > 1:
+            maps = F.avg_pool2d(maps.flatten(1, 2), self.pool).unflatten(1, (self.joints, self.channels))
+        for layer in self.layers:
+            maps = maps + layer(maps)
+        correction = self.readout(maps.flatten(1, 2))  # (B, J, H / pool, W / pool)
+        if self.pool > 1:
+            correction = F.interpolate(correction, size=(height, width), mode="bilinear", align_corners=False)
+        refined = initial + correction
+        return {"features": features, "initial": initial, "refined": refined, "depth_maps": depth_maps}
+
+
+class SIAGCNModel(PoseModel):
+    """SIA-GCN body, decoded by integral regression from the refined heatmaps."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__(config)
+        self.body = SIAGCNBody(config, self.layout)
+
+    def predict(self, depth: torch.Tensor) -> dict:
+        body = self.body(depth)
+        uvd_norm, _ = integral_uvd(body["refined"], body["depth_maps"])
+        return {"uvd_norm": uvd_norm, "heatmaps": [body["initial"], body["refined"]]}

@@ -1,0 +1,88 @@
+"""Running a trained model on depth frames from any camera: localise, crop, predict, map back to the frame."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from handgraph.camera import Intrinsics, xyz_to_uvd
+from handgraph.errors import HandgraphError
+from handgraph.preprocess.crop import crop_depth, intrinsics_tensor, make_crops, normalize_depth
+from handgraph.preprocess.localize import localize_hand
+from handgraph.training.checkpoint import load_model
+
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "hgt-synth"
+"""The checkpoint shipped in the repository (found beside the source tree of an editable install)."""
+
+
+def default_checkpoint() -> Path:
+    if not (DEFAULT_CHECKPOINT / "checkpoint.json").is_file():
+        raise HandgraphError(
+            f"the shipped checkpoint is not at {DEFAULT_CHECKPOINT} (an install outside the repository?); "
+            "pass --checkpoint FOLDER"
+        )
+    return DEFAULT_CHECKPOINT
+
+
+@dataclass
+class Prediction:
+    """One frame's result, mm in the camera's frame and pixels of the frame."""
+
+    xyz: np.ndarray  # (J, 3)
+    uvd: np.ndarray  # (J, 3)
+    centre_xyz: np.ndarray  # (3,)
+    crop: np.ndarray  # (6,) the crop the model saw
+
+
+class Predictor:
+    """A checkpoint ready to run on frames: ``predictor(depth_mm, camera, centre_xyz=None)``.
+
+    Models are trained on crops around the centroid of the joints (with some jitter), while a localiser finds
+    the centre of mass of hand and forearm pixels. So without a given centre the predictor runs twice (or
+    ``refinements + 1`` times): the next crop is centred on the centroid of the joints just predicted.
+    """
+
+    def __init__(self, checkpoint: str | os.PathLike | None = None, device: str = "cpu", refinements: int = 1):
+        self.checkpoint = Path(checkpoint) if checkpoint else default_checkpoint()
+        self.model, self.meta = load_model(self.checkpoint, device)
+        self.device = torch.device(device)
+        train = self.meta.get("train") or {}
+        self.cube_mm = float(train.get("data", {}).get("synth", {}).get("cube_mm", 250.0))
+        self.size = self.model.config.input_size
+        self.layout = self.model.layout
+        self.refinements = refinements
+
+    @torch.no_grad()
+    def __call__(self, depth_mm: np.ndarray, camera: Intrinsics, centre_xyz: np.ndarray | None = None) -> Prediction:
+        """Predict the joints of the hand in one (H, W) frame; without a centre, the hand is localised."""
+        if depth_mm.ndim != 2:
+            raise HandgraphError(f"expected a 2D depth frame, got shape {depth_mm.shape}")
+        if camera.width and camera.height and depth_mm.shape != (camera.height, camera.width):
+            raise HandgraphError(
+                f"the frame is {depth_mm.shape[1]}x{depth_mm.shape[0]} but the camera is "
+                f"{camera.width}x{camera.height}; check --camera or the intrinsics"
+            )
+        centre = localize_hand(depth_mm, camera) if centre_xyz is None else np.asarray(centre_xyz, dtype=np.float64)
+        frame = torch.tensor(depth_mm[None], dtype=torch.float32, device=self.device)
+        prediction = self._predict(frame, camera, centre)
+        for _ in range(self.refinements if centre_xyz is None else 0):
+            prediction = self._predict(frame, camera, prediction.xyz.mean(axis=0))
+        return prediction
+
+    def _predict(self, frame: torch.Tensor, camera: Intrinsics, centre: np.ndarray) -> Prediction:
+        if centre[2] <= 0:
+            raise HandgraphError(f"the hand centre must lie in front of the camera (z > 0), got {centre.tolist()}")
+        intrinsics = intrinsics_tensor(camera).to(self.device)
+        centre_tensor = torch.tensor(centre[None], dtype=torch.float32, device=self.device)
+        crop = make_crops(intrinsics, centre_tensor, self.cube_mm, self.size)
+        depth = normalize_depth(crop_depth(frame, intrinsics, crop, self.size), crop)
+        if bool((depth >= 1).all()):
+            raise HandgraphError(
+                f"no depth within the {self.cube_mm:g} mm cube around the hand centre {np.round(centre, 1).tolist()}"
+            )
+        xyz = self.model(depth, crop)["xyz"][0].double().cpu().numpy()
+        return Prediction(xyz=xyz, uvd=xyz_to_uvd(xyz, camera), centre_xyz=centre, crop=crop[0].cpu().numpy())

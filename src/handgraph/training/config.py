@@ -1,0 +1,139 @@
+"""Training configs: typed dataclasses with a docstring per field, and named presets as plain data.
+
+A run is ``TrainConfig``; ``--config NAME`` picks a preset, ``--config FILE.yaml`` overrides the default (or
+the preset named by the file's ``preset`` key) with the file's nested mapping, and ``--set key=value``
+overrides single fields, e.g. ``--set model.width=48 data.synth.preset=realsense``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+
+from handgraph.configs import override, parse_assignments
+from handgraph.errors import HandgraphError
+from handgraph.losses import LossWeights
+from handgraph.models.config import ModelConfig
+from handgraph.synth.generator import SynthConfig
+
+
+@dataclass
+class DataConfig:
+    """Where training frames come from."""
+
+    synth: SynthConfig = field(default_factory=lambda: SynthConfig(centre_jitter_mm=15.0))
+    """Synthetic frames drawn on the fly; the crop jitter mimics a localiser's error on real frames."""
+    shards: str | None = None
+    """A folder written by ``handgraph synth`` to cycle through instead of drawing frames on the fly."""
+    seed: int = 0
+    """Stream seed of the training frames; the benchmark splits' seeds are refused."""
+    workers: int = 1
+    """DataLoader processes drawing frames (0 draws them in the training process)."""
+
+
+@dataclass
+class TrainConfig:
+    """One training run."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    """The model to train (its input size sets the crop size of the frames)."""
+    data: DataConfig = field(default_factory=DataConfig)
+    """Training frames."""
+    loss: LossWeights = field(default_factory=LossWeights)
+    """Weights of the loss terms."""
+    steps: int = 3000
+    """Optimiser steps."""
+    batch_size: int = 32
+    """Frames per step and process."""
+    learning_rate: float = 2e-3
+    """Peak AdamW learning rate, reached after the warm-up, then cosine decay to zero."""
+    weight_decay: float = 1e-4
+    """AdamW weight decay."""
+    warmup_steps: int = 100
+    """Linear warm-up from zero."""
+    grad_clip: float = 5.0
+    """Largest gradient norm; larger gradients are scaled down."""
+    eval_every: int = 500
+    """Steps between evaluations on the synthetic validation split (and at the end)."""
+    eval_frames: int = 500
+    """Frames of the validation split used for those evaluations."""
+    log_every: int = 25
+    """Steps between logged training losses."""
+    checkpoint_every: int = 250
+    """Steps between checkpoints (and at the end), each written atomically."""
+    seed: int = 0
+    """Seed of initialisation and of every random choice of training."""
+    threads: int | None = None
+    """torch CPU threads (default: torch's choice)."""
+    device: str = "cpu"
+    """cpu, cuda, or cuda:N."""
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "batch_size", "eval_every", "eval_frames", "log_every", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise HandgraphError(f"train config: {name} must be at least 1, got {getattr(self, name)}")
+        if self.learning_rate <= 0:
+            raise HandgraphError(f"train config: learning_rate must be positive, got {self.learning_rate}")
+
+
+PRESETS: dict[str, TrainConfig] = {
+    # About 15 minutes on 2 CPU cores (80 frames/s): the demo's budget.
+    "demo": TrainConfig(steps=2200, batch_size=32, eval_every=1100, eval_frames=500),
+    # The shipped checkpoint's recipe: longer, larger batches; hours on 2 cores, minutes on a GPU.
+    "full": TrainConfig(
+        steps=40000, batch_size=64, learning_rate=2e-3, warmup_steps=500, eval_every=2000, eval_frames=1000
+    ),
+    # Seconds: for tests and for trying the command line.
+    "tiny": TrainConfig(
+        model=ModelConfig(
+            input_size=32,
+            width=8,
+            blocks=1,
+            transformer_dim=16,
+            transformer_heads=2,
+            encoder_layers=1,
+            decoder_layers=1,
+        ),
+        data=DataConfig(synth=SynthConfig(size=32, centre_jitter_mm=15.0), workers=0),
+        steps=6,
+        batch_size=4,
+        warmup_steps=2,
+        eval_every=3,
+        eval_frames=8,
+        log_every=1,
+        checkpoint_every=3,
+    ),
+}
+
+
+def load_config(name_or_path: str, assignments: list[str] | None = None) -> TrainConfig:
+    """A preset by name, or a YAML file of overrides, then ``key=value`` assignments."""
+    if name_or_path in PRESETS:
+        config = copy.deepcopy(PRESETS[name_or_path])
+    else:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise HandgraphError(f"--config {name_or_path!r}: neither a preset ({', '.join(PRESETS)}) nor a YAML file")
+        try:
+            values = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as error:
+            raise HandgraphError(f"{path}: not valid YAML ({error})") from None
+        if not isinstance(values, dict):
+            raise HandgraphError(f"{path}: expected a mapping of config fields")
+        base = values.pop("preset", None)
+        if base is not None and base not in PRESETS:
+            raise HandgraphError(f"{path}: unknown preset {base!r}; known: {', '.join(PRESETS)}")
+        config = override(copy.deepcopy(PRESETS[base]) if base else TrainConfig(), values)
+    if assignments:
+        config = override(config, parse_assignments(assignments))
+    return _matched_crop_size(config)
+
+
+def _matched_crop_size(config: TrainConfig) -> TrainConfig:
+    """Frames are rendered at the model's input size."""
+    if config.data.synth.size != config.model.input_size:
+        config.data = replace(config.data, synth=replace(config.data.synth, size=config.model.input_size))
+    return config

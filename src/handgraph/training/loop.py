@@ -1,0 +1,200 @@
+"""The training loop: forward, loss, backward, step, log, evaluate, checkpoint. One function, the same in one
+process and under ``torchrun`` (DistributedDataParallel, gloo on CPU, nccl on GPU)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from handgraph.errors import HandgraphError
+from handgraph.evaluation import metrics
+from handgraph.files import atomic_write_text
+from handgraph.losses import pose_loss
+from handgraph.models import model_from_config
+from handgraph.synth.datasets import SynthShardDataset, SynthStream, frames_to_tensors, model_inputs
+from handgraph.synth.generator import generate_frames
+from handgraph.synth.splits import benchmark_split, check_training_seed
+from handgraph.training.checkpoint import latest_checkpoint, mark_latest, restore_training, save_checkpoint
+from handgraph.training.config import TrainConfig
+
+
+def _distributed() -> tuple[int, int]:
+    """(rank, world size); initialises the process group when launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        torch.distributed.init_process_group(backend)
+    return (torch.distributed.get_rank() if world > 1 else 0), world
+
+
+def _schedule(config: TrainConfig):
+    def factor(step: int) -> float:  # linear warm-up, then cosine decay to zero
+        if step < config.warmup_steps:
+            return (step + 1) / config.warmup_steps
+        progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+        return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+    return factor
+
+
+def _training_batches(config: TrainConfig, first_step: int, rank: int, world: int):
+    """Endless batches; step s of rank r is global batch s * world + r, so a resumed or distributed run sees
+    exactly the frames an uninterrupted single run would assign it. The loaders get their own generators:
+    creating an iterator must not draw from torch's global random state, which a resumed run restores."""
+    own = torch.Generator().manual_seed(config.seed + rank)
+    if config.data.shards:
+        dataset = SynthShardDataset(config.data.shards)
+        sampler = torch.utils.data.RandomSampler(
+            dataset, replacement=True, num_samples=10**9, generator=torch.Generator().manual_seed(config.seed + rank)
+        )
+        loader = torch.utils.data.DataLoader(
+            dataset, config.batch_size, sampler=sampler, num_workers=config.data.workers
+        )
+        return iter(loader)
+    check_training_seed(config.data.seed)
+    stream = SynthStream(
+        config.data.synth,
+        config.data.seed,
+        config.batch_size,
+        start_batch=first_step * world + rank,
+        batch_stride=world,
+    )
+    return iter(torch.utils.data.DataLoader(stream, batch_size=None, num_workers=config.data.workers, generator=own))
+
+
+def validation_frames(config: TrainConfig) -> dict[str, torch.Tensor]:
+    """The first ``eval_frames`` frames of the fixed validation split, at the model's input size."""
+    split = benchmark_split("validation")
+    synth = split.config.__class__(**{**asdict(split.config), "size": config.model.input_size})
+    frames = generate_frames(synth, split.seed, np.arange(min(config.eval_frames, split.count)))
+    return frames_to_tensors(frames, synth.sensor.depth_unit_mm) | {"cube_mm": synth.cube_mm}
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, frames: dict, size: int, device, batch_size: int = 64) -> dict[str, float]:
+    """Mean joint error and success rates (mm) of a model on frames of ``validation_frames``."""
+    was_training = model.training
+    model.eval()
+    predictions, truths = [], []
+    for first in range(0, len(frames["xyz"]), batch_size):
+        batch = {key: value[first : first + batch_size] for key, value in frames.items() if key != "cube_mm"}
+        inputs = model_inputs(batch, frames["cube_mm"], size, device)
+        predictions.append(model(inputs["depth"], inputs["crop"])["xyz"].cpu().double().numpy())
+        truths.append(inputs["xyz"].cpu().double().numpy())
+    model.train(was_training)
+    errors = metrics.joint_errors(np.concatenate(predictions), np.concatenate(truths))
+    rates = metrics.success_rate(errors, np.array([10.0, 20.0, 40.0]))
+    return {
+        "mean_mm": metrics.mean_joint_error(errors),
+        "median_mm": metrics.median_joint_error(errors),
+        "success_10mm": float(rates[0]),
+        "success_20mm": float(rates[1]),
+        "success_40mm": float(rates[2]),
+    }
+
+
+def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, progress: bool = True) -> dict:
+    """Train, evaluate and checkpoint into ``out``; returns the last evaluation's metrics."""
+    out = Path(out)
+    rank, world = _distributed()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    device = torch.device(config.device)
+    model = model_from_config(config.model).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config))
+    first_step = _start(config, out, resume, model, optimizer, scheduler)
+    if first_step == 0 or rank > 0:  # a resumed rank 0 continues from the random state it saved
+        torch.manual_seed(config.seed * 1000 + rank + first_step)
+    network = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    bones = torch.tensor(model.layout.bones, device=device)
+    batches = _training_batches(config, first_step, rank, world)
+    validation = validation_frames(config) if rank == 0 else None
+    writer = _tensorboard(out) if rank == 0 else None
+    bar = tqdm(total=config.steps, initial=first_step, unit="step", disable=not progress or rank != 0)
+    last_metrics: dict = {}
+    started, seen = time.perf_counter(), 0
+    for step in range(first_step, config.steps):
+        inputs = model_inputs(next(batches), config.data.synth.cube_mm, config.model.input_size, device)
+        output = network(inputs["depth"], inputs["crop"])
+        loss, terms = pose_loss(output, inputs["uvd_norm"], inputs["xyz"], bones, config.loss)
+        if not math.isfinite(loss.item()):
+            raise HandgraphError(f"training diverged at step {step + 1}: the loss is {loss.item()}")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        seen += len(inputs["xyz"]) * world
+        done = step + 1
+        if writer is not None and (done % config.log_every == 0 or done == config.steps):
+            rate = seen / (time.perf_counter() - started)
+            _log(writer, done, {"loss": loss.item(), **terms, "lr": scheduler.get_last_lr()[0], "frames_per_s": rate})
+            bar.set_postfix(loss=f"{loss.item():.4f}", mm=f"{terms['xyz'] * 100:.1f}", fps=f"{rate:.0f}")
+        if rank == 0 and (done % config.eval_every == 0 or done == config.steps):
+            last_metrics = evaluate(model, validation, config.model.input_size, device)
+            _log(writer, done, {f"validation/{key}": value for key, value in last_metrics.items()})
+            tqdm.write(f"step {done}: validation mean joint error {last_metrics['mean_mm']:.2f} mm")
+        if rank == 0 and (done % config.checkpoint_every == 0 or done == config.steps):
+            folder = save_checkpoint(
+                out / "checkpoints" / f"step_{done:07d}",
+                model,
+                done,
+                last_metrics,
+                asdict(config),
+                optimizer,
+                scheduler,
+            )
+            mark_latest(out, folder)
+        bar.update(1)
+    bar.close()
+    if rank == 0:
+        save_checkpoint(out / "model", model, config.steps, last_metrics, asdict(config))
+        atomic_write_text(out / "metrics.json", json.dumps({"step": config.steps, **last_metrics}, indent=1) + "\n")
+    if writer is not None:
+        writer.close()
+    if world > 1:
+        torch.distributed.barrier()
+    return last_metrics
+
+
+def _start(config: TrainConfig, out: Path, resume: bool, model, optimizer, scheduler) -> int:
+    """The first step to run: 0 for a new run, the checkpoint's step when resuming."""
+    checkpoint = latest_checkpoint(out)
+    if not resume:
+        if checkpoint is not None:
+            raise HandgraphError(
+                f"{out}: holds a training run already; pass --resume to continue it or choose another --out"
+            )
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=1) + "\n")
+        return 0
+    if checkpoint is None:
+        raise HandgraphError(f"{out}: no checkpoint to resume from")
+    saved = json.loads((out / "config.json").read_text())
+    if saved != json.loads(json.dumps(asdict(config))):
+        raise HandgraphError(
+            f"{out}/config.json: differs from this run's config; resume with the same --config and --set"
+        )
+    return restore_training(checkpoint, model, optimizer, scheduler)["step"]
+
+
+def _tensorboard(out: Path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(str(out / "tensorboard"))
+
+
+def _log(writer, step: int, scalars: dict[str, float]) -> None:
+    if writer is not None:
+        for name, value in scalars.items():
+            writer.add_scalar(name, value, step)

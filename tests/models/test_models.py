@@ -1,0 +1,77 @@
+import pytest
+import torch
+
+from handgraph.errors import HandgraphError
+from handgraph.models import DEFAULT_MODEL, ModelConfig, create_model, list_models
+from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
+
+TINY = dict(
+    input_size=32, width=8, blocks=1, transformer_dim=16, transformer_heads=2, encoder_layers=1, decoder_layers=1
+)
+
+
+def _inputs(batch=2, size=32):
+    depth = torch.rand(batch, 1, size, size) * 2 - 1
+    crop = torch.tensor([[60.0, 60.0, 15.5, 15.5, 450.0, 250.0], [55.0, -58.0, 20.0, 10.0, 600.0, 250.0]])[:batch]
+    return depth, crop
+
+
+def test_the_default_model_comes_last():
+    assert list_models() == ["regress", "heatmap", "gcn_flat", "sia_gcn", "hgt"]
+    assert DEFAULT_MODEL == "hgt"
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_forward_shapes_and_no_nan(name):
+    torch.manual_seed(0)
+    model = create_model(name, **TINY).eval()
+    depth, crop = _inputs()
+    output = model(depth, crop)
+    for key in ("uvd_norm", "uvd", "xyz"):
+        assert output[key].shape == (2, 21, 3) and torch.isfinite(output[key]).all(), key
+    torch.testing.assert_close(output["uvd"], normalized_to_uvd(output["uvd_norm"], crop, 32))
+    torch.testing.assert_close(output["xyz"], crop_uvd_to_xyz(output["uvd"], crop))
+    for heatmap in output["heatmaps"]:
+        assert heatmap.shape == (2, 21, 8, 8)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_parameter_gets_a_gradient(name):
+    torch.manual_seed(0)
+    model = create_model(name, **TINY).train()
+    depth, crop = _inputs()
+    output = model(depth, crop)
+    loss = output["xyz"].square().mean() + sum(logits.square().mean() for logits in output["heatmaps"])
+    loss.backward()
+    missing = [
+        key
+        for key, parameter in model.named_parameters()
+        if parameter.grad is None or not parameter.grad.abs().sum() > 0
+    ]
+    assert not missing, missing
+
+
+@pytest.mark.parametrize("layout", ["nyu14", "icvl16"])
+def test_other_joint_layouts(layout):
+    output = create_model("hgt", layout=layout, **TINY).eval()(*_inputs())
+    joints = {"nyu14": 14, "icvl16": 16}[layout]
+    assert output["xyz"].shape == (2, joints, 3)
+
+
+def test_rgb_input():
+    model = create_model("sia_gcn", in_channels=3, **TINY).eval()
+    assert model(torch.rand(1, 3, 32, 32), _inputs(1)[1])["xyz"].shape == (1, 21, 3)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [({"input_size": 30}, "multiple of 8"), ({"kernel_size": 4}, "odd"), ({"layout": "nyu15"}, "unknown joint layout")],
+)
+def test_bad_configs(overrides, message):
+    with pytest.raises(HandgraphError, match=message):
+        ModelConfig(**overrides)
+
+
+def test_unknown_model():
+    with pytest.raises(HandgraphError, match="unknown model 'resnet'; known: regress, heatmap"):
+        create_model("resnet")

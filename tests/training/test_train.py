@@ -1,0 +1,106 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from handgraph.errors import HandgraphError
+from handgraph.losses import LossWeights, pose_loss
+from handgraph.models import create_model
+from handgraph.synth.datasets import frames_to_tensors, model_inputs
+from handgraph.synth.generator import SynthConfig, generate_frames
+from handgraph.training import loop
+from handgraph.training.checkpoint import latest_checkpoint
+from handgraph.training.config import load_config
+from handgraph.training.loop import train
+
+
+@pytest.mark.parametrize("name", ["heatmap", "hgt"])
+def test_a_few_steps_reduce_the_loss(name):
+    torch.manual_seed(0)
+    config = SynthConfig(size=32)
+    inputs = model_inputs(frames_to_tensors(generate_frames(config, 1, range(8)), 1.0), 250.0, 32, "cpu")
+    model = create_model(name, input_size=32, width=8, blocks=1, transformer_dim=16, transformer_heads=2)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    bones = torch.tensor(model.layout.bones)
+    losses = []
+    for _ in range(25):
+        loss, _ = pose_loss(
+            model(inputs["depth"], inputs["crop"]), inputs["uvd_norm"], inputs["xyz"], bones, LossWeights()
+        )
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.7 * losses[0], losses
+
+
+def test_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch):
+    config = load_config("tiny")  # 6 steps, a checkpoint every 3
+    train(config, tmp_path / "straight", progress=False)
+
+    def killed_after_the_first_checkpoint(run, folder, keep=2):
+        original_mark_latest(run, folder, keep)
+        raise KeyboardInterrupt
+
+    original_mark_latest = loop.mark_latest
+    monkeypatch.setattr(loop, "mark_latest", killed_after_the_first_checkpoint)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "resumed", progress=False)
+    monkeypatch.setattr(loop, "mark_latest", original_mark_latest)
+    assert latest_checkpoint(tmp_path / "resumed").name == "step_0000003"
+    train(config, tmp_path / "resumed", resume=True, progress=False)
+    straight = load_file(tmp_path / "straight" / "model" / "model.safetensors")
+    resumed = load_file(tmp_path / "resumed" / "model" / "model.safetensors")
+    assert straight.keys() == resumed.keys()
+    for key in straight:
+        torch.testing.assert_close(resumed[key], straight[key], rtol=0, atol=1e-6, msg=key)
+    metrics = json.loads((tmp_path / "resumed" / "metrics.json").read_text())
+    assert metrics["step"] == 6 and np.isfinite(metrics["mean_mm"])
+
+
+def test_runs_refuse_to_overwrite_or_resume_nothing(tmp_path):
+    config = load_config("tiny", ["steps=3"])
+    train(config, tmp_path / "run", progress=False)
+    assert latest_checkpoint(tmp_path / "run").name == "step_0000003"
+    with pytest.raises(HandgraphError, match="holds a training run already; pass --resume"):
+        train(config, tmp_path / "run", progress=False)
+    with pytest.raises(HandgraphError, match="no checkpoint to resume from"):
+        train(config, tmp_path / "empty", resume=True, progress=False)
+    with pytest.raises(HandgraphError, match="differs from this run's config"):
+        train(load_config("tiny", ["steps=4"]), tmp_path / "run", resume=True, progress=False)
+
+
+def test_config_presets_yaml_and_assignments(tmp_path):
+    assert load_config("demo").model.name == "hgt"
+    config = load_config("tiny", ["model.name=sia_gcn", "data.synth.preset=realsense", "learning_rate=0.01"])
+    assert (config.model.name, config.data.synth.preset, config.learning_rate) == ("sia_gcn", "realsense", 0.01)
+    (tmp_path / "run.yaml").write_text("preset: tiny\nmodel:\n  input_size: 48\nsteps: 2\n")
+    config = load_config(str(tmp_path / "run.yaml"))
+    assert config.steps == 2 and config.model.input_size == 48 and config.data.synth.size == 48
+    for assignments, message in (
+        (["model.depth=3"], "unknown key 'model.depth'"),
+        (["steps=many"], "steps must be int"),
+        (["steps"], "expected KEY=VALUE"),
+        (["data.synth.preset=sonar"], "unknown preset 'sonar'"),
+    ):
+        with pytest.raises(HandgraphError, match=message):
+            load_config("tiny", assignments)
+    with pytest.raises(HandgraphError, match="neither a preset"):
+        load_config("nonexistent")
+
+
+def test_distributed_training_with_two_processes(tmp_path):
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517", "-m", "handgraph",
+        "train", "--config", "tiny", "--set", "steps=4", "--out", str(tmp_path / "ddp"), "--no-progress",
+    ]  # fmt: skip
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=240, env=environment, check=False)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert (tmp_path / "ddp" / "model" / "model.safetensors").is_file()
+    assert json.loads((tmp_path / "ddp" / "metrics.json").read_text())["step"] == 4
