@@ -169,5 +169,5 @@ def test_config_round_trips_through_a_dict():
         preset="realsense", size=64, distance_mm=(300.0, 500.0), background_probabilities=(0.1, 0.2, 0.3)
     )
     assert SynthConfig.from_dict(config.to_dict()) == config
-    with pytest.raises(HandgraphError, match="unknown field"):
+    with pytest.raises(HandgraphError, match="unknown key 'colour'"):
         SynthConfig.from_dict({"colour": "blue"})

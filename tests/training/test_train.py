@@ -63,6 +63,11 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch):
     assert metrics["step"] == 6 and np.isfinite(metrics["mean_mm"])
 
 
+def test_training_with_augmentation(tmp_path):
+    metrics = train(load_config("tiny", ["steps=2", "data.augment=true"]), tmp_path / "run", progress=False)
+    assert np.isfinite(metrics["mean_mm"])
+
+
 def test_runs_refuse_to_overwrite_or_resume_nothing(tmp_path):
     config = load_config("tiny", ["steps=3"])
     train(config, tmp_path / "run", progress=False)

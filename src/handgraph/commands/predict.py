@@ -42,13 +42,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--depth-scale", type=float, default=1.0, metavar="MM_PER_UNIT", help="mm per stored depth unit (default: 1)"
     )
-    parser.add_argument(
-        "--center",
-        type=float,
-        nargs=3,
-        metavar=("X", "Y", "Z"),
+    centre = parser.add_mutually_exclusive_group()
+    centre.add_argument(
+        "--center", type=float, nargs=3, metavar=("X", "Y", "Z"),
         help="hand centre in mm in the camera frame (skips localisation)",
-    )
+    )  # fmt: skip
+    centre.add_argument(
+        "--centers", metavar="FILE",
+        help="hand centres, one 'x y z' line (mm) per input frame in name order, e.g. NYU's center_test_refined.txt",
+    )  # fmt: skip
     parser.add_argument("--out", default="predictions", metavar="DIR", help="output folder (default: %(default)s)")
     parser.add_argument("--no-overlays", action="store_true", help="write the JSON only")
 
@@ -67,6 +69,23 @@ def _camera(args):
     return Intrinsics(*given)
 
 
+def _centres(args, count: int) -> list:
+    """One centre (or None: localise) per frame, from --center or a --centers file."""
+    from handgraph.errors import HandgraphError
+    from handgraph.evaluation.result_files import read_joint_text
+
+    if args.center:
+        return [args.center] * count
+    if not args.centers:
+        return [None] * count
+    centres = read_joint_text(args.centers, 1)[:, 0]  # one (x, y, z) per line, with the same checks
+    if len(centres) < count:
+        raise HandgraphError(f"{args.centers}: {len(centres)} centres for {count} frames; expected one line per frame")
+    if len(centres) > count:
+        print(f"{args.centers}: {len(centres)} centres for {count} frame(s); using the first {count}")
+    return list(centres[:count])
+
+
 def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
@@ -82,16 +101,18 @@ def run(args: argparse.Namespace) -> int:
         raise HandgraphError(f"--depth-scale must be positive, got {args.depth_scale}")
     camera = _camera(args)
     files = depth_files(args.input)
+    centres = _centres(args, len(files))
     predictor = Predictor(args.checkpoint)
     out = Path(args.out)
     frames, found = [], 0
-    for path in files:
+    for path, centre in zip(files, centres, strict=True):
         try:
             depth = read_depth(path, args.depth_scale)
-            prediction = predictor(depth, camera, args.center)
+            prediction = predictor(depth, camera, centre)
         except HandgraphError as error:
-            print(f"{path}: skipped: {error}")
-            frames.append({"file": str(path), "error": str(error)})
+            message = str(error) if str(path) in str(error) else f"{path}: {error}"
+            print(f"skipped {message}")
+            frames.append({"file": str(path), "error": message})
             continue
         found += 1
         frames.append(

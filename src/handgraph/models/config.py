@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 from handgraph.errors import HandgraphError
 
@@ -71,10 +71,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> ModelConfig:
-        known = {field.name for field in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise HandgraphError(
-                f"model config: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
-        return cls(**values)
+        """From plain data (JSON, YAML), with the types and errors of ``configs.override``."""
+        from handgraph.configs import override
+
+        return override(cls(), values)

@@ -61,12 +61,3 @@ def _moved_crop(crop: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor, si
     new_cy = ((cy_n - shift[:, 1]) / scale) * size / 2 + middle
     new_z = centre_z + shift[:, 2] * cube / 2
     return torch.stack([fx / scale, fy / scale, new_cx, new_cy, new_z, cube * scale], dim=1)
-
-
-def random_augmentation(
-    count: int, generator: torch.Generator, rotation_deg: float, scale_range: float, shift: float
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Uniform rotation in +-rotation_deg, scale in [1 - scale_range, 1 + scale_range], shift in +-shift."""
-    uniform = torch.rand(count, 5, generator=generator) * 2 - 1
-    rotation = torch.deg2rad(uniform[:, 0] * rotation_deg)
-    return rotation, 1 + uniform[:, 1] * scale_range, uniform[:, 2:] * shift

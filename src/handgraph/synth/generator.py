@@ -106,17 +106,10 @@ class SynthConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> SynthConfig:
-        known = {field.name for field in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise HandgraphError(
-                f"synth config: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
-        values = dict(values)
-        for name in ("distance_mm", "background_probabilities"):
-            if values.get(name) is not None:
-                values[name] = tuple(values[name])
-        return cls(**values)
+        """From plain data (JSON, YAML), with the types and errors of ``configs.override``."""
+        from handgraph.configs import override
+
+        return override(cls(), values)
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:

@@ -28,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from handgraph.errors import HandgraphError
-from handgraph.files import atomic_write_text, atomic_writer
+from handgraph.files import atomic_write_text, atomic_writer, read_json
 from handgraph.synth.generator import GESTURE_NAMES, SynthConfig, generate_frames
 
 FORMAT = "handgraph-synth"
@@ -101,12 +101,7 @@ def _new_manifest(config: SynthConfig, seed: int, count: int, shard_size: int) -
 def read_manifest(folder: str | os.PathLike) -> dict:
     """The manifest of a dataset folder, checked for format and version."""
     path = Path(folder) / MANIFEST
-    if not path.is_file():
-        raise HandgraphError(f"{path}: not found; {folder} is not a handgraph synthetic dataset")
-    try:
-        manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise HandgraphError(f"{path}: not valid JSON ({error})") from None
+    manifest = read_json(path, "a handgraph synthetic dataset")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise HandgraphError(f"{path}: not a {FORMAT} manifest")
     if manifest.get("version") != VERSION:

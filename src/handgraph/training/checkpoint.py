@@ -25,7 +25,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from handgraph.errors import HandgraphError
-from handgraph.files import atomic_write_text
+from handgraph.files import atomic_write_text, read_json
 from handgraph.models import PoseModel, model_from_config
 from handgraph.models.config import ModelConfig
 
@@ -87,12 +87,7 @@ def _optimizer_state(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.
 def read_checkpoint_meta(folder: str | os.PathLike) -> dict:
     """The checkpoint's JSON, checked for format, version and required keys."""
     path = Path(folder) / "checkpoint.json"
-    if not path.is_file():
-        raise HandgraphError(f"{path}: not found; {folder} is not a handgraph checkpoint folder")
-    try:
-        meta = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise HandgraphError(f"{path}: not valid JSON ({error})") from None
+    meta = read_json(path, "a handgraph checkpoint folder")
     missing = [key for key in REQUIRED_KEYS if key not in meta] if isinstance(meta, dict) else list(REQUIRED_KEYS)
     if missing:
         raise HandgraphError(f"{path}: missing key(s) {', '.join(missing)}")

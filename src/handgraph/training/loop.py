@@ -19,6 +19,8 @@ from handgraph.evaluation import metrics
 from handgraph.files import atomic_write_text
 from handgraph.losses import pose_loss
 from handgraph.models import model_from_config
+from handgraph.preprocess.augment import augment_crop
+from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
 from handgraph.synth.datasets import SynthShardDataset, SynthStream, frames_to_tensors, model_inputs
 from handgraph.synth.generator import generate_frames
 from handgraph.synth.splits import benchmark_split, check_training_seed
@@ -125,6 +127,8 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
     started, seen = time.perf_counter(), 0
     for step in range(first_step, config.steps):
         inputs = model_inputs(next(batches), config.data.synth.cube_mm, config.model.input_size, device)
+        if config.data.augment:
+            inputs = _augmented(inputs, config)
         output = network(inputs["depth"], inputs["crop"])
         loss, terms = pose_loss(output, inputs["uvd_norm"], inputs["xyz"], bones, config.loss)
         if not math.isfinite(loss.item()):
@@ -165,6 +169,18 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
     if world > 1:
         torch.distributed.barrier()
     return last_metrics
+
+
+def _augmented(inputs: dict[str, torch.Tensor], config: TrainConfig) -> dict[str, torch.Tensor]:
+    """Random rotation, scale and shift of a batch; targets in mm follow the moved crops."""
+    data = config.data
+    count = len(inputs["depth"])
+    uniform = torch.rand(count, 5, device=inputs["depth"].device) * 2 - 1  # from the global generator: resumable
+    rotation = torch.deg2rad(uniform[:, 0] * data.augment_rotation_deg)
+    scale, shift = 1 + uniform[:, 1] * data.augment_scale, uniform[:, 2:] * data.augment_shift
+    depth, uvd_norm, crop = augment_crop(inputs["depth"], inputs["uvd_norm"], inputs["crop"], rotation, scale, shift)
+    xyz = crop_uvd_to_xyz(normalized_to_uvd(uvd_norm, crop, config.model.input_size), crop)
+    return {"depth": depth, "crop": crop, "uvd_norm": uvd_norm, "xyz": xyz}
 
 
 def _start(config: TrainConfig, out: Path, resume: bool, model, optimizer, scheduler) -> int:

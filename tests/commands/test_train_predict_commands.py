@@ -1,0 +1,133 @@
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from handgraph.cli import main
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "tiny"
+    assert main(["train", "--config", "tiny", "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+def _error(capsys, arguments) -> str:
+    try:
+        code = main(arguments)
+    except SystemExit as exit_info:
+        code = exit_info.code
+    assert code != 0
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_train_writes_a_run(tiny_run, capsys):
+    assert (tiny_run / "model" / "checkpoint.json").is_file()
+    assert any((tiny_run / "tensorboard").iterdir())
+    meta = json.loads((tiny_run / "model" / "checkpoint.json").read_text())
+    assert meta["step"] == 6 and meta["model"]["name"] == "hgt" and "mean_mm" in meta["metrics"]
+
+
+def test_evaluate_a_checkpoint(tiny_run, tmp_path, capsys):
+    arguments = ["evaluate", "--checkpoint", str(tiny_run / "model"), "--data", "synthetic:test", "--frames", "16"]
+    arguments += [
+        "--json",
+        str(tmp_path / "r.json"),
+        "--plots",
+        str(tmp_path),
+        "--predictions",
+        str(tmp_path / "p.txt"),
+    ]
+    assert main([*arguments, "--overlays", str(tmp_path / "o.png")]) == 0
+    out = capsys.readouterr().out
+    assert "Synthetic benchmark" in out and "hgt (step 6)" in out
+    entry = json.loads((tmp_path / "r.json").read_text())[0]
+    assert entry["frames"] == 16 and len(entry["per_joint_mm"]) == 21
+    lines = (tmp_path / "p.txt").read_text().splitlines()
+    assert len(lines) == 16 and len(lines[0].split()) == 63
+    for name in ("o.png", "success_curves.png", "per_joint_errors.png"):
+        with Image.open(tmp_path / name) as image:
+            assert image.format == "PNG"
+
+
+def test_predict_on_the_real_nyu_frame(tiny_run, tmp_path, shared_data, capsys):
+    frame = shared_data / "real/nyu/depth_1_0000001.png"
+    arguments = ["predict", "--checkpoint", str(tiny_run / "model"), "--input", str(frame), "--camera", "nyu"]
+    assert main([*arguments, "--out", str(tmp_path)]) == 0
+    result = json.loads((tmp_path / "predictions.json").read_text())
+    assert result["joints"][0] == "wrist" and len(result["frames"]) == 1
+    xyz = np.array(result["frames"][0]["xyz"])
+    assert xyz.shape == (21, 3) and np.isfinite(xyz).all()
+    assert (
+        np.abs(xyz.mean(axis=0) - [-133.0, -13.0, 762.0]).max() < 150.0
+    )  # near the hand, wherever the tiny model puts it
+    with Image.open(tmp_path / "depth_1_0000001_overlay.png") as image:
+        assert image.format == "PNG"
+
+
+def test_predict_with_centres_from_a_file(tiny_run, tmp_path, shared_data, capsys):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    (frames / "a.png").write_bytes((shared_data / "real/nyu/depth_1_0000001.png").read_bytes())
+    arguments = ["predict", "--checkpoint", str(tiny_run / "model"), "--input", str(frames), "--camera", "nyu"]
+    centres = shared_data / "real/nyu/center_test_refined.txt"  # 8252 lines: the first is frame 1's
+    assert main([*arguments, "--centers", str(centres), "--out", str(tmp_path / "out"), "--no-overlays"]) == 0
+    frame = json.loads((tmp_path / "out" / "predictions.json").read_text())["frames"][0]
+    np.testing.assert_allclose(frame["centre_xyz"], np.loadtxt(centres, max_rows=1), atol=1e-3)
+    (tmp_path / "none.txt").write_text("")
+    assert "holds no frames" in _error(capsys, [*arguments, "--centers", str(tmp_path / "none.txt")])
+
+
+def test_predict_reports_frames_without_a_hand(tiny_run, tmp_path, capsys):
+    np.save(tmp_path / "empty.npy", np.zeros((480, 640)))
+    np.save(tmp_path / "hand.npy", np.where(np.hypot(*np.mgrid[-240:240, -320:320]) < 60, 600.0, 0.0))
+    arguments = ["predict", "--checkpoint", str(tiny_run / "model"), "--input", str(tmp_path), "--camera", "nyu"]
+    assert main([*arguments, "--out", str(tmp_path / "out"), "--no-overlays"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped " in out and "empty.npy: no hand found" in out and "hands in 1 of 2 frame(s)" in out
+    frames = json.loads((tmp_path / "out" / "predictions.json").read_text())["frames"]
+    assert "error" in frames[0] and "xyz" in frames[1]
+
+
+def test_predict_bad_inputs(tiny_run, tmp_path, shared_data, capsys):
+    checkpoint = ["--checkpoint", str(tiny_run / "model")]
+    (tmp_path / "broken.png").write_bytes(b"not a png at all")
+    Image.new("L", (64, 48)).save(tmp_path / "gray.png")
+    cases = [
+        (["--input", str(tmp_path / "broken.png"), "--camera", "nyu"], "broken.png: not a readable PNG"),
+        (["--input", str(tmp_path / "gray.png"), "--camera", "nyu"], "PNG mode 'L'"),
+    ]
+    for arguments, message in cases:
+        assert main(["predict", *checkpoint, *arguments, "--out", str(tmp_path / "o")]) == 1
+        assert message in capsys.readouterr().out
+    assert "give --camera NAME or all of --fx --fy --cx --cy" in _error(
+        capsys, ["predict", *checkpoint, "--input", str(tmp_path / "gray.png"), "--fx", "500"]
+    )
+    assert "no such file or folder" in _error(
+        capsys, ["predict", *checkpoint, "--input", str(tmp_path / "nope.png"), "--camera", "nyu"]
+    )
+    frame = tmp_path / "nyu.png"
+    frame.write_bytes((shared_data / "real/nyu/depth_1_0000001.png").read_bytes())
+    assert main(["predict", *checkpoint, "--input", str(frame), "--camera", "icvl", "--out", str(tmp_path / "o")]) == 1
+    assert "the frame is 640x480 but the camera is 320x240" in capsys.readouterr().out
+    assert "fx and fy must be non-zero" in _error(
+        capsys, ["predict", *checkpoint, "--input", str(frame), "--fx", "0", "--fy", "1", "--cx", "1", "--cy", "1"]
+    )
+    (tmp_path / "ck").mkdir()
+    (tmp_path / "ck" / "checkpoint.json").write_text(json.dumps({"format": "handgraph-checkpoint", "version": 1}))
+    message = _error(
+        capsys,
+        ["predict", "--checkpoint", str(tmp_path / "ck"), "--input", str(tmp_path / "gray.png"), "--camera", "nyu"],
+    )
+    assert "missing key(s) model, step" in message
+
+
+def test_train_bad_config(tmp_path, capsys):
+    assert "unknown key 'model.depth'" in _error(
+        capsys, ["train", "--config", "tiny", "--set", "model.depth=3", "--out", str(tmp_path)]
+    )
+    assert "neither a preset" in _error(capsys, ["train", "--config", "huge", "--out", str(tmp_path)])
