@@ -104,7 +104,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from handgraph.errors import HandgraphError
-    from handgraph.evaluation import evaluate_files, format_table, get_protocol, write_json, write_plots
+    from handgraph.evaluation import evaluate_files, get_protocol
 
     if args.checkpoint:
         return _run_checkpoint(args)
@@ -122,7 +122,14 @@ def run(args: argparse.Namespace) -> int:
         ground_truth_format=args.gt_format,
         mat_key=args.mat_key,
     )
-    protocol = get_protocol(args.dataset)
+    _report(results, get_protocol(args.dataset), args)
+    return 0
+
+
+def _report(results: list, protocol, args: argparse.Namespace) -> None:
+    """The table on stdout, and the JSON and plots when asked for."""
+    from handgraph.evaluation import format_table, write_json, write_plots
+
     print(format_table(results, protocol))
     if args.json:
         write_json(results, args.json)
@@ -130,18 +137,19 @@ def run(args: argparse.Namespace) -> int:
     if args.plots:
         for path in write_plots(results, protocol, args.plots):
             print(f"wrote {path}")
-    return 0
 
 
 def _run_checkpoint(args: argparse.Namespace) -> int:
     from handgraph.camera import xyz_to_uvd
     from handgraph.errors import HandgraphError
-    from handgraph.evaluation import format_table, get_protocol, score_method, write_joint_text, write_json, write_plots
+    from handgraph.evaluation import get_protocol, score_method, write_joint_text
     from handgraph.evaluation.model_eval import parse_data, predict_split, write_test_overlays
     from handgraph.training.checkpoint import load_model
 
     if args.gt or args.predictions or args.dataset not in (None, "synthetic"):
         raise HandgraphError("--checkpoint scores a model on --data; it takes no --gt, PRED or other --dataset")
+    if args.frames is not None and args.frames < 1:
+        raise HandgraphError(f"--frames must be positive, got {args.frames}")
     split = parse_data(args.data)
     model, meta = load_model(args.checkpoint)
     protocol = get_protocol("synthetic")
@@ -150,13 +158,7 @@ def _run_checkpoint(args: argparse.Namespace) -> int:
     scored = score_method(
         name, str(args.checkpoint), result["predicted_xyz"], result["xyz"].astype("float64"), protocol
     )
-    print(format_table([scored], protocol))
-    if args.json:
-        write_json([scored], args.json)
-        print(f"wrote {args.json}")
-    if args.plots:
-        for path in write_plots([scored], protocol, args.plots):
-            print(f"wrote {path}")
+    _report([scored], protocol, args)
     if args.predictions_out:
         write_joint_text(args.predictions_out, xyz_to_uvd(result["predicted_xyz"], protocol.camera))
         print(f"wrote {args.predictions_out}")

@@ -24,8 +24,9 @@ from handgraph.synth.generator import SynthConfig
 class DataConfig:
     """Where training frames come from."""
 
-    synth: SynthConfig = field(default_factory=lambda: SynthConfig(centre_jitter_mm=15.0))
-    """Synthetic frames drawn on the fly; the crop jitter mimics a localiser's error on real frames."""
+    synth: SynthConfig = field(default_factory=lambda: SynthConfig(left_fraction=0.0, centre_jitter_mm=15.0))
+    """Synthetic frames drawn on the fly: right hands (see ``synth.splits``), the crop centre jittered like a
+    localiser's error on real frames."""
     shards: str | None = None
     """A folder written by ``handgraph synth`` to cycle through instead of drawing frames on the fly."""
     seed: int = 0
@@ -105,7 +106,7 @@ PRESETS: dict[str, TrainConfig] = {
             encoder_layers=1,
             decoder_layers=1,
         ),
-        data=DataConfig(synth=SynthConfig(size=32, centre_jitter_mm=15.0), workers=0),
+        data=DataConfig(synth=SynthConfig(size=32, left_fraction=0.0, centre_jitter_mm=15.0), workers=0),
         steps=6,
         batch_size=4,
         warmup_steps=2,
