@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +57,22 @@ class Predictor:
         self.refinements = refinements
 
     @torch.no_grad()
-    def __call__(self, depth_mm: np.ndarray, camera: Intrinsics, centre_xyz: np.ndarray | None = None) -> Prediction:
-        """Predict the joints of the hand in one (H, W) frame; without a centre, the hand is localised."""
+    def __call__(
+        self, depth_mm: np.ndarray, camera: Intrinsics, centre_xyz: np.ndarray | None = None, left: bool = False
+    ) -> Prediction:
+        """Predict the joints of the hand in one (H, W) frame; without a centre, the hand is localised.
+
+        Models are trained on right hands. For a left hand (``left``) the frame is mirrored, u -> W - 1 - u,
+        which is a camera with cx -> W - 1 - cx looking at the scene mirrored in x: a right hand. Its joints
+        are mirrored back, x -> -x.
+        """
+        if left:
+            width = depth_mm.shape[1]
+            mirrored_camera = replace(camera, cx=width - 1 - camera.cx)
+            centre = None if centre_xyz is None else np.asarray(centre_xyz, dtype=np.float64) * [-1.0, 1.0, 1.0]
+            mirrored = self(np.ascontiguousarray(depth_mm[:, ::-1]), mirrored_camera, centre)
+            xyz = mirrored.xyz * [-1.0, 1.0, 1.0]
+            return Prediction(xyz, xyz_to_uvd(xyz, camera), mirrored.centre_xyz * [-1.0, 1.0, 1.0], mirrored.crop)
         if depth_mm.ndim != 2:
             raise HandgraphError(f"expected a 2D depth frame, got shape {depth_mm.shape}")
         if camera.width and camera.height and depth_mm.shape != (camera.height, camera.width):

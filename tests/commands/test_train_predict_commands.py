@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -80,6 +81,22 @@ def test_predict_with_centres_from_a_file(tiny_run, tmp_path, shared_data, capsy
     np.testing.assert_allclose(frame["centre_xyz"], np.loadtxt(centres, max_rows=1), atol=1e-3)
     (tmp_path / "none.txt").write_text("")
     assert "holds no frames" in _error(capsys, [*arguments, "--centers", str(tmp_path / "none.txt")])
+
+
+def test_left_hands_are_mirrored_frames(tiny_run, shared_data):
+    # Predicting a frame as a left hand equals predicting its mirror image as a right hand, mirrored back.
+    from handgraph.camera import camera_preset
+    from handgraph.depth_images import read_depth
+    from handgraph.predictor import Predictor
+
+    predictor = Predictor(tiny_run / "model")
+    depth = read_depth(shared_data / "real/nyu/depth_1_0000001.png")
+    camera = camera_preset("nyu")
+    as_left = predictor(depth, camera, left=True)
+    mirrored_camera = dataclasses.replace(camera, cx=depth.shape[1] - 1 - camera.cx)
+    as_right = predictor(np.ascontiguousarray(depth[:, ::-1]), mirrored_camera)
+    np.testing.assert_allclose(as_left.xyz, as_right.xyz * [-1, 1, 1], atol=1e-4)
+    np.testing.assert_allclose(as_left.uvd[:, 0], depth.shape[1] - 1 - as_right.uvd[:, 0], atol=1e-3)
 
 
 def test_predict_reports_frames_without_a_hand(tiny_run, tmp_path, capsys):

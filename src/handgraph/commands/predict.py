@@ -51,6 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--centers", metavar="FILE",
         help="hand centres, one 'x y z' line (mm) per input frame in name order, e.g. NYU's center_test_refined.txt",
     )  # fmt: skip
+    parser.add_argument(
+        "--left", action="store_true",
+        help="the frames show a left hand: models are trained on right hands, so the frame is mirrored for the "
+        "model and the joints mirrored back",
+    )  # fmt: skip
     parser.add_argument("--out", default="predictions", metavar="DIR", help="output folder (default: %(default)s)")
     parser.add_argument("--no-overlays", action="store_true", help="write the JSON only")
 
@@ -108,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     for path, centre in zip(files, centres, strict=True):
         try:
             depth = read_depth(path, args.depth_scale)
-            prediction = predictor(depth, camera, centre)
+            prediction = predictor(depth, camera, centre, left=args.left)
         except HandgraphError as error:
             message = str(error) if str(path) in str(error) else f"{path}: {error}"
             print(f"skipped {message}")
