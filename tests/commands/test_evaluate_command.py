@@ -92,7 +92,7 @@ def test_argument_errors_are_one_line(files, capsys):
     message = _error_line(capsys, ["evaluate", "--dataset", "kinect", "--gt", str(files / "gt.txt"), "p.txt"])
     assert "invalid choice: 'kinect'" in message and "--help" in message
     message = _error_line(capsys, ["evaluate", "--dataset", "nyu", str(files / "good.txt")])
-    assert "the following arguments are required: --gt" in message
+    assert "give --dataset, --gt and at least one PRED file, or --checkpoint" in message
 
 
 def test_wrong_dataset_for_the_files(files, capsys):
