@@ -25,11 +25,16 @@ def _colour(layout: JointLayout, child: int) -> str:
     return "#ffffff"
 
 
-def draw_skeleton(axes: plt.Axes, uv: np.ndarray, layout: JointLayout, linewidth: float = 2.0) -> None:
-    """Bones coloured by finger, joints as white dots. uv (J, 2) in the axes' pixel coordinates."""
+def draw_skeleton(
+    axes: plt.Axes, uv: np.ndarray, layout: JointLayout, linewidth: float = 2.0, visible: np.ndarray | None = None
+) -> None:
+    """Bones coloured by finger, joints as white dots; with ``visible`` (J,), hidden joints as hollow dots.
+    uv (J, 2) in the axes' pixel coordinates."""
     for parent, child in layout.bones:
         axes.plot(uv[[parent, child], 0], uv[[parent, child], 1], color=_colour(layout, child), linewidth=linewidth)
-    axes.scatter(uv[:, 0], uv[:, 1], s=14, c="white", edgecolors="black", linewidths=0.6, zorder=3)
+    shown = np.ones(len(uv), dtype=bool) if visible is None else visible
+    axes.scatter(uv[shown, 0], uv[shown, 1], s=14, c="white", edgecolors="black", linewidths=0.6, zorder=3)
+    axes.scatter(uv[~shown, 0], uv[~shown, 1], s=14, facecolors="none", edgecolors="black", linewidths=0.6, zorder=3)
 
 
 def depth_display(depth_mm: np.ndarray, near_mm: float, far_mm: float) -> np.ndarray:

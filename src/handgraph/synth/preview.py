@@ -11,24 +11,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from handgraph.files import atomic_writer  # noqa: E402
-from handgraph.skeleton import FINGERS, HAND  # noqa: E402
+from handgraph.overlay import depth_display, draw_skeleton  # noqa: E402
+from handgraph.skeleton import HAND  # noqa: E402
 from handgraph.synth.generator import GESTURE_NAMES  # noqa: E402
-
-FINGER_COLOURS = {"thumb": "#e6194b", "index": "#f58231", "middle": "#ffe119", "ring": "#3cb44b", "little": "#4363d8"}
-
-
-def _bone_colour(child: int) -> str:
-    return next(FINGER_COLOURS[finger] for finger, joints in FINGERS.items() if child in joints)
-
-
-def draw_skeleton(axes: plt.Axes, uvd: np.ndarray, visible: np.ndarray) -> None:
-    """Bones coloured by finger; filled dots for visible joints, hollow ones for hidden joints. uvd (21, 3)."""
-    for parent, child in HAND.bones:
-        axes.plot(uvd[[parent, child], 0], uvd[[parent, child], 1], color=_bone_colour(child), linewidth=1.6)
-    axes.scatter(uvd[visible, 0], uvd[visible, 1], s=9, c="white", edgecolors="black", linewidths=0.5, zorder=3)
-    axes.scatter(
-        uvd[~visible, 0], uvd[~visible, 1], s=9, facecolors="none", edgecolors="black", linewidths=0.6, zorder=3
-    )
 
 
 def write_preview(
@@ -40,10 +25,15 @@ def write_preview(
     for axes, frame in zip(grid.ravel(), frames, strict=False):
         depth = frame["depth"].astype(np.float64) * depth_unit_mm
         centre = float(frame["centre_xyz"][2])
-        shown = np.where(depth > 0, np.clip((centre + 180.0 - depth) / 300.0, 0.0, 1.0), np.nan)
-        axes.imshow(shown, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+        axes.imshow(
+            depth_display(depth, centre - 120.0, centre + 180.0),
+            cmap="gray",
+            vmin=0.0,
+            vmax=1.0,
+            interpolation="nearest",
+        )
         axes.set_facecolor("black")
-        draw_skeleton(axes, frame["uvd"], frame["visible"].astype(bool))
+        draw_skeleton(axes, frame["uvd"][:, :2], HAND, linewidth=1.6, visible=frame["visible"].astype(bool))
         gesture = int(frame["gesture"])
         name = GESTURE_NAMES[gesture] if gesture >= 0 else "uniform"
         axes.set_title(f"#{int(frame['index'])} {'left' if frame['left'] else 'right'} {name}", fontsize=8)
