@@ -5,7 +5,7 @@ from scipy.spatial.transform import Rotation
 
 from handgraph.rotations import axis_angle_to_matrix, rotation_x, rotation_y, rotation_z
 from handgraph.synth.kinematics import POSE_DOF_NAMES, HandShape, chain_joints, forward_kinematics, hand_to_camera
-from handgraph.synth.poses import sample_shape, sample_uniform_articulation
+from handgraph.synth.poses import GESTURES_DEG, sample_shape, sample_uniform_articulation
 
 
 def _random_hands(count=8, seed=0):
@@ -28,6 +28,26 @@ def test_forward_kinematics_keeps_bone_lengths_and_roots():
     np.testing.assert_allclose(chains[:, :, 0], offsets, atol=1e-12)
     np.testing.assert_allclose(np.linalg.norm(np.diff(chains, axis=2), axis=-1), lengths, rtol=1e-12)
     np.testing.assert_array_equal(joints[:, 0], 0.0)
+
+
+def test_positive_finger_abduction_turns_towards_the_thumb():
+    shape = HandShape.average()
+    straight = chain_joints(np.zeros((1, 5, 4)), shape.bone_lengths, shape.root_offsets)
+    articulation = np.zeros((1, 5, 4))
+    articulation[:, 1:, 1] = np.radians(10.0)
+    turned = chain_joints(articulation, shape.bone_lengths, shape.root_offsets)
+    tips = [8, 12, 16, 20]  # hand frame: +x is the thumb side
+    assert (turned[0, tips, 0] > straight[0, tips, 0] + 5.0).all()
+
+
+def test_open_hand_spreads_its_fingers_and_flat_hand_keeps_them_together():
+    shape = HandShape.average(2)
+    articulation = np.radians(np.stack([GESTURES_DEG["open"], GESTURES_DEG["flat"]]))
+    joints = chain_joints(articulation, shape.bone_lengths, shape.root_offsets)
+    span = lambda first, second: np.linalg.norm(joints[:, first] - joints[:, second], axis=-1)  # noqa: E731
+    knuckles, tips = span(5, 17), span(8, 20)  # index to little, at the MCPs and at the tips
+    assert tips[0] > 1.8 * knuckles[0]  # open: fingers fan out
+    assert tips[1] < 1.45 * knuckles[1]  # flat: fingers side by side, only their rest splay
 
 
 def test_camera_transform_is_rigid_and_mirrors_left_hands():

@@ -20,10 +20,10 @@ import numpy as np
 ROOT_OFFSETS_MM = np.array(
     [
         [22.0, 22.0, 10.0],  # thumb CMC: radial, close to the wrist, towards the palm
-        [25.0, 88.0, 0.0],  # index MCP
-        [5.0, 87.0, 0.0],  # middle MCP
-        [-13.0, 81.0, 3.0],  # ring MCP: the knuckle arch curves palmar on the ulnar side
-        [-30.0, 72.0, 6.0],  # little MCP
+        [28.0, 88.0, 0.0],  # index MCP
+        [7.0, 87.0, 0.0],  # middle MCP
+        [-14.0, 81.0, 3.0],  # ring MCP: the knuckle arch curves palmar on the ulnar side
+        [-33.0, 72.0, 6.0],  # little MCP
     ]
 )
 """Root joint of each chain in the hand frame, for a hand of scale 1."""
@@ -69,7 +69,8 @@ JOINT_LIMITS_DEG = np.array(
     ],
     dtype=np.float64,
 )
-"""(5 chains, 4 articulations, [low, high]). Abduction is positive towards the thumb."""
+"""(5 chains, 4 articulations, [low, high]). A finger's abduction is positive towards the thumb (radial); the
+thumb's lifts it away from the palm."""
 
 DIP_PIP_COUPLING = 2.0 / 3.0
 """In natural finger motion the DIP joint flexes about two thirds as far as the PIP joint (tendon coupling)."""

@@ -5,10 +5,12 @@ chain: root flexion, root abduction, second and third flexion) plus a global rot
 degrees of freedom in all. Each chain starts at its root joint R0 (fixed in the hand frame, see
 ``anatomy``) and turns through
 
-    R1 = R_rest Rz(abduction) Rx(flexion_1),  R2 = R1 Rx(flexion_2),  R3 = R2 Rx(flexion_3)
+    R1 = R_rest Rz(s abduction) Rx(flexion_1),  R2 = R1 Rx(flexion_2),  R3 = R2 Rx(flexion_3)
     p_k = p_(k-1) + R_k (0, L_k, 0)
 
-where Rx turns the bone (+y) towards the palm (+z). Camera-frame joints are R_global (m * p) + t, with the
+where Rx turns the bone (+y) towards the palm (+z) and s (``ABDUCTION_SIGN``) is -1 for the four fingers, whose
+positive abduction turns them towards the thumb (+x), as ``Rz(-a)`` does, and +1 for the thumb, whose positive
+abduction lifts it away from the palm in its twisted rest frame. Camera-frame joints are R_global (m * p) + t, with the
 mirror m = diag(-1, 1, 1) for a left hand and t the wrist's position in the camera frame.
 """
 
@@ -43,6 +45,9 @@ def _rest_rotations() -> np.ndarray:
 
 REST_ROTATIONS = _rest_rotations()
 """Rest orientation of each chain's root joint in the hand frame, (5, 3, 3)."""
+
+ABDUCTION_SIGN = np.array([1.0, -1.0, -1.0, -1.0, -1.0])
+"""Per chain, the sign that makes positive abduction mean what ``anatomy.JOINT_LIMITS_DEG`` says."""
 
 
 @dataclass
@@ -89,7 +94,8 @@ def chain_joints(articulation, bone_lengths, root_offsets):
     """
     xp = array_module(articulation)
     flexion_1, abduction, flexion_2, flexion_3 = (articulation[..., k] for k in range(4))  # (B, 5) each
-    rotation = as_like(REST_ROTATIONS, articulation) @ rotation_z(abduction) @ rotation_x(flexion_1)
+    rest = as_like(REST_ROTATIONS, articulation)
+    rotation = rest @ rotation_z(abduction * as_like(ABDUCTION_SIGN, articulation)) @ rotation_x(flexion_1)
     points = [root_offsets]  # (B, 5, 3)
     for bone, flexion in enumerate((None, flexion_2, flexion_3)):
         if flexion is not None:
