@@ -35,7 +35,8 @@ def override(config, values: dict, where: str = ""):
 
 
 def _coerce(value, hint, path: str):
-    """YAML gives lists where configs hold tuples, and ints where they hold floats; check the rest."""
+    """YAML gives lists where configs hold tuples, ints where they hold floats, and strings for exponents
+    without a dot (YAML 1.1 reads ``1e-3`` as text); check the rest."""
     origin, arguments = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in arguments:
@@ -46,6 +47,11 @@ def _coerce(value, hint, path: str):
         return tuple(_coerce(item, arguments[0], path) for item in value)
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if hint is float and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            pass
     expected = origin or hint
     if isinstance(expected, type) and not isinstance(value, expected):
         raise HandgraphError(f"config: {path} must be {expected.__name__}, got {value!r}")

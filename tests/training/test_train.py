@@ -61,6 +61,11 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch):
         torch.testing.assert_close(resumed[key], straight[key], rtol=0, atol=1e-6, msg=key)
     metrics = json.loads((tmp_path / "resumed" / "metrics.json").read_text())
     assert metrics["step"] == 6 and np.isfinite(metrics["mean_mm"])
+    # evaluations at steps 3 and 6 (eval_every 3), the first from before the interruption, training time growing
+    history = json.loads((tmp_path / "resumed" / "history.json").read_text())
+    assert [entry["step"] for entry in history] == [3, 6]
+    assert 0 < history[0]["train_seconds"] < history[1]["train_seconds"]
+    assert history[1]["mean_mm"] == metrics["mean_mm"]
 
 
 def test_training_with_augmentation(tmp_path):
@@ -80,9 +85,25 @@ def test_runs_refuse_to_overwrite_or_resume_nothing(tmp_path):
         train(load_config("tiny", ["steps=4"]), tmp_path / "run", resume=True, progress=False)
 
 
+def test_fine_tuning_starts_from_a_checkpoint(tmp_path):
+    first = load_config("tiny", ["steps=2", "eval_every=2", "checkpoint_every=2"])
+    train(first, tmp_path / "first", progress=False)
+    tuned = load_config("tiny", ["steps=1", "learning_rate=1e-12", f"init_from={tmp_path / 'first' / 'model'}"])
+    train(tuned, tmp_path / "tuned", progress=False)
+    before = load_file(tmp_path / "first" / "model" / "model.safetensors")
+    after = load_file(tmp_path / "tuned" / "model" / "model.safetensors")
+    weights = [key for key in before if "running_" not in key and "num_batches" not in key]  # not BN statistics
+    assert len(weights) > 20
+    for key in weights:  # one step at a negligible learning rate: the weights are the checkpoint's
+        torch.testing.assert_close(after[key], before[key], rtol=0, atol=1e-6, msg=key)
+    other = load_config("tiny", ["steps=1", "model.width=16", f"init_from={tmp_path / 'first' / 'model'}"])
+    with pytest.raises(HandgraphError, match="model config differs"):
+        train(other, tmp_path / "other", progress=False)
+
+
 def test_config_presets_yaml_and_assignments(tmp_path):
     assert load_config("demo").model.name == "hgt"
-    config = load_config("tiny", ["model.name=sia_gcn", "data.synth.preset=realsense", "learning_rate=0.01"])
+    config = load_config("tiny", ["model.name=sia_gcn", "data.synth.preset=realsense", "learning_rate=1e-2"])
     assert (config.model.name, config.data.synth.preset, config.learning_rate) == ("sia_gcn", "realsense", 0.01)
     (tmp_path / "run.yaml").write_text("preset: tiny\nmodel:\n  input_size: 48\nsteps: 2\n")
     config = load_config(str(tmp_path / "run.yaml"))
@@ -90,6 +111,7 @@ def test_config_presets_yaml_and_assignments(tmp_path):
     for assignments, message in (
         (["model.depth=3"], "unknown key 'model.depth'"),
         (["steps=many"], "steps must be int"),
+        (["learning_rate=fast"], "learning_rate must be float"),
         (["steps"], "expected KEY=VALUE"),
         (["data.synth.preset=sonar"], "unknown preset 'sonar'"),
     ):

@@ -18,9 +18,11 @@ from handgraph.synth.kinematics import HandShape, hand_to_camera
 NUM_HAND_PRIMITIVES = 25
 
 # Hand-frame anchors of a scale-1 hand (mm): where the metacarpals of the four fingers start at the carpus.
-_CARPAL_ANCHORS_MM = np.array([[17.0, 16.0, 2.0], [4.0, 16.0, 0.0], [-9.0, 16.0, 2.0], [-20.0, 16.0, 4.0]])
-_CARPAL_ROW_MM = np.array([[-20.0, 8.0, 2.0], [18.0, 8.0, 2.0]])
-_THENAR_ANCHOR_MM = np.array([10.0, 40.0, 9.0])
+# The little finger's starts far out: the hypothenar eminence keeps the palm's ulnar edge nearly straight
+# from the knuckle to the wrist, so the palm is about 65 mm wide just above the wrist.
+_CARPAL_ANCHORS_MM = np.array([[19.0, 16.0, 2.0], [4.0, 16.0, 0.0], [-12.0, 16.0, 2.0], [-27.0, 16.0, 4.0]])
+_CARPAL_ROW_MM = np.array([[-24.0, 8.0, 2.0], [20.0, 8.0, 2.0]])
+_THENAR_ANCHOR_MM = np.array([15.0, 36.0, 8.0])
 _FOREARM_START_MM = np.array([[10.0, 6.0, 0.0], [-10.0, 6.0, 0.0]])
 
 
@@ -89,8 +91,8 @@ def _palm_cones(joints: np.ndarray, shape: HandShape) -> tuple[np.ndarray, ...]:
     end = np.concatenate(
         [mcp, mcp[:, 3:], mid_palm[:, 3:], (_CARPAL_ROW_MM[1:] * scale), thumb_middle[:, None], forearm_end], axis=1
     )
-    start_radius = thick * np.array([11.5, 11.5, 11.0, 10.5, 10.0, 11.0, 15.0, 12.0, 19.0, 19.0])
-    end_radius = thick * np.array([10.5, 10.5, 10.0, 9.5, 9.0, 10.0, 15.0, 10.0, 23.0, 23.0])
+    start_radius = thick * np.array([11.5, 11.5, 11.0, 10.5, 10.0, 11.0, 15.0, 14.0, 19.0, 19.0])
+    end_radius = thick * np.array([10.5, 10.5, 10.0, 9.5, 9.0, 10.0, 15.0, 11.0, 23.0, 23.0])
     return start, end, start_radius, end_radius
 
 

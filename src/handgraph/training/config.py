@@ -75,6 +75,9 @@ class TrainConfig:
     """Steps between checkpoints (and at the end), each written atomically."""
     seed: int = 0
     """Seed of initialisation and of every random choice of training."""
+    init_from: str | None = None
+    """A checkpoint folder whose weights start the run instead of a random initialisation (fine-tuning);
+    its model config must be this run's."""
     threads: int | None = None
     """torch CPU threads (default: torch's choice)."""
     device: str = "cpu"

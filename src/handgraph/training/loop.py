@@ -24,7 +24,7 @@ from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
 from handgraph.synth.datasets import SynthShardDataset, SynthStream, frames_to_tensors, model_inputs
 from handgraph.synth.generator import generate_frames
 from handgraph.synth.splits import benchmark_split, check_training_seed
-from handgraph.training.checkpoint import latest_checkpoint, mark_latest, restore_training, save_checkpoint
+from handgraph.training.checkpoint import latest_checkpoint, load_model, mark_latest, restore_training, save_checkpoint
 from handgraph.training.config import TrainConfig
 
 
@@ -115,6 +115,8 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config))
     first_step = _start(config, out, resume, model, optimizer, scheduler)
+    if first_step == 0 and config.init_from:
+        _initialise_from(model, config.init_from)
     if first_step == 0 or rank > 0:  # a resumed rank 0 continues from the random state it saved
         torch.manual_seed(config.seed * 1000 + rank + first_step)
     network = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
@@ -124,7 +126,10 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
     writer = _tensorboard(out) if rank == 0 else None
     bar = tqdm(total=config.steps, initial=first_step, unit="step", disable=not progress or rank != 0)
     last_metrics: dict = {}
+    history = _history(out, first_step) if rank == 0 else []
     started, seen = time.perf_counter(), 0
+    earlier = history[-1]["train_seconds"] if history else 0.0  # training seconds before a resume
+    evaluating_seconds = 0.0
     for step in range(first_step, config.steps):
         inputs = model_inputs(next(batches), config.data.synth.cube_mm, config.model.input_size, device)
         if config.data.augment:
@@ -145,9 +150,14 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
             _log(writer, done, {"loss": loss.item(), **terms, "lr": scheduler.get_last_lr()[0], "frames_per_s": rate})
             bar.set_postfix(loss=f"{loss.item():.4f}", mm=f"{terms['xyz'] * 100:.1f}", fps=f"{rate:.0f}")
         if rank == 0 and (done % config.eval_every == 0 or done == config.steps):
+            evaluating = time.perf_counter()
+            train_seconds = earlier + evaluating - started - evaluating_seconds
             last_metrics = evaluate(model, validation, config.model.input_size, device)
             _log(writer, done, {f"validation/{key}": value for key, value in last_metrics.items()})
             tqdm.write(f"step {done}: validation mean joint error {last_metrics['mean_mm']:.2f} mm")
+            history.append({"step": done, "train_seconds": round(train_seconds, 2), **last_metrics})
+            atomic_write_text(out / "history.json", json.dumps(history, indent=1) + "\n")
+            evaluating_seconds += time.perf_counter() - evaluating
         if rank == 0 and (done % config.checkpoint_every == 0 or done == config.steps):
             folder = save_checkpoint(
                 out / "checkpoints" / f"step_{done:07d}",
@@ -169,6 +179,25 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
     if world > 1:
         torch.distributed.barrier()
     return last_metrics
+
+
+def _initialise_from(model: torch.nn.Module, folder: str) -> None:
+    """Start from a trained checkpoint's weights (its model config must be the run's)."""
+    trained, _ = load_model(folder)
+    if trained.config != model.config:
+        raise HandgraphError(
+            f"init_from {folder}: its model config differs from this run's ({trained.config} vs {model.config})"
+        )
+    model.load_state_dict(trained.state_dict())
+
+
+def _history(out: Path, first_step: int) -> list[dict]:
+    """Validation results so far (``out/history.json``): step, seconds of training (evaluations excluded)
+    and metrics; a resumed run keeps those up to its checkpoint's step."""
+    path = out / "history.json"
+    if first_step == 0 or not path.is_file():
+        return []
+    return [entry for entry in json.loads(path.read_text()) if entry["step"] <= first_step]
 
 
 def _augmented(inputs: dict[str, torch.Tensor], config: TrainConfig) -> dict[str, torch.Tensor]:
