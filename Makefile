@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 DEMO := runs/demo
 NYU_FRAME := ../shared/data/real/nyu/depth_1_0000001.png
 
-.PHONY: setup test lint demo clean
+.PHONY: setup test lint demo bench clean
 
 setup: $(STAMP)
 
@@ -35,6 +35,17 @@ demo: setup
 	$(BIN)/handgraph evaluate --checkpoint $(DEMO)/model --data synthetic:test --json $(DEMO)/results.json \
 		--plots $(DEMO) --predictions $(DEMO)/predictions.txt --overlays $(DEMO)/test_overlays.png | tee $(DEMO)/table.txt
 	@if [ -f $(NYU_FRAME) ]; then $(BIN)/handgraph predict --checkpoint $(DEMO)/model --input $(NYU_FRAME) --camera nyu --out $(DEMO)/nyu; fi
+
+# The benchmarks of docs/benchmarks.md: hours on 2 cores (the ablation resumes where it stopped).
+# QUICK=1 runs every script in minutes to check them, writing to bench/results/quick/ instead.
+BENCH_FLAGS := $(if $(filter-out 0,$(QUICK)),--quick,)
+bench: setup
+	$(BIN)/python bench/sia_gcn_layer.py $(BENCH_FLAGS)
+	$(BIN)/python bench/inference.py $(BENCH_FLAGS)
+	$(BIN)/python bench/synth.py $(BENCH_FLAGS)
+	$(BIN)/python bench/ablation.py $(BENCH_FLAGS)
+	$(BIN)/python bench/training.py $(BENCH_FLAGS)
+	$(BIN)/python bench/report.py $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache src/*.egg-info

@@ -1,15 +1,18 @@
-"""How fast and how exact the synthetic generator is.
+"""How fast and how exact the synthetic generator is, and whether it keeps ahead of training.
 
 Speed: frames per second of `write_dataset` (sampling, ray casting, sensor model, labels, shards written
 to disk) at 128 x 128 crops with the kinect preset, with 1 worker and with all cores, and at full frame.
+Against it: frames per second each model consumes in training (optimiser steps on a fixed batch of 32, with
+1 thread, the core left when the other one draws frames, and with all threads). The generator stays ahead
+when one worker renders faster than a model trains on the remaining core.
 Exactness: the ray caster against the brute-force sphere tracer of the tests on random hands.
+Writes bench/results/synth.json.
 
-    .venv/bin/python bench/synth_speed.py [--frames 4000]
+    .venv/bin/python bench/synth.py [--quick] [--frames 4000]
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
@@ -17,7 +20,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
+from _common import arguments, print_table, training_rate, write_result
 
+from handgraph.models import list_models
 from handgraph.synth.generator import SynthConfig
 from handgraph.synth.kinematics import chain_joints
 from handgraph.synth.poses import sample_shape, sample_uniform_articulation, sample_view_rotation
@@ -62,24 +68,54 @@ def exactness(hands: int, size: int = 48) -> tuple[float, int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--frames", type=int, default=4000)
-    parser.add_argument("--hands", type=int, default=10, help="random hands for the exactness check")
+    parser = arguments(__doc__)
+    parser.add_argument("--frames", type=int, help="frames per speed measurement (default 4000, quick 256)")
+    parser.add_argument("--hands", type=int, help="random hands for the exactness check (default 10, quick 2)")
     args = parser.parse_args()
+    frames = args.frames or (256 if args.quick else 4000)
+    hands = args.hands or (2 if args.quick else 10)
     cores = os.cpu_count() or 1
-    print(f"machine: {cores} cores; frames per second, shards written to disk included")
+    rendering = {}
     for label, config, workers in (
         ("128x128 kinect, 1 worker", SynthConfig(), 1),
         (f"128x128 kinect, {cores} workers", SynthConfig(), cores),
         ("128x128 clean, no background", SynthConfig(preset="clean", background=False), cores),
         ("640x480 full frame kinect", SynthConfig(size=None), cores),
     ):
-        count = args.frames if config.size else max(args.frames // 8, 64)
-        print(f"  {label:<34} {frames_per_second(config, count, workers):8.0f} frames/s ({count} frames)")
-    largest, disagreements, pixels = exactness(args.hands)
+        count = frames if config.size else max(frames // 8, 32)
+        rendering[label] = frames_per_second(config, count, workers)
+    print(f"synthetic frames rendered per second ({cores} cores, shards written to disk included)")
+    print_table(["setting", "frames/s"], [[label, f"{rate:.0f}"] for label, rate in rendering.items()])
+    budget = 0.5 if args.quick else 5.0
+    consumed = {}
+    for name in list_models():
+        consumed[name] = {}
+        for threads in (1, cores):
+            torch.set_num_threads(threads)
+            consumed[name][str(threads)] = training_rate(name, 32, budget)
+    torch.set_num_threads(cores)
+    one_worker = rendering["128x128 kinect, 1 worker"]
+    rows = [
+        [name, f"{rates['1']:.0f}", f"{rates[str(cores)]:.0f}", "yes" if one_worker > rates["1"] else "NO"]
+        for name, rates in consumed.items()
+    ]
+    print(f"frames consumed per second by training (batch 32, 128x128), against {one_worker:.0f} rendered by 1 worker")
+    print_table(["model", "1 thread", f"{cores} threads", "generator ahead"], rows)
+    largest, disagreements, pixels = exactness(hands)
     print(
-        f"ray caster vs sphere-traced reference, {args.hands} random hands at 48x48: largest depth difference "
+        f"ray caster vs sphere-traced reference, {hands} random hands at 48x48: largest depth difference "
         f"{largest:.2e} mm, {disagreements} of {pixels} hand pixels hit/miss differently"
+    )
+    write_result(
+        "synth",
+        args.quick,
+        {"frames": frames, "exactness_hands": hands, "train_batch": 32, "train_budget_s": budget},
+        {
+            "rendered_frames_per_s": rendering,
+            "consumed_frames_per_s": consumed,
+            "generator_ahead": {name: one_worker > rates["1"] for name, rates in consumed.items()},
+            "exactness": {"largest_mm": largest, "hit_miss_disagreements": disagreements, "hand_pixels": pixels},
+        },
     )
 
 

@@ -6,10 +6,10 @@ import argparse
 import sys
 
 from handgraph import __version__
-from handgraph.commands import evaluate, predict, synth, train
+from handgraph.commands import evaluate, export, predict, synth, train
 from handgraph.errors import HandgraphError
 
-COMMANDS = (synth, train, evaluate, predict)
+COMMANDS = (synth, train, evaluate, predict, export)
 """Modules that each define NAME, HELP, add_arguments(parser) and run(args) -> exit code."""
 
 

@@ -13,7 +13,6 @@ from handgraph.camera import Intrinsics, xyz_to_uvd
 from handgraph.errors import HandgraphError
 from handgraph.preprocess.crop import crop_depth, intrinsics_tensor, make_crops, normalize_depth
 from handgraph.preprocess.localize import localize_hand
-from handgraph.training.checkpoint import load_model
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "hgt-synth"
 """The checkpoint shipped in the repository (found beside the source tree of an editable install)."""
@@ -39,21 +38,31 @@ class Prediction:
 
 
 class Predictor:
-    """A checkpoint ready to run on frames: ``predictor(depth_mm, camera, centre_xyz=None)``.
+    """A trained network ready to run on frames: ``predictor(depth_mm, camera, centre_xyz=None)``.
+
+    ``checkpoint`` is a checkpoint folder (default: the shipped one) or, with ``backend="onnx"``, an ``.onnx``
+    file from ``handgraph export`` (see ``networks.load_network``).
 
     Models are trained on crops around the centroid of the joints (with some jitter), while a localiser finds
     the centre of mass of hand and forearm pixels. So without a given centre the predictor runs twice (or
     ``refinements + 1`` times): the next crop is centred on the centroid of the joints just predicted.
     """
 
-    def __init__(self, checkpoint: str | os.PathLike | None = None, device: str = "cpu", refinements: int = 1):
+    def __init__(
+        self,
+        checkpoint: str | os.PathLike | None = None,
+        backend: str = "torch",
+        refinements: int = 1,
+        threads: int | None = None,
+    ):
+        from handgraph.networks import load_network
+
         self.checkpoint = Path(checkpoint) if checkpoint else default_checkpoint()
-        self.model, self.meta = load_model(self.checkpoint, device)
-        self.device = torch.device(device)
-        train = self.meta.get("train") or {}
-        self.cube_mm = float(train.get("data", {}).get("synth", {}).get("cube_mm", 250.0))
-        self.size = self.model.config.input_size
-        self.layout = self.model.layout
+        self.network = load_network(self.checkpoint, backend, threads)
+        self.backend = backend
+        self.cube_mm = self.network.cube_mm
+        self.size = self.network.input_size
+        self.layout = self.network.layout
         self.refinements = refinements
 
     @torch.no_grad()
@@ -81,7 +90,7 @@ class Predictor:
                 f"{camera.width}x{camera.height}; check --camera or the intrinsics"
             )
         centre = localize_hand(depth_mm, camera) if centre_xyz is None else np.asarray(centre_xyz, dtype=np.float64)
-        frame = torch.tensor(depth_mm[None], dtype=torch.float32, device=self.device)
+        frame = torch.tensor(depth_mm[None], dtype=torch.float32)
         prediction = self._predict(frame, camera, centre)
         for _ in range(self.refinements if centre_xyz is None else 0):
             prediction = self._predict(frame, camera, prediction.xyz.mean(axis=0))
@@ -90,13 +99,13 @@ class Predictor:
     def _predict(self, frame: torch.Tensor, camera: Intrinsics, centre: np.ndarray) -> Prediction:
         if centre[2] <= 0:
             raise HandgraphError(f"the hand centre must lie in front of the camera (z > 0), got {centre.tolist()}")
-        intrinsics = intrinsics_tensor(camera).to(self.device)
-        centre_tensor = torch.tensor(centre[None], dtype=torch.float32, device=self.device)
+        intrinsics = intrinsics_tensor(camera)
+        centre_tensor = torch.tensor(centre[None], dtype=torch.float32)
         crop = make_crops(intrinsics, centre_tensor, self.cube_mm, self.size)
         depth = normalize_depth(crop_depth(frame, intrinsics, crop, self.size), crop)
         if bool((depth >= 1).all()):
             raise HandgraphError(
                 f"no depth within the {self.cube_mm:g} mm cube around the hand centre {np.round(centre, 1).tolist()}"
             )
-        xyz = self.model(depth, crop)["xyz"][0].double().cpu().numpy()
-        return Prediction(xyz=xyz, uvd=xyz_to_uvd(xyz, camera), centre_xyz=centre, crop=crop[0].cpu().numpy())
+        xyz = self.network(depth, crop)[0].astype(np.float64)
+        return Prediction(xyz=xyz, uvd=xyz_to_uvd(xyz, camera), centre_xyz=centre, crop=crop[0].numpy())

@@ -148,3 +148,18 @@ def test_train_bad_config(tmp_path, capsys):
         capsys, ["train", "--config", "tiny", "--set", "model.depth=3", "--out", str(tmp_path)]
     )
     assert "neither a preset" in _error(capsys, ["train", "--config", "huge", "--out", str(tmp_path)])
+
+
+def test_export_then_predict_with_onnx_runtime(tiny_run, tmp_path, shared_data, capsys):
+    onnx_file = tmp_path / "tiny.onnx"
+    assert main(["export", "--checkpoint", str(tiny_run / "model"), "--onnx", str(onnx_file)]) == 0
+    assert "largest xyz difference" in capsys.readouterr().out
+    frame = shared_data / "real/nyu/depth_1_0000001.png"
+    common = ["predict", "--input", str(frame), "--camera", "nyu", "--no-overlays"]
+    assert main([*common, "--checkpoint", str(tiny_run / "model"), "--out", str(tmp_path / "torch")]) == 0
+    assert main([*common, "--backend", "onnx", "--checkpoint", str(onnx_file), "--out", str(tmp_path / "onnx")]) == 0
+    results = [json.loads((tmp_path / name / "predictions.json").read_text()) for name in ("torch", "onnx")]
+    assert results[1]["backend"] == "onnx" and results[1]["model"] == "hgt"
+    np.testing.assert_allclose(results[1]["frames"][0]["xyz"], results[0]["frames"][0]["xyz"], atol=1e-3)
+    assert "export it first" in _error(capsys, [*common, "--backend", "onnx", "--checkpoint", str(tiny_run / "model")])
+    assert "ending in .onnx" in _error(capsys, ["export", "--checkpoint", str(tiny_run / "model"), "--onnx", "m.txt"])

@@ -22,6 +22,8 @@ EPILOG = textwrap.dedent(
 
     examples:
       handgraph predict --input ../shared/data/real/nyu/depth_1_0000001.png --camera nyu --out runs/nyu
+      handgraph export --onnx runs/hgt.onnx && handgraph predict --backend onnx --checkpoint runs/hgt.onnx \
+          --input ../shared/data/real/nyu/depth_1_0000001.png --camera nyu --out runs/nyu_onnx
       handgraph predict --input frames/ --fx 475.1 --fy 475.1 --cx 315.9 --cy 245.3 \\
           --depth-scale 0.125 --out runs/sr305"""
 )
@@ -31,8 +33,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from handgraph.camera import CAMERA_PRESETS
 
     parser.add_argument(
-        "--checkpoint", metavar="DIR", help="checkpoint folder (default: the shipped checkpoints/hgt-synth)"
-    )
+        "--checkpoint", metavar="PATH",
+        help="checkpoint folder (default: the shipped checkpoints/hgt-synth); with --backend onnx, an .onnx file "
+        "from 'handgraph export' or a checkpoint folder holding model.onnx",
+    )  # fmt: skip
+    parser.add_argument(
+        "--backend", choices=("torch", "onnx"), default="torch",
+        help="run the network with PyTorch or with ONNX Runtime (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument("--threads", type=int, metavar="N", help="CPU threads for the network (default: all)")
     parser.add_argument("--input", required=True, metavar="FILE_OR_DIR", help="a depth file or a folder of them")
     parser.add_argument("--camera", choices=list(CAMERA_PRESETS), help="intrinsics of a known camera")
     for name in ("fx", "fy", "cx", "cy"):
@@ -95,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
+    import torch
+
     from handgraph.camera import cube_side_px, xyz_to_uvd
     from handgraph.depth_images import depth_files, read_depth
     from handgraph.errors import HandgraphError
@@ -104,10 +115,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.depth_scale <= 0:
         raise HandgraphError(f"--depth-scale must be positive, got {args.depth_scale}")
+    if args.threads is not None and args.threads < 1:
+        raise HandgraphError(f"--threads must be at least 1, got {args.threads}")
     camera = _camera(args)
     files = depth_files(args.input)
     centres = _centres(args, len(files))
-    predictor = Predictor(args.checkpoint)
+    if args.threads and args.backend == "torch":
+        torch.set_num_threads(args.threads)
+    predictor = Predictor(args.checkpoint, backend=args.backend, threads=args.threads)
     out = Path(args.out)
     frames, found = [], 0
     for path, centre in zip(files, centres, strict=True):
@@ -139,12 +154,13 @@ def run(args: argparse.Namespace) -> int:
                 centre_uvd,
                 box,
                 predictor.layout,
-                f"{path.name}: {predictor.model.config.name}",
+                f"{path.name}: {predictor.network.name}",
             )
             print(f"{path}: wrote {overlay}")
     result = {
-        "checkpoint": str(predictor.checkpoint),
-        "model": predictor.model.config.name,
+        "checkpoint": str(predictor.network.source),
+        "backend": args.backend,
+        "model": predictor.network.name,
         "joints": list(predictor.layout.joint_names),
         "camera": camera.to_dict(),
         "frames": frames,

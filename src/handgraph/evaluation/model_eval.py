@@ -36,7 +36,7 @@ def predict_split(
     config = replace(split.config, size=model.config.input_size)
     count = split.count if count is None else min(count, split.count)
     model = model.to(device).eval()
-    predicted, kept = [], {"xyz": [], "uvd": [], "depth": [], "intrinsics": [], "centre_xyz": []}
+    predicted, kept = [], {"xyz": [], "uvd": [], "depth": [], "intrinsics": [], "centre_xyz": [], "gesture": []}
     for first in range(0, count, batch_size):
         frames = generate_frames(config, split.seed, np.arange(first, min(first + batch_size, count)))
         inputs = model_inputs(

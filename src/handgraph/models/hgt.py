@@ -86,7 +86,7 @@ class HandGraphTransformer(PoseModel):
         tokens = self.pool_features(pooled) + self.embed_estimate(estimate) + structure
         for layer in self.encoder:
             tokens = layer(tokens, self.hops)
-        queries = (self.queries + structure).expand(len(depth), -1, -1)
+        queries = (self.queries + structure).expand(depth.shape[0], -1, -1)
         for layer in self.decoder:
             queries = layer(queries, tokens, self.hops)
         uvd_norm = estimate + self.correction(self.norm(queries))

@@ -23,5 +23,5 @@ class RegressionModel(PoseModel):
 
     def predict(self, depth: torch.Tensor) -> dict:
         pooled = self.backbone(depth).mean(dim=(-2, -1))  # (B, C)
-        uvd_norm = self.regressor(pooled).reshape(len(depth), self.layout.num_joints, 3)
+        uvd_norm = self.regressor(pooled).reshape(depth.shape[0], self.layout.num_joints, 3)
         return {"uvd_norm": uvd_norm, "heatmaps": []}

@@ -57,7 +57,7 @@ def make_crops(
     frame_intrinsics: torch.Tensor, centre_xyz: torch.Tensor, cube_mm: torch.Tensor | float, size: int
 ) -> torch.Tensor:
     """(B, 6) crops of side ``cube_mm`` around camera-frame centres, for cameras (B, 4) of the frames."""
-    cube = torch.as_tensor(cube_mm, dtype=centre_xyz.dtype, device=centre_xyz.device).expand(len(centre_xyz))
+    cube = torch.as_tensor(cube_mm, dtype=centre_xyz.dtype, device=centre_xyz.device).expand(centre_xyz.shape[0])
     fx, fy, cx, cy = (frame_intrinsics[:, k] for k in range(4))
     z = centre_xyz[:, 2]
     centre_u, centre_v = fx * centre_xyz[:, 0] / z + cx, fy * centre_xyz[:, 1] / z + cy

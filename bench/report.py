@@ -1,0 +1,345 @@
+"""Build docs/benchmarks.md and its plots from bench/results/*.json (quick: bench/results/quick/benchmarks.md).
+
+Every figure in the page is read from a JSON file named beside its table; the hand-written findings in
+bench/findings.md are appended as they are.
+
+    .venv/bin/python bench/report.py [--quick]
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from _common import ROOT, arguments, results_folder  # noqa: E402
+
+from handgraph.files import atomic_write_text, atomic_writer  # noqa: E402
+from handgraph.models import DEFAULT_MODEL  # noqa: E402
+
+FINDINGS = ROOT / "bench" / "findings.md"
+
+
+def _load(folder: Path, name: str) -> dict | None:
+    path = folder / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _table(headers: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _save(figure, path: Path) -> None:
+    with atomic_writer(path, binary=True) as handle:
+        figure.savefig(handle, format="png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+
+
+def _source(name: str, data: dict, folder: Path) -> str:
+    machine = data["machine"]
+    where = (folder / f"{name}.json").relative_to(ROOT)
+    return f"_Source: `{where}`, {machine['date']}, {machine['cpu']} ({machine['cores']} cores)._"
+
+
+def _missing(script: str) -> str:
+    return f"_Not run yet: `.venv/bin/python bench/{script}.py`._"
+
+
+def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
+    if data is None:
+        return "## Accuracy ablation\n\n" + _missing("ablation")
+    models = data["models"]
+    settings = data["settings"]
+    rows = []
+    for name, entry in models.items():
+        spread = "-" if entry["seed_std_mm"] is None else f"{entry['seed_std_mm']:.2f}"
+        seeds = ", ".join(f"{value:.2f}" for value in entry["seed_means_mm"])
+        rates = [f"{100 * entry['success_rate'][key]:.1f}" for key in ("10", "20", "40")]
+        rows.append(
+            [
+                f"`{name}`",
+                f"**{entry['mean_mm']:.2f}**",
+                spread,
+                seeds,
+                *rates,
+                f"{entry['pose_kind_mean_mm']['named gestures']:.2f}",
+                f"{entry['pose_kind_mean_mm']['uniform poses']:.2f}",
+                f"{entry['params']:,}",
+                f"{entry['flops_per_frame'] / 1e6:.0f}",
+            ]
+        )
+    headers = ["model", "mean mm", "sd over seeds", "seed means", "<=10 mm %", "<=20 mm %", "<=40 mm %"]
+    headers += ["gestures mm", "uniform poses mm", "params", "MFLOP/frame"]
+    parts = [
+        "## Accuracy ablation",
+        f"Every model trained with the same recipe ({settings['steps']} steps of batch 32 at 128x128, AdamW with "
+        f"warm-up and cosine decay, right-hand synthetic frames on the fly; seed k sets the initialisation and the "
+        f"training stream), scored on the first {settings['test_frames']} frames of the synthetic test split: mean "
+        "3D joint error over seeds, its standard deviation across seeds, and the share of frames whose largest "
+        "joint error is within 10/20/40 mm. 'gestures' and 'uniform poses' split the test frames by how their pose "
+        "was drawn (perturbed named gestures, or uniform within the joint limits).",
+        _table(headers, rows),
+        _verdict(models),
+        _source("ablation", data, folder),
+    ]
+    _success_plot(folder, models, figures / "ablation_success.png")
+    _per_joint_plot(models, figures / "ablation_per_joint.png")
+    parts.append(
+        "![success curves](figures/ablation_success.png)\n\n![per-joint errors](figures/ablation_per_joint.png)"
+    )
+    return "\n\n".join(parts)
+
+
+def _verdict(models: dict) -> str:
+    def spread(name: str) -> float:
+        return models[name]["seed_std_mm"] or 0.0
+
+    lines = []
+    if DEFAULT_MODEL in models:
+        others = [name for name in models if name != DEFAULT_MODEL]
+        beaten = [
+            name
+            for name in others
+            if models[DEFAULT_MODEL]["mean_mm"] + max(spread(DEFAULT_MODEL), spread(name)) < models[name]["mean_mm"]
+        ]
+        verdict = "holds" if len(beaten) == len(others) else "does not hold"
+        lines.append(
+            f"- Goal 1, `hgt` lower than every other model by more than the seed spread: **{verdict}** "
+            f"(beaten by more than the spread: {', '.join(beaten) or 'none'})."
+        )
+    if {"sia_gcn", "gcn_flat", "heatmap"} <= models.keys():
+        lower = all(models["sia_gcn"]["mean_mm"] < models[name]["mean_mm"] for name in ("gcn_flat", "heatmap"))
+        lines.append(
+            f"- Goal 2, `sia_gcn` lower than `gcn_flat` and `heatmap`: **{'holds' if lower else 'does not hold'}**."
+        )
+    return "\n".join(lines)
+
+
+def _success_plot(folder: Path, models: dict, path: Path) -> None:
+    figure, axes = plt.subplots(figsize=(6.4, 4.2))
+    for name in models:
+        runs = [json.loads(p.read_text()) for p in sorted((folder / "ablation_runs").glob(f"{name}_seed*.json"))]
+        thresholds = np.array([float(key) for key in runs[0]["score"]["success_rate"]])
+        rates = np.mean([list(run["score"]["success_rate"].values()) for run in runs], axis=0)
+        axes.plot(thresholds, 100 * rates, label=f"{name} ({models[name]['mean_mm']:.1f} mm)")
+    axes.set_xlabel("maximum allowed distance to GT (mm)")
+    axes.set_ylabel("fraction of frames within distance (%)")
+    axes.set_title("Synthetic test split: success rate, mean over seeds")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    _save(figure, path)
+
+
+def _per_joint_plot(models: dict, path: Path) -> None:
+    names = list(next(iter(models.values()))["per_joint_mm"])
+    figure, axes = plt.subplots(figsize=(12, 3.8))
+    width = 0.8 / len(models)
+    for k, (model, entry) in enumerate(models.items()):
+        values = [entry["per_joint_mm"][joint] for joint in names]
+        axes.bar(np.arange(len(names)) + k * width, values, width, label=model)
+    axes.set_xticks(np.arange(len(names)) + 0.4 - width / 2, names, rotation=60, ha="right", fontsize=8)
+    axes.set_ylabel("mean error (mm)")
+    axes.set_title("Per-joint mean error, mean over seeds")
+    axes.legend(ncol=len(models), fontsize=8)
+    _save(figure, path)
+
+
+def layer_section(data: dict | None, folder: Path, figures: Path) -> str:
+    if data is None:
+        return "## SIA-GCN layer\n\n" + _missing("sia_gcn_layer")
+    rows = [
+        [
+            f"{r['batch']} x 21 x {r['channels']} x {r['side']}x{r['side']}",
+            "fwd+bwd" if r["backward"] else "fwd",
+            f"{r['batched_ms']:.3g}",
+            f"{r['loop_ms']:.3g}",
+            f"{r['dense_ms']:.3g}",
+            f"{r['floor_ms']:.3g}",
+            f"{r['speedup_vs_loop']:.1f}x",
+            f"{r['speedup_vs_dense']:.1f}x",
+            f"{r['ratio_to_floor']:.2f}x",
+        ]
+        for r in data["rows"]
+    ]
+    headers = ["input (B x N x c x H x W)", "pass", "batched ms", "loop ms", "dense ms", "floor ms"]
+    headers += ["vs loop", "vs dense", "batched / floor"]
+    figure, axes = plt.subplots(figsize=(9, 3.8))
+    labels = [f"{r['batch']}x{r['channels']}x{r['side']}{' bwd' if r['backward'] else ''}" for r in data["rows"]]
+    for k, way in enumerate(("batched", "loop", "dense", "floor")):
+        axes.bar(np.arange(len(labels)) + 0.2 * k, [r[f"{way}_ms"] for r in data["rows"]], 0.2, label=way)
+    axes.set_yscale("log")
+    axes.set_xticks(np.arange(len(labels)) + 0.3, labels, rotation=45, ha="right", fontsize=8)
+    axes.set_ylabel("ms per call (log)")
+    axes.set_title("SIA-GCN layer: batched against loop, dense and the grouped-convolution floor")
+    axes.legend()
+    _save(figure, figures / "sia_gcn_layer.png")
+    threads = data["settings"]["threads"]
+    return "\n\n".join(
+        [
+            "## SIA-GCN layer",
+            f"One layer on the hand graph (21 nodes, 61 directed edges, k = 5, attention on), {threads} threads, "
+            "median ms per call. loop: the formula edge by edge; dense: all N x N node pairs with zero kernels off "
+            "the edges; floor: the layer's grouped convolution alone. Targets: at least 20x faster than the loop, "
+            "within 2x of the floor.",
+            _table(headers, rows),
+            f"Least speed-up over the loop: **{data['least_speedup_vs_loop']:.1f}x**; most time over the floor: "
+            f"**{data['most_ratio_to_floor']:.2f}x**.",
+            _source("sia_gcn_layer", data, folder),
+            "![layer timings](figures/sia_gcn_layer.png)",
+        ]
+    )
+
+
+def inference_section(data: dict | None, folder: Path, figures: Path) -> str:
+    if data is None:
+        return "## Inference\n\n" + _missing("inference")
+    rows = []
+    for name, entry in data["models"].items():
+        for run in entry["runs"]:
+            rows.append(
+                [
+                    f"`{name}`",
+                    run["backend"],
+                    run["threads"],
+                    run["batch"],
+                    f"{run['ms_per_batch']:.2f}",
+                    f"{run['frames_per_s']:.0f}",
+                    f"{100 * run['share_of_peak']:.1f}%",
+                ]
+            )
+    flops = [[f"`{n}`", f"{e['flops_per_frame'] / 1e6:.0f}", f"{e['params']:,}"] for n, e in data["models"].items()]
+    figure, axes = plt.subplots(figsize=(8, 3.8))
+    names = list(data["models"])
+    settings = [("eager", 1), ("onnx", 1), ("eager", 2), ("onnx", 2)]
+    for k, (backend, threads) in enumerate(settings):
+        values = [
+            next(r["frames_per_s"] for r in data["models"][n]["runs"] if (r["backend"], r["threads"], r["batch"]) ==
+                 (backend, threads, 1))
+            for n in names
+        ]  # fmt: skip
+        axes.bar(np.arange(len(names)) + 0.2 * k, values, 0.2, label=f"{backend}, {threads} thread(s)")
+    if "target_fps" in data:
+        axes.axhline(data["target_fps"], color="black", linestyle="--", linewidth=1, label="target (default model)")
+    axes.set_xticks(np.arange(len(names)) + 0.3, names)
+    axes.set_ylabel("frames/s at batch 1")
+    axes.set_title("End-to-end latency as frames per second, batch 1")
+    axes.legend(fontsize=8)
+    _save(figure, figures / "inference.png")
+    peaks = data["peak_gflops"]
+    parts = [
+        "## Inference",
+        "End to end per frame: crop a 640x480 frame around a given centre, normalise, run the network, decode to mm "
+        f"(localisation excluded). Batch 1 latency and batch {data['settings']['batches'][-1]} throughput; 'of "
+        f"peak' is the model's FLOPs per second over this machine's float32 matrix-product rate measured in the "
+        f"same run ({peaks['1']:.0f} GFLOP/s on 1 thread, {peaks['2']:.0f} on 2).",
+        _table(["model", "backend", "threads", "batch", "ms per batch", "frames/s", "of peak"], rows),
+        _table(["model", "MFLOP per frame", "parameters"], flops),
+    ]
+    if "default_batch1_1thread_fps" in data:
+        fps = data["default_batch1_1thread_fps"]
+        verdict = "meets" if fps >= data["target_fps"] else "misses"
+        parts.append(
+            f"Default model (`{data['default_model']}`), batch 1, one thread: **{fps:.0f} frames/s**, {verdict} the "
+            f"target of {data['target_fps']:.0f}."
+        )
+    parts += [_source("inference", data, folder), "![inference](figures/inference.png)"]
+    return "\n\n".join(parts)
+
+
+def synth_section(data: dict | None, folder: Path) -> str:
+    if data is None:
+        return "## Data\n\n" + _missing("synth")
+    rendered = [[label, f"{rate:.0f}"] for label, rate in data["rendered_frames_per_s"].items()]
+    consumed = [
+        [f"`{name}`", *(f"{rate:.0f}" for rate in rates.values()), "yes" if data["generator_ahead"][name] else "**no**"]
+        for name, rates in data["consumed_frames_per_s"].items()
+    ]
+    threads = list(next(iter(data["consumed_frames_per_s"].values())))
+    exact = data["exactness"]
+    return "\n\n".join(
+        [
+            "## Data",
+            "Synthetic frames rendered per second (shards written to disk included), against frames consumed per "
+            "second by training each model (optimiser steps on a fixed batch of 32). With 2 cores, one DataLoader "
+            "worker renders while training uses the other, so the generator stays ahead when one worker renders "
+            "faster than the model trains on one thread.",
+            _table(["setting", "frames/s"], rendered),
+            _table(["model", *(f"trains, {t} thread(s)" for t in threads), "generator ahead"], consumed),
+            f"Ray caster against the sphere-traced reference on {data['settings']['exactness_hands']} random hands: "
+            f"largest depth difference {exact['largest_mm']:.2e} mm, {exact['hit_miss_disagreements']} of "
+            f"{exact['hand_pixels']} hand pixels hit or missed differently.",
+            _source("synth", data, folder),
+        ]
+    )
+
+
+def training_section(data: dict | None, folder: Path, figures: Path) -> str:
+    if data is None:
+        return "## Training\n\n" + _missing("training")
+    rates = [[f"`{name}`", f"{rate:.1f}"] for name, rate in data["samples_per_s"].items()]
+    parts = [
+        "## Training",
+        f"Samples per second of `handgraph train`'s loop ({data['settings']['steps_per_rate']} steps, batch 32, "
+        "128x128, frames drawn on the fly by one worker).",
+        _table(["model", "samples/s"], rates),
+    ]
+    accuracy = data["time_to_accuracy"]
+    if accuracy["seeds"]:
+        budgets = data["settings"]["budgets_min"]
+        rows = [
+            [seed, *("-" if e["reached_mm"][str(b)] is None else f"{e['reached_mm'][str(b)]:.2f}" for b in budgets)]
+            for seed, e in accuracy["seeds"].items()
+        ]
+        mean = accuracy["mean_reached_mm"]
+        rows.append(["mean", *("-" if mean[str(b)] is None else f"**{mean[str(b)]:.2f}**" for b in budgets)])
+        parts += [
+            f"Time to accuracy of `{accuracy['model']}`: validation mean joint error (mm, 500 frames) reached after "
+            "minutes of training (evaluations excluded), from the ablation's runs.",
+            _table(["seed", *(f"{b} min" for b in budgets)], rows),
+        ]
+        figure, axes = plt.subplots(figsize=(6, 3.6))
+        for seed, entry in accuracy["seeds"].items():
+            history = entry["history"]
+            axes.plot([h["train_seconds"] / 60 for h in history], [h["mean_mm"] for h in history], "o-", label=seed)
+        axes.set_xlabel("minutes of training")
+        axes.set_ylabel("validation mean error (mm)")
+        axes.set_title(f"{accuracy['model']}: time to accuracy")
+        axes.legend(title="seed")
+        axes.grid(alpha=0.3)
+        _save(figure, figures / "time_to_accuracy.png")
+        parts.append("![time to accuracy](figures/time_to_accuracy.png)")
+    parts.append(_source("training", data, folder))
+    return "\n\n".join(parts)
+
+
+def main() -> None:
+    args = arguments(__doc__).parse_args()
+    folder = results_folder(args.quick)
+    page = folder / "benchmarks.md" if args.quick else ROOT / "docs" / "benchmarks.md"
+    figures = page.parent / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    sections = [
+        "# Benchmarks",
+        "Generated by `bench/report.py` from the JSON files in `bench/results/` (`make bench`; `make bench QUICK=1` "
+        "checks the scripts in minutes and writes to `bench/results/quick/` instead). Do not edit by hand: edit "
+        "`bench/findings.md`, which is appended below.",
+        ablation_section(_load(folder, "ablation"), folder, figures),
+        layer_section(_load(folder, "sia_gcn_layer"), folder, figures),
+        inference_section(_load(folder, "inference"), folder, figures),
+        synth_section(_load(folder, "synth"), folder),
+        training_section(_load(folder, "training"), folder, figures),
+    ]
+    if FINDINGS.is_file():
+        sections.append(FINDINGS.read_text().strip())
+    atomic_write_text(page, "\n\n".join(sections) + "\n")
+    print(f"wrote {page.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

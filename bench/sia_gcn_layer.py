@@ -1,0 +1,101 @@
+"""The SIA-GCN layer, batched, against three other ways to compute or bound it.
+
+- loop: the formula edge by edge (``layers.sia_gcn_reference.loop_forward``), one small convolution per edge;
+- dense: the same layer over all N x N node pairs (``DenseSIAGCN``), kernels zero off the edges;
+- floor: one depthwise grouped convolution of E c maps with E c kernels, the layer's convolution alone: no
+  gather, no attention, no aggregation. No implementation of the layer can do less work.
+
+Forward and forward+backward, at the size the models use (21 nodes, 61 edges, c = 1, 16 x 16 maps, k = 5)
+and larger (c = 4, 32 x 32 and 64 x 64 maps), at batch 1 and 64. Targets: batched >= 20x faster than the
+loop, and within 2x of the floor. Writes bench/results/sia_gcn_layer.json.
+
+    .venv/bin/python bench/sia_gcn_layer.py [--quick]
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from _common import arguments, print_table, seconds_per_call, write_result
+
+from handgraph.layers.sia_gcn import SIAGCNLayer
+from handgraph.layers.sia_gcn_reference import DenseSIAGCN, loop_forward
+from handgraph.skeleton import graph_edges
+
+# (batch, channels, map side): the models' setting first.
+FULL_SIZES = [(1, 1, 16), (64, 1, 16), (1, 4, 32), (64, 4, 32), (1, 1, 64), (64, 1, 64), (64, 4, 64)]
+QUICK_SIZES = [(1, 1, 16), (8, 1, 16), (2, 4, 32)]
+
+
+def _floor(layer: SIAGCNLayer):
+    """The layer's grouped convolution alone, on (B, E c, H, W) edge maps."""
+
+    def run(maps: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(maps, layer.weight, padding=layer.kernel_size // 2, groups=maps.shape[1])
+
+    return run
+
+
+def _timed(forward, x: torch.Tensor, backward: bool, budget_s: float) -> float:
+    def call():
+        if backward:
+            inputs = x.detach().requires_grad_()
+            forward(inputs).sum().backward()
+        else:
+            with torch.no_grad():
+                forward(x)
+
+    return seconds_per_call(call, budget_s, warmup=1)
+
+
+def main() -> None:
+    args = arguments(__doc__).parse_args()
+    budget = 0.2 if args.quick else 2.0
+    sizes = QUICK_SIZES if args.quick else FULL_SIZES
+    threads = torch.get_num_threads()
+    edges = graph_edges()
+    rows, results = [], []
+    for batch, channels, side in sizes:
+        torch.manual_seed(0)
+        layer = SIAGCNLayer(channels, edges, 21, kernel_size=5)
+        torch.nn.init.normal_(layer.score.weight)
+        x = torch.randn(batch, 21, channels, side, side)
+        edge_maps = torch.randn(batch, layer.num_edges * channels, side, side)
+        ways = {
+            "batched": (layer, x),
+            "loop": (lambda inputs, layer=layer: loop_forward(layer, inputs), x),
+            "dense": (DenseSIAGCN(layer), x),
+            "floor": (_floor(layer), edge_maps),
+        }
+        for backward in (False, True):
+            times = {name: _timed(way, inputs, backward, budget) for name, (way, inputs) in ways.items()}
+            entry = {"batch": batch, "channels": channels, "side": side, "backward": backward}
+            entry |= {f"{name}_ms": seconds * 1e3 for name, seconds in times.items()}
+            entry["speedup_vs_loop"] = times["loop"] / times["batched"]
+            entry["speedup_vs_dense"] = times["dense"] / times["batched"]
+            entry["ratio_to_floor"] = times["batched"] / times["floor"]
+            results.append(entry)
+            pass_name = "fwd+bwd" if backward else "fwd"
+            rows.append(
+                [f"{batch}x21x{channels}x{side}x{side}", pass_name]
+                + [times[name] * 1e3 for name in ways]
+                + [entry["speedup_vs_loop"], entry["speedup_vs_dense"], entry["ratio_to_floor"]]
+            )
+    print(f"SIA-GCN layer, 61 edges, k = 5, {threads} threads (ms per call, median)")
+    headers = ["input", "pass", "batched", "loop", "dense", "floor", "x loop", "x dense", "/ floor"]
+    print_table(headers, rows)
+    worst_speedup = min(entry["speedup_vs_loop"] for entry in results)
+    worst_floor = max(entry["ratio_to_floor"] for entry in results)
+    print(
+        f"least speed-up over the loop {worst_speedup:.1f}x (target 20x); most time over the floor {worst_floor:.2f}x"
+    )
+    write_result(
+        "sia_gcn_layer",
+        args.quick,
+        {"threads": threads, "kernel_size": 5, "edges": int(edges.shape[1]), "nodes": 21, "budget_s": budget},
+        {"rows": results, "least_speedup_vs_loop": worst_speedup, "most_ratio_to_floor": worst_floor},
+    )
+
+
+if __name__ == "__main__":
+    main()

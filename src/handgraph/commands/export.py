@@ -1,0 +1,70 @@
+"""``handgraph export``: a checkpoint to an ONNX file that ONNX Runtime (or any ONNX runtime) can run."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+
+NAME = "export"
+HELP = "export a checkpoint to ONNX (dynamic batch) and check it against PyTorch"
+DESCRIPTION = textwrap.dedent(
+    """\
+    Export a trained model with torch's ONNX exporter (torch.export based). The graph takes
+    depth (B, 1, S, S), the normalised crop, and crop (B, 6) = fx, fy, cx, cy, centre_z, cube_mm, and returns
+    uvd (B, J, 3) in crop pixels and mm and xyz (B, J, 3) in mm; B is dynamic. The checkpoint's model config,
+    step and crop cube are stored in the file's metadata, so 'handgraph predict --backend onnx' needs nothing
+    else. After writing, ONNX Runtime is run on random inputs and its xyz compared with PyTorch's."""
+)
+EPILOG = textwrap.dedent(
+    """\
+    examples:
+      handgraph export --onnx runs/hgt.onnx
+      handgraph export --checkpoint runs/demo/model --onnx runs/demo/model/model.onnx
+      handgraph predict --backend onnx --checkpoint runs/hgt.onnx --input frame.png --camera kinect"""
+)
+
+TOLERANCE_MM = 1e-4
+"""Largest accepted difference between ONNX Runtime and PyTorch on xyz (float32 rounding of ~500 mm is ~3e-5 mm)."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--checkpoint", metavar="DIR", help="checkpoint folder (default: the shipped checkpoints/hgt-synth)"
+    )
+    parser.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
+    parser.add_argument("--opset", type=int, metavar="N", help="ONNX opset (default: the exporter's)")
+    parser.add_argument("--no-check", action="store_true", help="skip the comparison with PyTorch")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from handgraph.errors import HandgraphError
+    from handgraph.export import compare_with_onnx, export_onnx
+    from handgraph.networks import cube_from_meta
+    from handgraph.predictor import default_checkpoint
+    from handgraph.training.checkpoint import load_model
+
+    path = Path(args.onnx)
+    if path.suffix != ".onnx":
+        raise HandgraphError(f"--onnx {path}: expected a file name ending in .onnx")
+    checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
+    model, meta = load_model(checkpoint)
+    metadata = {
+        "format": "handgraph-onnx",
+        "version": 1,
+        "model": meta["model"],
+        "cube_mm": cube_from_meta(meta),
+        "step": meta.get("step"),
+        "metrics": meta.get("metrics"),
+        "checkpoint": str(checkpoint),
+    }
+    export_onnx(model, path, metadata, args.opset)
+    print(f"wrote {path} ({model.config.name}, step {meta.get('step')}, {path.stat().st_size / 1e6:.1f} MB)")
+    if args.no_check:
+        return 0
+    difference = compare_with_onnx(model, path)
+    print(f"ONNX Runtime vs PyTorch on 4 random crops: largest xyz difference {difference:.2e} mm")
+    if difference > TOLERANCE_MM:
+        raise HandgraphError(f"{path}: ONNX Runtime differs from PyTorch by {difference:.3g} mm (> {TOLERANCE_MM})")
+    return 0

@@ -1,0 +1,102 @@
+"""ONNX export: the network from a normalised crop to joints, with a dynamic batch axis.
+
+The exported graph has inputs ``depth`` (B, C, S, S) in [-1, 1] and ``crop`` (B, 6) = (fx, fy, cx, cy,
+centre_z, cube) exactly as ``PoseModel.forward`` takes them, and outputs ``uvd`` (B, J, 3) in crop pixels and
+mm and ``xyz`` (B, J, 3) in mm. Cropping and localisation stay outside (they are frame-sized and cheap in
+NumPy/torch). The checkpoint's JSON rides along in the file's metadata (key ``handgraph``), so a runtime knows
+the model, its joint layout, input size and crop cube without the checkpoint folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from handgraph.errors import HandgraphError
+from handgraph.models import PoseModel
+
+METADATA_KEY = "handgraph"
+
+
+class _JointsOnly(nn.Module):
+    """The model with tensor outputs only (ONNX has no dicts or lists of heatmaps)."""
+
+    def __init__(self, model: PoseModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, depth: torch.Tensor, crop: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        output = self.model(depth, crop)
+        return output["uvd"], output["xyz"]
+
+
+def example_inputs(model: PoseModel, batch: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random inputs of the right kind: depth uniform in [-1, 1] and crops of a 640x480 camera around hands
+    250-800 mm away (cube 250 mm), for tracing and for comparing runtimes."""
+    generator = torch.Generator().manual_seed(seed)
+    size, channels = model.config.input_size, model.config.in_channels
+    depth = torch.rand(batch, channels, size, size, generator=generator) * 2 - 1
+    centre_z = 250 + 550 * torch.rand(batch, generator=generator)
+    focal = 475 + 120 * torch.rand(batch, generator=generator)
+    side = 250 * focal / centre_z  # crop side in frame pixels
+    scale = size / side
+    principal = size / 2 - 0.5 + 40 * (torch.rand(batch, 2, generator=generator) - 0.5) * scale[:, None]
+    crop = torch.stack([focal * scale, focal * scale, principal[:, 0], principal[:, 1], centre_z], dim=1)
+    return depth, torch.cat([crop, torch.full((batch, 1), 250.0)], dim=1)
+
+
+def export_onnx(model: PoseModel, path: str | os.PathLike, metadata: dict, opset: int | None = None) -> Path:
+    """Write ``model`` to ``path`` as ONNX (dynamic batch) with ``metadata`` as JSON; atomic (write, rename)."""
+    import onnx
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    batch = torch.export.Dim.DYNAMIC
+    handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".onnx", dir=path.parent)
+    os.close(handle)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(
+                _JointsOnly(model),
+                example_inputs(model, 2),
+                dynamo=True,
+                input_names=["depth", "crop"],
+                output_names=["uvd", "xyz"],
+                dynamic_shapes={"depth": {0: batch}, "crop": {0: batch}},
+                opset_version=opset,
+                verbose=False,
+            )
+        proto = program.model_proto
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = METADATA_KEY, json.dumps(metadata)
+        onnx.save_model(proto, staging)
+        os.replace(staging, path)
+    except Exception as error:
+        Path(staging).unlink(missing_ok=True)
+        if isinstance(error, HandgraphError):
+            raise
+        message = f"exporting {model.config.name} to ONNX failed: {type(error).__name__}: {error}"
+        raise HandgraphError(message) from error
+    return path
+
+
+def compare_with_onnx(model: PoseModel, path: str | os.PathLike, batch: int = 4, seed: int = 0) -> float:
+    """Largest difference (mm) between PyTorch's and ONNX Runtime's xyz on random inputs of ``batch`` frames."""
+    from handgraph.networks import OnnxNetwork
+
+    depth, crop = example_inputs(model, batch, seed)
+    with torch.no_grad():
+        expected = model.eval()(depth, crop)["xyz"].numpy()
+    got = OnnxNetwork(path)(depth, crop)
+    return float(np.abs(expected - got).max())
