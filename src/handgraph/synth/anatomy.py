@@ -40,14 +40,15 @@ BONE_LENGTHS_MM = np.array(
 
 JOINT_RADII_MM = np.array(
     [
-        [11.0, 10.0, 9.0, 8.0],  # thumb: CMC, MCP, IP, tip
-        [9.5, 9.0, 8.0, 7.0],  # index: MCP, PIP, DIP, tip
-        [10.0, 9.2, 8.2, 7.2],  # middle
-        [9.5, 8.8, 7.8, 6.8],  # ring
-        [8.5, 7.8, 7.0, 6.2],  # little
+        [12.0, 11.0, 10.0, 8.8],  # thumb: CMC, MCP, IP, tip
+        [10.5, 10.0, 8.8, 7.7],  # index: MCP, PIP, DIP, tip
+        [11.0, 10.1, 9.0, 7.9],  # middle
+        [10.5, 9.7, 8.6, 7.5],  # ring
+        [9.4, 8.6, 7.7, 6.8],  # little
     ]
 )
-"""Half the finger thickness at each chain joint (a finger is about 18-20 mm thick at the proximal phalanx)."""
+"""Half the finger thickness at each chain joint: 20 mm across the index PIP, 17 mm across the little
+finger's (Greiner 1991 gives about 21 and 18 mm for the index and little finger PIP breadths of men)."""
 
 FINGER_SPLAY_DEG = np.array([0.0, 6.0, 0.0, -6.0, -12.0])
 """Rest direction of each finger in the palm plane, positive towards the thumb (the thumb has its own)."""

@@ -1,10 +1,10 @@
 """The hand's surface: a union of tapered capsules (round cones), which is watertight by construction.
 
 A round cone (a, b, ra, rb) is the convex hull of the balls B(a, ra) and B(b, rb), equivalently the union of
-the balls B(a + s (b - a), ra + s (rb - ra)) for s in [0, 1]. The hand uses 25 of them: three per finger and
+the balls B(a + s (b - a), ra + s (rb - ra)) for s in [0, 1]. The hand uses 26 of them: three per finger and
 thumb (the distal one ends at the fingertip joint), four metacarpals, a knuckle row and a mid-palm row that
-fill the palm out to a slab, a carpal capsule, a thenar capsule that follows the thumb, and two parallel
-forearm capsules that give the forearm its flattened section.
+fill the palm out to a slab, a carpal capsule, a thenar capsule along most of the thumb's metacarpal, the web
+between thumb and index finger, and two parallel forearm capsules that give the forearm its flattened section.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 from handgraph.synth.kinematics import HandShape, hand_to_camera
 
-NUM_HAND_PRIMITIVES = 25
+NUM_HAND_PRIMITIVES = 26
 
 # Hand-frame anchors of a scale-1 hand (mm): where the metacarpals of the four fingers start at the carpus.
 # The little finger's starts far out: the hypothenar eminence keeps the palm's ulnar edge nearly straight
@@ -72,7 +72,7 @@ def _palm_cones(joints: np.ndarray, shape: HandShape) -> tuple[np.ndarray, ...]:
     mcp = joints[:, [5, 9, 13, 17]]  # (B, 4, 3) index to little
     carpal = _CARPAL_ANCHORS_MM * scale
     mid_palm = 0.5 * (carpal + mcp)
-    thumb_middle = 0.5 * (joints[:, 1] + joints[:, 2])
+    thenar_end = joints[:, 1] + 0.75 * (joints[:, 2] - joints[:, 1])  # along the thumb metacarpal
     count = len(joints)
     forearm_end = (
         _FOREARM_START_MM * scale - np.stack([np.zeros(count), shape.forearm_length, np.zeros(count)], 1)[:, None]
@@ -84,22 +84,32 @@ def _palm_cones(joints: np.ndarray, shape: HandShape) -> tuple[np.ndarray, ...]:
             mid_palm[:, :1],
             (_CARPAL_ROW_MM[:1] * scale),
             (_THENAR_ANCHOR_MM * scale[:, 0])[:, None],
+            joints[:, 2:3],  # the web: thumb MCP to index MCP
             _FOREARM_START_MM * scale,
         ],
         axis=1,
     )
     end = np.concatenate(
-        [mcp, mcp[:, 3:], mid_palm[:, 3:], (_CARPAL_ROW_MM[1:] * scale), thumb_middle[:, None], forearm_end], axis=1
+        [
+            mcp,
+            mcp[:, 3:],
+            mid_palm[:, 3:],
+            (_CARPAL_ROW_MM[1:] * scale),
+            thenar_end[:, None],
+            mcp[:, :1],
+            forearm_end,
+        ],
+        axis=1,
     )
-    start_radius = thick * np.array([11.5, 11.5, 11.0, 10.5, 10.0, 11.0, 15.0, 14.0, 19.0, 19.0])
-    end_radius = thick * np.array([10.5, 10.5, 10.0, 9.5, 9.0, 10.0, 15.0, 11.0, 23.0, 23.0])
+    start_radius = thick * np.array([11.5, 11.5, 11.0, 10.5, 10.0, 11.0, 15.0, 15.0, 7.0, 19.0, 19.0])
+    end_radius = thick * np.array([10.5, 10.5, 10.0, 9.5, 9.0, 10.0, 15.0, 12.0, 8.0, 23.0, 23.0])
     return start, end, start_radius, end_radius
 
 
 def hand_cones(
     joints_hand: np.ndarray, shape: HandShape, rotation: np.ndarray, translation: np.ndarray, left: np.ndarray
 ) -> RoundCones:
-    """The 25 round cones of each of B hands in the camera frame, hand b's in frame b.
+    """The 26 round cones of each of B hands in the camera frame, hand b's in frame b.
 
     Shapes: joints_hand (B, 21, 3) right-hand hand-frame joints from ``chain_joints``; rotation (B, 3, 3),
     translation (B, 3), left (B,) as in ``hand_to_camera``.
