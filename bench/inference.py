@@ -19,11 +19,11 @@ import numpy as np
 import torch
 from _common import arguments, flops_per_frame, peak_gflops, print_table, seconds_per_call, write_result
 
-from handgraph.camera import CAMERA_PRESETS
 from handgraph.export import export_onnx
 from handgraph.models import DEFAULT_MODEL, create_model, list_models
 from handgraph.networks import OnnxNetwork
 from handgraph.preprocess.crop import crop_depth, intrinsics_tensor, make_crops, normalize_depth
+from handgraph.synth.sensor import sensor_preset
 
 TARGET_FPS = 200.0
 
@@ -31,7 +31,7 @@ TARGET_FPS = 200.0
 def _frames(batch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``batch`` 640x480 frames with a disc of 'hand' at 600 mm in front of a 1500 mm wall, their camera
     (B, 4) and hand centres (B, 3)."""
-    camera = CAMERA_PRESETS["kinect"]
+    camera = sensor_preset("kinect").camera  # Kinect v1, y down
     rows, columns = np.mgrid[0:480, 0:640]
     disc = np.hypot(rows - 240, columns - 320) < 70
     frame = torch.tensor(np.where(disc, 600.0, 1500.0), dtype=torch.float32)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import tempfile
 import warnings
@@ -54,6 +55,20 @@ def example_inputs(model: PoseModel, batch: int, seed: int = 0) -> tuple[torch.T
     return depth, torch.cat([crop, torch.full((batch, 1), 250.0)], dim=1)
 
 
+@contextlib.contextmanager
+def _quiet_exporter():
+    """The exporter's progress prints, warnings and log lines (e.g. "torchvision is not installed") off."""
+    log = logging.getLogger("torch.onnx")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        log.setLevel(level)
+
+
 def export_onnx(model: PoseModel, path: str | os.PathLike, metadata: dict, opset: int | None = None) -> Path:
     """Write ``model`` to ``path`` as ONNX (dynamic batch) with ``metadata`` as JSON; atomic (write, rename)."""
     import onnx
@@ -65,8 +80,7 @@ def export_onnx(model: PoseModel, path: str | os.PathLike, metadata: dict, opset
     handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".onnx", dir=path.parent)
     os.close(handle)
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
+        with _quiet_exporter():
             program = torch.onnx.export(
                 _JointsOnly(model),
                 example_inputs(model, 2),

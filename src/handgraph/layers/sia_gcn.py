@@ -87,9 +87,11 @@ class SIAGCNLayer(nn.Module):
         if self.score is None:
             scores = x.new_zeros(batch, self.num_edges)
         else:
+            # a^T [p_src, p_dst] = a_src^T p_src + a_dst^T p_dst: score each node once, then gather per edge.
             pooled = torch.cat([x.mean(dim=(-2, -1)), x.amax(dim=(-2, -1))], dim=-1)  # (B, N, 2c)
-            pairs = torch.cat([pooled.index_select(1, self.source), pooled.index_select(1, self.target)], dim=-1)
-            scores = self.score(pairs).squeeze(-1)  # (B, E)
+            halves = self.score.weight.reshape(2, -1)  # (2, 2c): source half, target half
+            per_node = pooled @ halves.T  # (B, N, 2)
+            scores = per_node[..., 0].index_select(1, self.source) + per_node[..., 1].index_select(1, self.target)
         # Softmax over each node's incoming edges, shifted by that node's largest score for stability.
         masked = torch.where(self.incoming.bool(), scores[:, None, :], torch.full_like(scores[:, None, :], -torch.inf))
         node_max = masked.amax(dim=-1)  # (B, N)
@@ -98,8 +100,12 @@ class SIAGCNLayer(nn.Module):
         return weights / totals.index_select(1, self.target)
 
     def aggregate(self, messages: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        """B^ (messages): one incidence-matrix product. (B, E, c, H, W), (B, E) -> (B, N, c, H, W)."""
-        return torch.einsum("ne,bechw->bnchw", self.incoming, messages * weights[:, :, None, None, None])
+        """B^ (messages): one batched product with the weighted incidence matrix. (B, E, c, H, W), (B, E) ->
+        (B, N, c, H, W)."""
+        batch, edges, channels, height, width = messages.shape
+        weighted_incidence = self.incoming[None] * weights[:, None, :]  # (B, N, E)
+        out = torch.bmm(weighted_incidence, messages.reshape(batch, edges, channels * height * width))
+        return out.reshape(batch, -1, channels, height, width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.aggregate(self.message(x), self.edge_weights(x)) + self.bias[None, :, :, None, None]

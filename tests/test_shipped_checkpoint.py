@@ -1,0 +1,24 @@
+"""The checkpoint shipped in checkpoints/hgt-synth on the real NYU frame: a plausible skeleton."""
+
+import numpy as np
+
+from handgraph.camera import camera_preset, uvd_to_xyz
+from handgraph.depth_images import read_depth
+from handgraph.layouts import NYU14
+from handgraph.predictor import Predictor
+from handgraph.skeleton import FINGERS
+
+FINGER_ORDER = ("thumb", "index", "middle", "ring", "little")
+
+
+def test_every_predicted_fingertip_lands_on_its_own_finger(shared_data):
+    camera = camera_preset("nyu")
+    depth = read_depth(shared_data / "real/nyu/depth_1_0000001.png")
+    truth_uvd = np.loadtxt(shared_data / "eval/groundtruth/nyu/nyu_test_groundtruth_label.txt", max_rows=1)
+    truth = uvd_to_xyz(truth_uvd.reshape(14, 3), camera)  # line 1 is this frame's labels
+    prediction = Predictor()(depth, camera)  # the shipped checkpoint, the hand found by the localiser
+    true_tips = truth[[NYU14.joint_names.index(f"{finger}_tip") for finger in FINGER_ORDER]]
+    predicted_tips = prediction.xyz[[FINGERS[finger][3] for finger in FINGER_ORDER]]
+    distances = np.linalg.norm(predicted_tips[:, None] - true_tips[None], axis=-1)  # (predicted, true)
+    # each finger's predicted tip is nearest to that finger's true tip: no mirrored or swapped fingers
+    np.testing.assert_array_equal(distances.argmin(axis=1), np.arange(5))
