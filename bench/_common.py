@@ -110,7 +110,7 @@ def peak_gflops(threads: int, size: int = 2048, budget_s: float = 2.0) -> float:
     return 2 * size**3 / seconds / 1e9
 
 
-def flops_per_frame(model: torch.nn.Module, size: int, channels: int = 1) -> float:
+def flops_per_frame(model: torch.nn.Module) -> float:
     """Forward floating-point operations of one frame (multiply-add = 2), counted by torch's FlopCounterMode."""
     from torch.utils.flop_counter import FlopCounterMode
 

@@ -67,7 +67,7 @@ def _run(name: str, seed: int, settings: dict, runs: Path, quick: bool) -> dict:
         "steps": meta["step"],
         "wall_seconds_this_sitting": wall_s,
         "params": sum(p.numel() for p in model.parameters()),
-        "flops_per_frame": flops_per_frame(model, model.config.input_size),
+        "flops_per_frame": flops_per_frame(model),
         "score": scored.to_dict(),
         "pose_kind_mean_mm": {
             "named gestures": float(frame_errors[gestures].mean()),

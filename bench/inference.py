@@ -70,7 +70,7 @@ def main() -> None:
             torch.manual_seed(0)
             model = create_model(name).eval()
             size = model.config.input_size
-            flops = flops_per_frame(model, size)
+            flops = flops_per_frame(model)
             path = export_onnx(model, Path(folder) / f"{name}.onnx", {"model": model.config.to_dict()})
             entry = {"flops_per_frame": flops, "params": sum(p.numel() for p in model.parameters()), "runs": []}
             for backend in ("eager", "onnx"):
