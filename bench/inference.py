@@ -22,7 +22,7 @@ from _common import arguments, flops_per_frame, peak_gflops, print_table, second
 from handgraph.export import export_onnx
 from handgraph.models import DEFAULT_MODEL, create_model, list_models
 from handgraph.networks import OnnxNetwork
-from handgraph.preprocess.crop import crop_depth, intrinsics_tensor, make_crops, normalize_depth
+from handgraph.preprocess.crop import frame_crops, intrinsics_tensor
 from handgraph.synth.sensor import sensor_preset
 
 TARGET_FPS = 200.0
@@ -42,9 +42,7 @@ def _frames(batch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 
 def _pipeline(network, size: int):
     def run(frames, intrinsics, centres):
-        crop = make_crops(intrinsics, centres, 250.0, size)
-        depth = normalize_depth(crop_depth(frames, intrinsics, crop, size), crop)
-        return network(depth, crop)
+        return network(*frame_crops(frames, intrinsics, centres, 250.0, size))
 
     return run
 

@@ -82,14 +82,14 @@ class OnnxNetwork:
         return xyz
 
 
-def load_network(source: str | os.PathLike, backend: str = "torch", threads: int | None = None):
-    """The network in ``source``: a checkpoint folder (torch) or an ``.onnx`` file (onnx). For the onnx backend
-    a checkpoint folder holding ``model.onnx`` is accepted too."""
+def load_network(source: str | os.PathLike, backend: str = "torch", threads: int | None = None, device: str = "cpu"):
+    """The network in ``source``: a checkpoint folder (torch, on ``device``) or an ``.onnx`` file (onnx, CPU).
+    For the onnx backend a checkpoint folder holding ``model.onnx`` is accepted too."""
     source = Path(source)
     if backend == "torch":
         if source.suffix == ".onnx":
             raise HandgraphError(f"{source} is an ONNX file; run it with --backend onnx")
-        return TorchNetwork(source)
+        return TorchNetwork(source, device)
     if backend == "onnx":
         if source.is_dir():
             if not (source / "model.onnx").is_file():

@@ -11,7 +11,7 @@ import torch
 
 from handgraph.camera import Intrinsics, xyz_to_uvd
 from handgraph.errors import HandgraphError
-from handgraph.preprocess.crop import crop_depth, intrinsics_tensor, make_crops, normalize_depth
+from handgraph.preprocess.crop import frame_crops, intrinsics_tensor
 from handgraph.preprocess.localize import localize_hand
 
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "hgt-synth"
@@ -41,7 +41,7 @@ class Predictor:
     """A trained network ready to run on frames: ``predictor(depth_mm, camera, centre_xyz=None)``.
 
     ``checkpoint`` is a checkpoint folder (default: the shipped one) or, with ``backend="onnx"``, an ``.onnx``
-    file from ``handgraph export`` (see ``networks.load_network``).
+    file from ``handgraph export`` (see ``networks.load_network``); ``device`` places a PyTorch network.
 
     Models are trained on crops around the centroid of the joints (with some jitter), while a localiser finds
     the centre of mass of hand and forearm pixels. So without a given centre the predictor runs twice (or
@@ -54,11 +54,12 @@ class Predictor:
         backend: str = "torch",
         refinements: int = 1,
         threads: int | None = None,
+        device: str = "cpu",
     ):
         from handgraph.networks import load_network
 
         self.checkpoint = Path(checkpoint) if checkpoint else default_checkpoint()
-        self.network = load_network(self.checkpoint, backend, threads)
+        self.network = load_network(self.checkpoint, backend, threads, device)
         self.backend = backend
         self.cube_mm = self.network.cube_mm
         self.size = self.network.input_size
@@ -99,10 +100,8 @@ class Predictor:
     def _predict(self, frame: torch.Tensor, camera: Intrinsics, centre: np.ndarray) -> Prediction:
         if centre[2] <= 0:
             raise HandgraphError(f"the hand centre must lie in front of the camera (z > 0), got {centre.tolist()}")
-        intrinsics = intrinsics_tensor(camera)
         centre_tensor = torch.tensor(centre[None], dtype=torch.float32)
-        crop = make_crops(intrinsics, centre_tensor, self.cube_mm, self.size)
-        depth = normalize_depth(crop_depth(frame, intrinsics, crop, self.size), crop)
+        depth, crop = frame_crops(frame, intrinsics_tensor(camera), centre_tensor, self.cube_mm, self.size)
         if bool((depth >= 1).all()):
             raise HandgraphError(
                 f"no depth within the {self.cube_mm:g} mm cube around the hand centre {np.round(centre, 1).tolist()}"

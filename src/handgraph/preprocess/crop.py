@@ -100,3 +100,12 @@ __all__ = [
     "normalized_to_uvd",
     "uvd_to_normalized",
 ]
+
+
+def frame_crops(
+    depth_mm: torch.Tensor, frame_intrinsics: torch.Tensor, centre_xyz: torch.Tensor, cube_mm: float, size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Model inputs from (B, H, W) frames, their cameras (B, 4) and hand centres (B, 3): the normalised crops
+    (B, 1, S, S) and the crops' parameters (B, 6)."""
+    crop = make_crops(frame_intrinsics, centre_xyz, cube_mm, size)
+    return normalize_depth(crop_depth(depth_mm, frame_intrinsics, crop, size), crop), crop
