@@ -55,5 +55,6 @@ def test_without_attention_a_node_averages_its_incoming_messages():
 def test_edge_weights_sum_to_one_per_node():
     layer = SIAGCNLayer(2, graph_edges(), 21)
     torch.nn.init.normal_(layer.score.weight, std=3.0)
-    weights = layer.edge_weights(torch.randn(3, 21, 2, 4, 4))
-    torch.testing.assert_close(weights @ layer.incoming.T, torch.ones(3, 21))
+    weights = layer.edge_weights(torch.randn(3, 4 * 4, 2 * 21))  # (B, H W, c N)
+    torch.testing.assert_close(weights.sum(dim=-1), torch.ones(3, 21))
+    assert (weights[:, layer.incoming == 0] == 0).all()  # nothing off the incoming edges
