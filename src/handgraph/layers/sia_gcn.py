@@ -107,7 +107,8 @@ class SIAGCNLayer(nn.Module):
         if self.score is None:
             scores = pixels.new_zeros(batch, self.num_edges)
         else:
-            pooled = torch.cat([pixels.mean(dim=1), pixels.amax(dim=1)], dim=-1)  # (B, 2 c N): mean, max
+            mean = pixels.sum(dim=1) * (1.0 / pixels.shape[1])  # (sum and scale: a third of mean's time here)
+            pooled = torch.cat([mean, pixels.amax(dim=1)], dim=-1)  # (B, 2 c N): mean, max
             pooled = pooled.reshape(batch, 2 * self.channels, self.num_nodes).transpose(1, 2)  # (B, N, 2c)
             # a^T [p_src, p_dst] = a_src^T p_src + a_dst^T p_dst: score each node once, then gather per edge.
             per_node = pooled @ self.score.weight.reshape(2, -1).T  # (B, N, 2): source half, target half
@@ -120,8 +121,8 @@ class SIAGCNLayer(nn.Module):
         batch, nodes, channels, height, width = x.shape
         pixels = x.permute(0, 3, 4, 2, 1).reshape(batch, height * width, channels * nodes)  # (B, H W, c N)
         messages = self.message(pixels, height)  # (B, H W c, E)
-        bias = self.bias.T.repeat(height * width, 1)  # (H W c, N)
-        out = torch.baddbmm(bias, messages, self.edge_weights(pixels).transpose(1, 2))  # (B, H W c, N)
+        out = torch.bmm(messages, self.edge_weights(pixels).transpose(1, 2))  # (B, H W c, N)
+        out = out.reshape(batch, height, width, channels, nodes) + self.bias.T  # (B, H, W, c, N)
         if self.activation:
             out = F.relu(out)
-        return out.reshape(batch, height, width, channels, nodes).permute(0, 4, 3, 1, 2)
+        return out.permute(0, 4, 3, 1, 2)
