@@ -10,6 +10,11 @@ per model the mean error over seeds, the seed means and their spread, success at
 per-pose-kind errors, parameters and FLOPs per frame.
 
     .venv/bin/python bench/ablation.py [--quick] [--models hgt sia_gcn] [--seeds 0 1 2] [--steps 1800]
+
+To find out what a part of a model is worth, train variants with the same recipe and a few config changes;
+they are saved beside the runs under ablation_runs/variants/ and listed apart in ablation.json:
+
+    .venv/bin/python bench/ablation.py --models sia_gcn --variant no-attention --set model.edge_attention=false
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from _common import ROOT, arguments, flops_per_frame, print_table, results_folder, write_result
 
+from handgraph.errors import HandgraphError
 from handgraph.evaluation import get_protocol, score_method
 from handgraph.evaluation.metrics import joint_errors
 from handgraph.evaluation.model_eval import predict_split
@@ -34,7 +40,7 @@ FULL = {"steps": 1800, "test_frames": 2000, "eval_every": 300, "eval_frames": 50
 QUICK = {"steps": 12, "test_frames": 64, "eval_every": 6, "eval_frames": 32}
 
 
-def _config(name: str, seed: int, settings: dict):
+def _config(name: str, seed: int, settings: dict, overrides: list[str]):
     assignments = [
         f"model.name={name}",
         f"steps={settings['steps']}",
@@ -45,14 +51,15 @@ def _config(name: str, seed: int, settings: dict):
         f"checkpoint_every={max(settings['steps'] // 6, 1)}",
         "batch_size=32",
         "warmup_steps=100" if settings["steps"] >= 400 else "warmup_steps=2",
+        *overrides,
     ]
     return load_config("demo", assignments)
 
 
-def _run(name: str, seed: int, settings: dict, runs: Path, quick: bool) -> dict:
-    out = runs / f"{name}_seed{seed}"
+def _run(name: str, seed: int, settings: dict, out: Path, quick: bool, overrides: list[str]) -> dict:
     started = time.perf_counter()
-    train(_config(name, seed, settings), out, resume=latest_checkpoint(out) is not None, progress=not quick)
+    config = _config(name, seed, settings, overrides)
+    train(config, out, resume=latest_checkpoint(out) is not None, progress=not quick)
     wall_s = time.perf_counter() - started
     model, meta = load_model(out / "model")
     result = predict_split(model, "test", settings["test_frames"])
@@ -63,6 +70,7 @@ def _run(name: str, seed: int, settings: dict, runs: Path, quick: bool) -> dict:
     history = json.loads((out / "history.json").read_text())
     return {
         "model": name,
+        "overrides": overrides,
         "seed": seed,
         "steps": meta["step"],
         "wall_seconds_this_sitting": wall_s,
@@ -78,13 +86,14 @@ def _run(name: str, seed: int, settings: dict, runs: Path, quick: bool) -> dict:
 
 
 def _summary(run_files: list[Path]) -> dict:
-    """Per model: means over its finished seeds."""
+    """Per model (or variant): means over its finished seeds."""
     by_model: dict[str, list[dict]] = {}
     for path in run_files:
         run = json.loads(path.read_text())
-        by_model.setdefault(run["model"], []).append(run)
+        by_model.setdefault(run.get("variant", run["model"]), []).append(run)
+    order = [name for name in list_models() if name in by_model] + sorted(set(by_model) - set(list_models()))
     models = {}
-    for name in [name for name in list_models() if name in by_model]:
+    for name in order:
         runs = sorted(by_model[name], key=lambda run: run["seed"])
         means = [run["score"]["mean_mm"] for run in runs]
         per_joint = np.mean([run["score"]["per_joint_mm"] for run in runs], axis=0)
@@ -106,6 +115,8 @@ def _summary(run_files: list[Path]) -> dict:
             "params": runs[0]["params"],
             "flops_per_frame": runs[0]["flops_per_frame"],
             "steps": runs[0]["steps"],
+            "model": runs[0]["model"],
+            "overrides": runs[0].get("overrides", []),
         }
     return models
 
@@ -115,7 +126,16 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list_models(), choices=list_models())
     parser.add_argument("--seeds", nargs="+", type=int, default=None, help="default: 0 1 2 (quick: 0)")
     parser.add_argument("--steps", type=int, help=f"training steps per run (default {FULL['steps']})")
+    parser.add_argument("--variant", help="name of a variant of the models, trained with the --set changes")
+    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="config changes of the variant")
     args = parser.parse_args()
+    if bool(args.variant) != bool(args.set):
+        parser.error("--variant and --set go together: a variant needs changes, and changes need a name")
+    try:  # check the changes before any training
+        for name in args.models:
+            _config(name, 0, FULL, args.set)
+    except HandgraphError as error:
+        parser.error(f"--set: {error}")
     settings = dict(QUICK if args.quick else FULL)
     if args.steps:
         settings["steps"] = args.steps
@@ -124,15 +144,20 @@ def main() -> None:
     runs = ROOT / "bench" / "runs" / ("ablation_quick" if args.quick else "ablation")
     for seed in seeds:  # seed-major: one full comparison first, then more seeds
         for name in args.models:
-            path = folder / f"{name}_seed{seed}.json"
+            label = f"{name}-{args.variant}" if args.variant else name
+            path = (folder / "variants" if args.variant else folder) / f"{label}_seed{seed}.json"
             if path.is_file():
-                print(f"{name} seed {seed}: finished earlier ({path.relative_to(ROOT)})")
+                print(f"{label} seed {seed}: finished earlier ({path.relative_to(ROOT)})")
                 continue
-            print(f"{name} seed {seed}: training {settings['steps']} steps")
-            run = _run(name, seed, settings, runs, args.quick)
+            print(f"{label} seed {seed}: training {settings['steps']} steps")
+            run = _run(name, seed, settings, runs / f"{label}_seed{seed}", args.quick, args.set)
+            if args.variant:
+                run["variant"] = label
+            path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(path, json.dumps(run, indent=1) + "\n")
-            print(f"{name} seed {seed}: {run['score']['mean_mm']:.2f} mm on {run['score']['frames']} test frames")
+            print(f"{label} seed {seed}: {run['score']['mean_mm']:.2f} mm on {run['score']['frames']} test frames")
     models = _summary(sorted(folder.glob("*_seed*.json")))
+    variants = _summary(sorted((folder / "variants").glob("*_seed*.json")))
     rows = [
         [
             name,
@@ -143,7 +168,7 @@ def main() -> None:
             f"{entry['params']:,}",
             f"{entry['flops_per_frame'] / 1e6:.0f}",
         ]
-        for name, entry in models.items()
+        for name, entry in (models | variants).items()
     ]
     print(f"synthetic test split, {settings['test_frames']} frames, {settings['steps']} steps per run")
     print_table(["model", "seeds", "mean mm", "sd", "<=10%", "<=20%", "<=40%", "params", "MFLOP"], rows)
@@ -151,7 +176,7 @@ def main() -> None:
         "ablation",
         args.quick,
         {**settings, "batch_size": 32, "recipe": "handgraph train --config demo with the steps above", "seeds": seeds},
-        {"models": models},
+        {"models": models, "variants": variants},
     )
 
 

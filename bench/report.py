@@ -86,6 +86,7 @@ def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
         "was drawn (perturbed named gestures, or uniform within the joint limits).",
         _table(headers, rows),
         _verdict(models),
+        *_variants(models, data.get("variants") or {}),
         _source("ablation", data, folder),
     ]
     _success_plot(folder, models, figures / "ablation_success.png")
@@ -94,6 +95,32 @@ def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
         "![success curves](figures/ablation_success.png)\n\n![per-joint errors](figures/ablation_per_joint.png)"
     )
     return "\n\n".join(parts)
+
+
+def _variants(models: dict, variants: dict) -> list[str]:
+    """The table of variants (a model with a few config changes), beside their model on the same seeds."""
+    if not variants:
+        return []
+    rows = []
+    for name, entry in variants.items():
+        base = models.get(entry["model"])
+        shared = [seed for seed in entry["seeds"] if base and seed in base["seeds"]]
+        base_mean = np.mean([base["seed_means_mm"][base["seeds"].index(seed)] for seed in shared]) if shared else None
+        rows.append(
+            [
+                f"`{name}`",
+                " ".join(f"`{change}`" for change in entry["overrides"]),
+                f"**{entry['mean_mm']:.2f}**",
+                "-" if entry["seed_std_mm"] is None else f"{entry['seed_std_mm']:.2f}",
+                ", ".join(str(seed) for seed in entry["seeds"]),
+                "-" if base_mean is None else f"{base_mean:.2f}",
+            ]
+        )
+    headers = ["variant", "changes", "mean mm", "sd over seeds", "seeds", "its model, same seeds, mm"]
+    return [
+        "Variants: a model trained with the same recipe and the changes listed, to see what a part is worth.",
+        _table(headers, rows),
+    ]
 
 
 def _verdict(models: dict) -> str:
