@@ -107,7 +107,7 @@ class SIAGCNLayer(nn.Module):
         if self.score is None:
             scores = pixels.new_zeros(batch, self.num_edges)
         else:
-            mean = pixels.sum(dim=1) * (1.0 / pixels.shape[1])  # (sum and scale: a third of mean's time here)
+            mean = pixels.sum(dim=1) * (1.0 / pixels.shape[1])  # sum and scale: cheaper than mean() over this axis
             pooled = torch.cat([mean, pixels.amax(dim=1)], dim=-1)  # (B, 2 c N): mean, max
             pooled = pooled.reshape(batch, 2 * self.channels, self.num_nodes).transpose(1, 2)  # (B, N, 2c)
             # a^T [p_src, p_dst] = a_src^T p_src + a_dst^T p_dst: score each node once, then gather per edge.
@@ -116,8 +116,8 @@ class SIAGCNLayer(nn.Module):
         return torch.softmax(scores[:, None, :] + self.incoming_mask, dim=-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, N, c, H, W) -> (B, N, c, H, W), in memory as (B, H, W, c, N): a following layer reads it
-        without a copy."""
+        """(B, N, c, H, W) -> (B, N, c, H, W), in memory as (B, H, W, c, N): another layer given this output
+        reads it without a copy."""
         batch, nodes, channels, height, width = x.shape
         pixels = x.permute(0, 3, 4, 2, 1).reshape(batch, height * width, channels * nodes)  # (B, H W, c N)
         messages = self.message(pixels, height)  # (B, H W c, E)
