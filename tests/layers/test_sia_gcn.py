@@ -10,12 +10,15 @@ from handgraph.skeleton import graph_edges
 PATH = np.array([[0, 1, 1, 2, 2, 3, 0, 1, 2, 3], [1, 0, 2, 1, 3, 2, 0, 1, 2, 3]])
 
 
-@pytest.mark.parametrize(("channels", "dilation", "attention"), [(1, 1, True), (2, 2, True), (3, 1, False)])
+@pytest.mark.parametrize(
+    ("channels", "dilation", "attention", "score"),
+    [(1, 1, True, "linear"), (2, 2, True, "linear"), (3, 1, False, "linear"), (2, 1, True, "leaky_relu")],
+)
 @pytest.mark.parametrize("reference", ["loop", "dense"])
-def test_batched_layer_equals_the_per_edge_reference(channels, dilation, attention, reference):
+def test_batched_layer_equals_the_per_edge_reference(channels, dilation, attention, score, reference):
     torch.manual_seed(0)
     edges = graph_edges()
-    layer = SIAGCNLayer(channels, edges, 21, kernel_size=3, dilation=dilation, attention=attention).double()
+    layer = SIAGCNLayer(channels, edges, 21, 3, dilation, attention, score=score).double()
     if attention:
         torch.nn.init.normal_(layer.score.weight)  # non-uniform attention
     torch.nn.init.normal_(layer.bias)
@@ -58,3 +61,23 @@ def test_edge_weights_sum_to_one_per_node():
     weights = layer.edge_weights(torch.randn(3, 4 * 4, 2 * 21))  # (B, H W, c N)
     torch.testing.assert_close(weights.sum(dim=-1), torch.ones(3, 21))
     assert (weights[:, layer.incoming == 0] == 0).all()  # nothing off the incoming edges
+
+
+@pytest.mark.parametrize(("score", "ratio_after"), [("linear", 2.0), ("leaky_relu", 0.4)])
+def test_only_the_gat_score_makes_weights_depend_on_the_target(score, ratio_after):
+    layer = SIAGCNLayer(1, PATH, 4, kernel_size=3, score=score).double()
+    with torch.no_grad():
+        layer.score.weight.copy_(torch.tensor([[1.0, 0.0, 1.0, 0.0]]))  # s_e = mean(x_src) + mean(x_dst)
+    levels = torch.tensor([0.0, 1.0, 5.0, -1.0], dtype=torch.float64)  # constant maps; node 2 is the target
+    for target_level, expected in [(5.0, 2.0), (-10.0, ratio_after)]:
+        levels[2] = target_level
+        pixels = levels.expand(1, 36, 4)  # (B, H W, c N)
+        weights = layer.edge_weights(pixels)[0, 2]  # node 2's weights over the 10 edges
+        # edges 1 -> 2 (column 2) and 3 -> 2 (column 5) keep their sources; scores 6 and 4, then -9 and -11
+        log_ratio = torch.log(weights[2] / weights[5])
+        torch.testing.assert_close(log_ratio, torch.tensor(expected, dtype=torch.float64))
+
+
+def test_unknown_score_is_refused():
+    with pytest.raises(ValueError, match="score must be one of"):
+        SIAGCNLayer(1, PATH, 4, score="tanh")

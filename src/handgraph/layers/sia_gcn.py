@@ -9,6 +9,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+SCORES = ("linear", "leaky_relu")
+
+
+def score_activation(scores: torch.Tensor, kind: str) -> torch.Tensor:
+    """The attention's edge scores a^T [p_src, p_dst] as they enter the softmax: unchanged, or GAT's LeakyReLU."""
+    return F.leaky_relu(scores, 0.2) if kind == "leaky_relu" else scores
+
 
 class SIAGCNLayer(nn.Module):
     r"""Spatial-information-aware graph convolution (Kong, Ma & Xie, "A Spatial Information Aware Graph
@@ -26,9 +33,11 @@ class SIAGCNLayer(nn.Module):
       :math:`\hat{B} = D^{-1} B` (B[i, e] = 1 when e enters i, D the in-degree), the mean of the messages a
       node receives. With attention :math:`\hat{B}[i, e] = \mathrm{softmax}_{e \to i}(s_e)`, where
       :math:`s_e = a^\top [\mathrm{pool}(x_{src(e)}), \mathrm{pool}(x_{dst(e)})]` scores the edge from the
-      average and maximum of its two endpoint maps; a = 0 at initialisation gives the plain mean. The score
-      is linear, so its target half is the same for all of a node's incoming edges and cancels in the
-      softmax: the weights depend on the source maps only (kept as the shipped checkpoint was trained).
+      average and maximum of its two endpoint maps; a = 0 at initialisation gives the plain mean. The linear
+      score's target half is the same for all of a node's incoming edges and cancels in the softmax: the
+      weights depend on the source maps only (the shipped checkpoint was trained so). GAT's score,
+      :math:`s_e = \mathrm{LeakyReLU}_{0.2}(a^\top [\ldots])`, does not cancel: the weights then depend on
+      both ends.
 
     Args:
         channels: c, channels of each node's map (the paper's maps are single heatmaps, c = 1).
@@ -37,6 +46,7 @@ class SIAGCNLayer(nn.Module):
         kernel_size: k, odd.
         dilation: spacing of the kernel's taps; the kernel reaches dilation * (k - 1) / 2 cells.
         attention: learn the edge weights.
+        score: the attention's edge score, "linear" or "leaky_relu" (GAT).
         activation: apply ReLU as sigma (off for a layer that outputs logits).
 
     The layer works on channels-last maps, (B, H, W, c, N) in memory: the depthwise convolution runs
@@ -56,11 +66,14 @@ class SIAGCNLayer(nn.Module):
         dilation: int = 1,
         attention: bool = True,
         activation: bool = True,
+        score: str = "linear",
     ):
         super().__init__()
+        if score not in SCORES:
+            raise ValueError(f"SIAGCNLayer: score must be one of {SCORES}, got {score!r}")
         edges = torch.as_tensor(np.asarray(edges), dtype=torch.long)
         self.num_edges, self.channels, self.kernel_size, self.dilation = edges.shape[1], channels, kernel_size, dilation
-        self.num_nodes, self.activation = num_nodes, activation
+        self.num_nodes, self.activation, self.score_kind = num_nodes, activation, score
         self.register_buffer("source", edges[0].clone(), persistent=False)
         self.register_buffer("target", edges[1].clone(), persistent=False)
         incoming = torch.zeros(num_nodes, self.num_edges)
@@ -113,6 +126,7 @@ class SIAGCNLayer(nn.Module):
             # a^T [p_src, p_dst] = a_src^T p_src + a_dst^T p_dst: score each node once, then gather per edge.
             per_node = pooled @ self.score.weight.reshape(2, -1).T  # (B, N, 2): source half, target half
             scores = per_node[..., 0].index_select(1, self.source) + per_node[..., 1].index_select(1, self.target)
+            scores = score_activation(scores, self.score_kind)
         return torch.softmax(scores[:, None, :] + self.incoming_mask, dim=-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from handgraph.layers.sia_gcn import SIAGCNLayer
+from handgraph.layers.sia_gcn import SIAGCNLayer, score_activation
 
 
 def _edges(layer: SIAGCNLayer) -> np.ndarray:
@@ -33,7 +33,8 @@ def loop_forward(layer: SIAGCNLayer, x: torch.Tensor) -> torch.Tensor:
         if layer.score is None:
             scores.append(torch.zeros(batch, dtype=x.dtype, device=x.device))
         else:
-            scores.append(layer.score(torch.cat([_pooled(x, source), _pooled(x, target)], -1)).squeeze(-1))
+            score = layer.score(torch.cat([_pooled(x, source), _pooled(x, target)], -1)).squeeze(-1)  # (B,)
+            scores.append(score_activation(score, layer.score_kind))
     outputs = []
     for node in range(nodes):
         incoming = [edge for edge in range(edges.shape[1]) if edges[1, edge] == node]
@@ -79,6 +80,7 @@ class DenseSIAGCN:
             source = pooled[:, None].expand(batch, nodes, nodes, -1)
             target = pooled[:, :, None].expand(batch, nodes, nodes, -1)
             scores = layer.score(torch.cat([source, target], dim=-1)).squeeze(-1)  # (B, N target, N source)
+            scores = score_activation(scores, layer.score_kind)
         weights = torch.softmax(scores.masked_fill(~self.mask, -torch.inf), dim=-1)
         out = torch.einsum("bij,bijchw->bichw", weights, messages) + layer.bias[None, :, :, None, None]
         return torch.relu(out) if layer.activation else out

@@ -37,6 +37,9 @@ class ModelConfig:
     at full resolution. Its output is upsampled and added to the full-resolution logits."""
     edge_attention: bool = True
     """Weigh each edge's message by a score from its two endpoint maps (softmax over a node's in-edges)."""
+    edge_score: str = "linear"
+    """The attention's edge score: linear (its target half cancels in the softmax, so the weights depend on
+    the source maps only; the shipped model's) or leaky_relu (GAT's LeakyReLU: weights depend on both ends)."""
     transformer_dim: int = 64
     """Width of the hand graph transformer's joint tokens."""
     transformer_heads: int = 4
@@ -63,6 +66,8 @@ class ModelConfig:
             raise HandgraphError(f"model config: graph_pool must divide input_size / 4, got {self.graph_pool}")
         if self.kernel_size % 2 == 0:
             raise HandgraphError(f"model config: kernel_size must be odd, got {self.kernel_size}")
+        if self.edge_score not in ("linear", "leaky_relu"):
+            raise HandgraphError(f"model config: edge_score must be linear or leaky_relu, got {self.edge_score!r}")
         if self.transformer_dim % self.transformer_heads:
             raise HandgraphError("model config: transformer_dim must be a multiple of transformer_heads")
 

@@ -36,7 +36,15 @@ class SIAGCNBody(nn.Module):
         self.nodes = nn.Conv2d(config.width, joints * (channels - 1), 1) if channels > 1 else None
         edges = graph_edges(layout, self_loops=True)
         self.layers = nn.ModuleList(
-            SIAGCNLayer(channels, edges, joints, config.kernel_size, config.kernel_dilation, config.edge_attention)
+            SIAGCNLayer(
+                channels,
+                edges,
+                joints,
+                config.kernel_size,
+                config.kernel_dilation,
+                config.edge_attention,
+                score=config.edge_score,
+            )
             for _ in range(config.gcn_layers)
         )
         self.readout = nn.Conv2d(joints * channels, joints, 1, groups=joints)
