@@ -44,6 +44,7 @@ bench: setup
 	$(BIN)/python bench/inference.py $(BENCH_FLAGS)
 	$(BIN)/python bench/synth.py $(BENCH_FLAGS)
 	$(BIN)/python bench/ablation.py $(BENCH_FLAGS)
+	$(BIN)/python bench/refinement.py $(BENCH_FLAGS)
 	$(BIN)/python bench/training.py $(BENCH_FLAGS)
 	$(BIN)/python bench/report.py $(BENCH_FLAGS)
 

@@ -180,6 +180,37 @@ def _per_joint_plot(models: dict, path: Path) -> None:
     _save(figure, path)
 
 
+def refinement_section(data: dict | None, folder: Path) -> str:
+    if data is None:
+        return "### Where the accuracy comes from\n\n" + _missing("refinement")
+    rows = [
+        [
+            f"`{label}`",
+            ", ".join(str(seed) for seed in entry["seeds"]),
+            f"{entry['initial_mm']:.2f}",
+            f"{entry['refined_mm']:.2f}",
+            f"{entry['output_mm']:.2f}",
+            f"**{entry['graph_gain_mm']:.2f}**",
+            f"{entry['transformer_gain_mm']:.2f}",
+        ]
+        for label, entry in data["runs"].items()
+    ]
+    headers = ["run", "seeds", "initial heatmaps mm", "refined heatmaps mm", "output mm", "graph layers gain mm"]
+    headers.append("transformer gain mm")
+    return "\n\n".join(
+        [
+            "### Where the accuracy comes from",
+            f"The ablation's trained graph models decoded three ways on the first {data['settings']['frames']} test "
+            "frames (`bench/refinement.py`): integral regression from the backbone's initial heatmaps, from the "
+            "heatmaps the graph layers refined, and the model's output (the graph transformer's, for `hgt`). "
+            "The gains are what the graph layers add to the model's own first estimate, and what the transformer "
+            "adds to that; means over the seeds.",
+            _table(headers, rows),
+            _source("refinement", data, folder),
+        ]
+    )
+
+
 def layer_section(data: dict | None, folder: Path, figures: Path) -> str:
     if data is None:
         return "## SIA-GCN layer\n\n" + _missing("sia_gcn_layer")
@@ -364,6 +395,7 @@ def main() -> None:
         "checks the scripts in minutes and writes to `bench/results/quick/` instead). Do not edit by hand: edit "
         "`bench/findings.md`, which is appended below.",
         ablation_section(_load(folder, "ablation"), folder, figures),
+        refinement_section(_load(folder, "refinement"), folder),
         layer_section(_load(folder, "sia_gcn_layer"), folder, figures),
         inference_section(_load(folder, "inference"), folder, figures),
         synth_section(_load(folder, "synth"), folder),
