@@ -66,8 +66,10 @@ class ModelConfig:
             raise HandgraphError(f"model config: graph_pool must divide input_size / 4, got {self.graph_pool}")
         if self.kernel_size % 2 == 0:
             raise HandgraphError(f"model config: kernel_size must be odd, got {self.kernel_size}")
-        if self.edge_score not in ("linear", "leaky_relu"):
-            raise HandgraphError(f"model config: edge_score must be linear or leaky_relu, got {self.edge_score!r}")
+        from handgraph.layers.sia_gcn import SCORES
+
+        if self.edge_score not in SCORES:
+            raise HandgraphError(f"model config: edge_score must be one of {SCORES}, got {self.edge_score!r}")
         if self.transformer_dim % self.transformer_heads:
             raise HandgraphError("model config: transformer_dim must be a multiple of transformer_heads")
 
