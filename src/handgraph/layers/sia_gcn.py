@@ -135,8 +135,9 @@ class SIAGCNLayer(nn.Module):
         batch, nodes, channels, height, width = x.shape
         pixels = x.permute(0, 3, 4, 2, 1).reshape(batch, height * width, channels * nodes)  # (B, H W, c N)
         messages = self.message(pixels, height)  # (B, H W c, E)
-        out = torch.bmm(messages, self.edge_weights(pixels).transpose(1, 2))  # (B, H W c, N)
-        out = out.reshape(batch, height, width, channels, nodes) + self.bias.T  # (B, H, W, c, N)
+        # b enters the product as its starting value and ReLU runs in place: two fewer passes over the output.
+        bias = self.bias.T.expand(height * width, channels, nodes).reshape(1, -1, nodes)  # (1, H W c, N)
+        out = torch.baddbmm(bias, messages, self.edge_weights(pixels).transpose(1, 2))  # (B, H W c, N)
         if self.activation:
-            out = F.relu(out)
-        return out.permute(0, 4, 3, 1, 2)
+            out = out.relu_()
+        return out.reshape(batch, height, width, channels, nodes).permute(0, 4, 3, 1, 2)
