@@ -10,8 +10,8 @@ Where a twentieth of the loop's time is less than the floor's, the 20x target ca
 implementation built on this machine's convolution kernels, and the table says so; the loop's rate of
 convolution work (GFLOP/s) is set beside the machine's measured peak (a large float32 matrix product).
 
-Forward and forward+backward, at the size the models use (21 nodes, 61 edges, c = 4, 16 x 16 maps, k = 5), at
-the paper's and the shipped checkpoint's c = 1, and larger (32 x 32 and 64 x 64 maps), at batch 1 and 64.
+Forward and forward+backward, at the sizes the models use (21 nodes, 61 edges, 16 x 16 maps, k = 5; c = 4 in
+sia_gcn, c = 1 in hgt) and larger (32 x 32 and 64 x 64 maps), at batch 1 and 64.
 Targets: batched >= 20x faster than the loop, and within 2x of the floor. Writes
 bench/results/sia_gcn_layer.json.
 
@@ -28,7 +28,7 @@ from handgraph.layers.sia_gcn import SIAGCNLayer
 from handgraph.layers.sia_gcn_reference import DenseSIAGCN, loop_forward
 from handgraph.skeleton import graph_edges
 
-# (batch, channels, map side): the models' setting first.
+# (batch, channels, map side): the models' settings first (sia_gcn's c = 4, then hgt's c = 1).
 FULL_SIZES = [
     (1, 4, 16),
     (64, 4, 16),

@@ -22,7 +22,7 @@ def test_batched_layer_equals_the_per_edge_reference(channels, dilation, attenti
     if attention:
         torch.nn.init.normal_(layer.score.weight)  # non-uniform attention
     torch.nn.init.normal_(layer.bias)
-    x = torch.randn(2, 21, channels, 8, 8, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(2, 21, channels, 8, 6, dtype=torch.float64, requires_grad=True)  # H != W
     fast = layer(x)
     slow = loop_forward(layer, x) if reference == "loop" else DenseSIAGCN(layer)(x)
     torch.testing.assert_close(fast, slow, rtol=1e-10, atol=1e-10)

@@ -63,9 +63,24 @@ def test_rgb_input():
     assert model(torch.rand(1, 3, 32, 32), _inputs(1)[1])["xyz"].shape == (1, 21, 3)
 
 
+@pytest.mark.parametrize(("name", "channels"), [("sia_gcn", 4), ("hgt", 1)])
+def test_joint_map_channels_default_per_model_and_are_stored_explicitly(name, channels):
+    model = create_model(name, **TINY)
+    assert model.config.node_channels == channels
+    assert model.body.layers[0].channels == channels
+    assert ModelConfig.from_dict(model.config.to_dict()).node_channels == channels  # what checkpoints hold
+    assert create_model(name, node_channels=2, **TINY).body.layers[0].channels == 2  # a set value wins
+    assert ModelConfig.from_dict({"name": name}).node_channels is None  # the name alone leaves it open
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
-    [({"input_size": 30}, "multiple of 8"), ({"kernel_size": 4}, "odd"), ({"layout": "nyu15"}, "unknown joint layout")],
+    [
+        ({"input_size": 30}, "multiple of 8"),
+        ({"kernel_size": 4}, "odd"),
+        ({"layout": "nyu15"}, "unknown joint layout"),
+        ({"node_channels": 0}, "node_channels must be at least 1"),
+    ],
 )
 def test_bad_configs(overrides, message):
     with pytest.raises(HandgraphError, match=message):

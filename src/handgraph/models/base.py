@@ -22,7 +22,7 @@ class PoseModel(nn.Module):
 
     def __init__(self, config: ModelConfig):
         super().__init__()
-        self.config = config
+        self.config = config.resolved()  # node_channels None -> the model's own
         self.layout = get_layout(config.layout)
 
     def predict(self, depth: torch.Tensor) -> dict[str, torch.Tensor | list[torch.Tensor]]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from handgraph.errors import HandgraphError
+
+NODE_CHANNELS = {"sia_gcn": 4}
+"""Models whose joint maps default to more than one channel (``ModelConfig.node_channels`` None)."""
 
 
 @dataclass
@@ -23,10 +26,11 @@ class ModelConfig:
     """Backbone channels at stride 4 (twice that at stride 8)."""
     blocks: int = 3
     """Residual blocks at stride 4."""
-    node_channels: int = 4
-    """Channels of each joint's 2D map in the graph layers. 1 is the paper's (a joint's map is its heatmap);
-    4 gives each edge room to pass more than a blurred heatmap and is what makes SIA-GCN beat the flattened
-    GCN in bench/ablation.py (the shipped checkpoint predates it and names 1 in its config)."""
+    node_channels: int | None = None
+    """Channels of each joint's 2D map in the graph layers; 1 is the paper's (a joint's map is its heatmap).
+    None takes the model's own (``NODE_CHANNELS``): 4 for sia_gcn, which needs them to beat the flattened
+    GCN; 1 for hgt, where 4 gave the same accuracy within the seed spread at 1.7x the latency at batch 1
+    (bench/findings.md)."""
     gcn_layers: int = 2
     """Graph layers on the joint maps (gcn_flat, sia_gcn, hgt)."""
     kernel_size: int = 5
@@ -62,7 +66,7 @@ class ModelConfig:
 
         get_layout(self.layout)
         for name in ("in_channels", "width", "blocks", "node_channels", "transformer_heads"):
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise HandgraphError(f"model config: {name} must be at least 1, got {getattr(self, name)}")
         if self.graph_pool < 1 or (self.input_size // 4) % self.graph_pool:
             raise HandgraphError(f"model config: graph_pool must divide input_size / 4, got {self.graph_pool}")
@@ -74,6 +78,13 @@ class ModelConfig:
             raise HandgraphError(f"model config: edge_score must be one of {SCORES}, got {self.edge_score!r}")
         if self.transformer_dim % self.transformer_heads:
             raise HandgraphError("model config: transformer_dim must be a multiple of transformer_heads")
+
+    def resolved(self) -> ModelConfig:
+        """This config with the model's own defaults (fields left None) made explicit, as models hold it and
+        checkpoints store it: a checkpoint keeps its meaning when a default changes."""
+        if self.node_channels is not None:
+            return self
+        return replace(self, node_channels=NODE_CHANNELS.get(self.name, 1))
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -58,7 +58,7 @@ class HandGraphTransformer(PoseModel):
     def __init__(self, config: ModelConfig):
         super().__init__(config)
         joints, dim = self.layout.num_joints, config.transformer_dim
-        self.body = SIAGCNBody(config, self.layout)
+        self.body = SIAGCNBody(self.config, self.layout)
         self.register_buffer("hops", torch.tensor(hop_distances(self.layout)), persistent=False)
         max_hops = int(self.hops.max())
         self.pool_features = nn.Linear(config.width, dim)

@@ -74,7 +74,7 @@ class SIAGCNModel(PoseModel):
 
     def __init__(self, config: ModelConfig):
         super().__init__(config)
-        self.body = SIAGCNBody(config, self.layout)
+        self.body = SIAGCNBody(self.config, self.layout)
 
     def predict(self, depth: torch.Tensor) -> dict:
         body = self.body(depth)
