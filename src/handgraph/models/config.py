@@ -29,7 +29,7 @@ class ModelConfig:
     node_channels: int | None = None
     """Channels of each joint's 2D map in the graph layers; 1 is the paper's (a joint's map is its heatmap).
     None takes the model's own (``NODE_CHANNELS``): 4 for sia_gcn, which needs them to beat the flattened
-    GCN; 1 for hgt, where 4 gave the same accuracy within the seed spread at 1.7x the latency at batch 1
+    GCN; 1 for hgt, where 4 gave the same accuracy within the seed spread at 1.8x the latency at batch 1
     (bench/findings.md)."""
     gcn_layers: int = 2
     """Graph layers on the joint maps (gcn_flat, sia_gcn, hgt)."""
