@@ -12,6 +12,8 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -69,10 +71,35 @@ def machine() -> dict:
     }
 
 
+def provenance() -> dict:
+    """The commit the figures were measured at (with a note when the tree had uncommitted changes) and the
+    command that measured them."""
+
+    def git(*words: str) -> str:
+        try:
+            return subprocess.run(["git", *words], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    return {
+        "commit": git("rev-parse", "HEAD") or None,
+        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+    }
+
+
 def write_result(name: str, quick: bool, settings: dict, figures: dict) -> Path:
-    """``bench/results[/quick]/<name>.json`` with the machine, the settings and the figures; atomic."""
+    """``bench/results[/quick]/<name>.json`` with the commit, the command, the machine, the settings and the
+    figures; atomic."""
     path = results_folder(quick) / f"{name}.json"
-    payload = {"benchmark": name, "quick": quick, "machine": machine(), "settings": settings, **figures}
+    payload = {
+        "benchmark": name,
+        "quick": quick,
+        **provenance(),
+        "machine": machine(),
+        "settings": settings,
+        **figures,
+    }
     atomic_write_text(path, json.dumps(payload, indent=1) + "\n")
     print(f"wrote {path.relative_to(ROOT)}")
     return path

@@ -60,11 +60,13 @@ CAMERA_PRESETS: dict[str, Intrinsics] = {
     "icvl": Intrinsics(fx=240.99, fy=240.96, cx=160.0, cy=120.0, width=320, height=240),
     "msra": Intrinsics(fx=241.42, fy=241.42, cx=160.0, cy=120.0, width=320, height=240),
     "hands2017": Intrinsics(fx=475.065948, fy=475.065857, cx=315.944855, cy=245.287079, width=640, height=480),
+    # the RealSense SR305 of ../shared/data/real/sr305 (its frames store depth in 0.125 mm: --depth-scale 0.125)
+    "sr305": Intrinsics(fx=476.0068, fy=476.0068, cx=313.683, cy=242.755, width=640, height=480),
 }
 
 
 def camera_preset(name: str) -> Intrinsics:
-    """The intrinsics of a named camera (``nyu``, ``icvl``, ``msra``, ``hands2017``)."""
+    """The intrinsics of a named camera (``nyu``, ``icvl``, ``msra``, ``hands2017``, ``sr305``)."""
     if name not in CAMERA_PRESETS:
         raise HandgraphError(f"unknown camera preset {name!r}; known: {', '.join(CAMERA_PRESETS)}")
     return CAMERA_PRESETS[name]

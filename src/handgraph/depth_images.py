@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,8 +33,12 @@ def read_depth(path: str | os.PathLike, depth_scale_mm: float = 1.0) -> np.ndarr
         raw = _read_png(path)
     else:
         raise HandgraphError(f"{path}: unsupported file type {path.suffix!r}; expected {', '.join(SUFFIXES)}")
+    return _to_mm(raw, depth_scale_mm, str(path))
+
+
+def _to_mm(raw: np.ndarray, depth_scale_mm: float, name: str) -> np.ndarray:
     if raw.size == 0:
-        raise HandgraphError(f"{path}: the image is empty")
+        raise HandgraphError(f"{name}: the image is empty")
     depth = raw.astype(np.float64) * depth_scale_mm
     depth[~np.isfinite(depth) | (depth < 0)] = 0.0
     return depth
@@ -53,24 +60,69 @@ def _read_png(path: Path) -> np.ndarray:
     )
 
 
-def _read_npy(path: Path) -> np.ndarray:
+def _read_npy(path: Path, mmap: bool = False) -> np.ndarray:
     try:
-        array = np.load(path, allow_pickle=False)
+        array = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
     except (ValueError, OSError) as error:
         raise HandgraphError(f"{path}: not a readable .npy array ({error})") from None
-    if array.ndim != 2 or array.dtype.kind not in "fiu":
-        raise HandgraphError(f"{path}: holds a {array.dtype} array of shape {array.shape}; expected a 2D numeric array")
+    if array.ndim != (3 if mmap else 2) or array.dtype.kind not in "fiu":
+        expected = "a 3D numeric stack (frames, height, width)" if mmap else "a 2D numeric array"
+        raise HandgraphError(f"{path}: holds a {array.dtype} array of shape {array.shape}; expected {expected}")
     return array
 
 
 def depth_files(path: str | os.PathLike) -> list[Path]:
-    """The depth files a --input names: the file itself, or a folder's .png and .npy files in name order."""
+    """The depth files a --input names: the file itself, or a folder's .png and .npy files in natural order
+    (numbers by value: 2.png before 10.png, as recorders name sequences)."""
     path = Path(path)
     if path.is_dir():
-        files = sorted(child for child in path.iterdir() if child.suffix.lower() in SUFFIXES)
+        files = sorted((child for child in path.iterdir() if child.suffix.lower() in SUFFIXES), key=natural_key)
         if not files:
             raise HandgraphError(f"{path}: holds no {' or '.join(SUFFIXES)} files")
         return files
     if not path.exists():
         raise HandgraphError(f"{path}: no such file or folder")
     return [path]
+
+
+def natural_key(path: Path) -> list:
+    """Sort key that compares runs of digits as numbers."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+
+
+def frame_readers(files: list[Path], depth_scale_mm: float = 1.0) -> list[tuple[str, Callable[[], np.ndarray]]]:
+    """(name, read) for every frame of ``files`` in order, ``read()`` giving the depth in mm; a .npy stack
+    (N, H, W) gives N frames named ``file[k]``, each read from a memory map, so a long recording need not fit in
+    memory. Reading is deferred so that one broken file fails its own frame only."""
+    readers: list[tuple[str, Callable[[], np.ndarray]]] = []
+    for path in files:
+        frames = _stack_length(path)
+        if frames is None:
+            readers.append((str(path), functools.partial(read_depth, path, depth_scale_mm)))
+        else:
+            readers += [
+                (f"{path}[{k}]", functools.partial(_stack_frame, path, k, depth_scale_mm)) for k in range(frames)
+            ]
+    return readers
+
+
+def _stack_length(path: Path) -> int | None:
+    """N for a readable .npy stack (N, H, W), else None (a single frame, or a file whose error its read names)."""
+    if path.suffix.lower() != ".npy":
+        return None
+    try:
+        shape = _npy_shape(path)
+    except HandgraphError:
+        return None
+    return shape[0] if len(shape) == 3 else None
+
+
+def _stack_frame(path: Path, index: int, depth_scale_mm: float) -> np.ndarray:
+    return _to_mm(np.asarray(_read_npy(path, mmap=True)[index]), depth_scale_mm, f"{path}[{index}]")
+
+
+def _npy_shape(path: Path) -> tuple[int, ...]:
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False).shape
+    except (ValueError, OSError) as error:
+        raise HandgraphError(f"{path}: not a readable .npy array ({error})") from None

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from handgraph.errors import HandgraphError
+from handgraph.files import usual_permissions
 from handgraph.models import PoseModel
 
 METADATA_KEY = "handgraph"
@@ -56,7 +57,7 @@ def example_inputs(model: PoseModel, batch: int, seed: int = 0) -> tuple[torch.T
 
 
 @contextlib.contextmanager
-def _quiet_exporter():
+def quiet_exporter():
     """The exporter's progress prints, warnings and log lines (e.g. "torchvision is not installed") off."""
     log = logging.getLogger("torch.onnx")
     level = log.level
@@ -80,7 +81,7 @@ def export_onnx(model: PoseModel, path: str | os.PathLike, metadata: dict, opset
     handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".onnx", dir=path.parent)
     os.close(handle)
     try:
-        with _quiet_exporter():
+        with quiet_exporter():
             program = torch.onnx.export(
                 _JointsOnly(model),
                 example_inputs(model, 2),
@@ -95,6 +96,7 @@ def export_onnx(model: PoseModel, path: str | os.PathLike, metadata: dict, opset
         entry = proto.metadata_props.add()
         entry.key, entry.value = METADATA_KEY, json.dumps(metadata)
         onnx.save_model(proto, staging)
+        usual_permissions(staging)
         os.replace(staging, path)
     except Exception as error:
         Path(staging).unlink(missing_ok=True)

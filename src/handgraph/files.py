@@ -25,11 +25,16 @@ def atomic_writer(path: str | os.PathLike, binary: bool = False) -> Iterator[IO]
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, 0o666 & ~_current_umask())  # mkstemp makes 0600; give the usual permissions
+        usual_permissions(temporary)  # mkstemp makes 0600
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def usual_permissions(path: str | os.PathLike) -> None:
+    """Give a file made by mkstemp (0600) or a folder made by mkdtemp (0700) the permissions the umask gives."""
+    os.chmod(path, (0o777 if Path(path).is_dir() else 0o666) & ~_current_umask())
 
 
 def _current_umask() -> int:

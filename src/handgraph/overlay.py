@@ -17,7 +17,7 @@ from handgraph.skeleton import FINGERS, JointLayout  # noqa: E402
 FINGER_COLOURS = {"thumb": "#e6194b", "index": "#f58231", "middle": "#ffe119", "ring": "#3cb44b", "little": "#4363d8"}
 
 
-def _colour(layout: JointLayout, child: int) -> str:
+def bone_colour(layout: JointLayout, child: int) -> str:
     canonical = layout.canonical[child]
     for finger, joints in FINGERS.items():
         if canonical in joints:
@@ -31,7 +31,7 @@ def draw_skeleton(
     """Bones coloured by finger, joints as white dots; with ``visible`` (J,), hidden joints as hollow dots.
     uv (J, 2) in the axes' pixel coordinates."""
     for parent, child in layout.bones:
-        axes.plot(uv[[parent, child], 0], uv[[parent, child], 1], color=_colour(layout, child), linewidth=linewidth)
+        axes.plot(uv[[parent, child], 0], uv[[parent, child], 1], color=bone_colour(layout, child), linewidth=linewidth)
     shown = np.ones(len(uv), dtype=bool) if visible is None else visible
     axes.scatter(uv[shown, 0], uv[shown, 1], s=14, c="white", edgecolors="black", linewidths=0.6, zorder=3)
     axes.scatter(uv[~shown, 0], uv[~shown, 1], s=14, facecolors="none", edgecolors="black", linewidths=0.6, zorder=3)

@@ -11,6 +11,7 @@ import torch
 
 from handgraph.camera import Intrinsics, xyz_to_uvd
 from handgraph.errors import HandgraphError
+from handgraph.localizer.runtime import HandDetection, Localizer
 from handgraph.preprocess.crop import frame_crops, intrinsics_tensor
 from handgraph.preprocess.localize import localize_hand
 
@@ -35,6 +36,26 @@ class Prediction:
     uvd: np.ndarray  # (J, 3)
     centre_xyz: np.ndarray  # (3,)
     crop: np.ndarray  # (6,) the crop the model saw
+    support: float = 1.0
+    """Share of joints that the frame's depth supports (see :func:`joint_support`)."""
+    score: float | None = None
+    """The localiser's score, when it found the centre."""
+
+
+SUPPORT_BAND_MM = (-25.0, 60.0)
+"""A joint lies behind the surface it is seen through: 0-30 mm on NYU's labels, more for a finger seen edge-on."""
+
+
+def joint_support(depth_mm: np.ndarray, uvd: np.ndarray) -> float:
+    """The share of joints (J, 3) whose pixel holds a depth at most 25 mm behind and 60 mm in front of the
+    joint: near 1 for a skeleton on a hand, near 0 for one on a wall or on nothing."""
+    height, width = depth_mm.shape
+    u = np.clip(np.rint(uvd[:, 0]).astype(int), 0, width - 1)
+    v = np.clip(np.rint(uvd[:, 1]).astype(int), 0, height - 1)
+    inside = (uvd[:, 0] >= 0) & (uvd[:, 0] < width) & (uvd[:, 1] >= 0) & (uvd[:, 1] < height)
+    behind = uvd[:, 2] - depth_mm[v, u]
+    near, far = SUPPORT_BAND_MM
+    return float(np.mean(inside & (depth_mm[v, u] > 0) & (behind >= near) & (behind <= far)))
 
 
 class Predictor:
@@ -43,9 +64,10 @@ class Predictor:
     ``checkpoint`` is a checkpoint folder (default: the shipped one) or, with ``backend="onnx"``, an ``.onnx``
     file from ``handgraph export`` (see ``networks.load_network``); ``device`` places a PyTorch network.
 
-    Models are trained on crops around the centroid of the joints (with some jitter), while a localiser finds
-    the centre of mass of hand and forearm pixels. So without a given centre the predictor runs twice (or
-    ``refinements + 1`` times): the next crop is centred on the centroid of the joints just predicted.
+    Without a given centre the hand is found by ``localizer``: the shipped learned localiser (``None``), a
+    localiser checkpoint folder or ``.onnx`` file, or ``"blob"`` (the nearest blob, ``preprocess.localize``).
+    Models are trained on crops around the centroid of the joints (with some jitter), so the predictor then
+    runs twice (or ``refinements + 1`` times): the next crop is centred on the joints just predicted.
     """
 
     def __init__(
@@ -55,6 +77,7 @@ class Predictor:
         refinements: int = 1,
         threads: int | None = None,
         device: str = "cpu",
+        localizer: str | os.PathLike | None = None,
     ):
         from handgraph.networks import load_network
 
@@ -65,12 +88,30 @@ class Predictor:
         self.size = self.network.input_size
         self.layout = self.network.layout
         self.refinements = refinements
+        self.localizer = None if str(localizer) == "blob" else _localizer(localizer, backend, threads)
+
+    def locate(self, depth_mm: np.ndarray, camera: Intrinsics) -> HandDetection:
+        """Where the hand is (or that there is none), by the learned localiser or the blob heuristic."""
+        if self.localizer is not None:
+            return self.localizer(depth_mm, camera)
+        try:
+            centre = localize_hand(depth_mm, camera)
+        except HandgraphError:  # the heuristic's "no hand found"
+            return HandDetection(False, 0.0, None, None)
+        return HandDetection(True, 1.0, xyz_to_uvd(centre, camera), centre)
 
     @torch.no_grad()
     def __call__(
-        self, depth_mm: np.ndarray, camera: Intrinsics, centre_xyz: np.ndarray | None = None, left: bool = False
-    ) -> Prediction:
-        """Predict the joints of the hand in one (H, W) frame; without a centre, the hand is localised.
+        self,
+        depth_mm: np.ndarray,
+        camera: Intrinsics,
+        centre_xyz: np.ndarray | None = None,
+        left: bool = False,
+        refine: bool | None = None,
+    ) -> Prediction | None:
+        """Predict the joints of the hand in one (H, W) frame; without a centre, the hand is localised, and
+        None is the answer "no hand in this frame". ``refine`` (default: only when localised) recentres the
+        crop on the predicted joints and predicts again.
 
         Models are trained on right hands. For a left hand (``left``) the frame is mirrored, u -> W - 1 - u,
         which is a camera with cx -> W - 1 - cx looking at the scene mirrored in x: a right hand. Its joints
@@ -80,9 +121,12 @@ class Predictor:
             width = depth_mm.shape[1]
             mirrored_camera = replace(camera, cx=width - 1 - camera.cx)
             centre = None if centre_xyz is None else np.asarray(centre_xyz, dtype=np.float64) * [-1.0, 1.0, 1.0]
-            mirrored = self(np.ascontiguousarray(depth_mm[:, ::-1]), mirrored_camera, centre)
+            mirrored = self(np.ascontiguousarray(depth_mm[:, ::-1]), mirrored_camera, centre, refine=refine)
+            if mirrored is None:
+                return None
             xyz = mirrored.xyz * [-1.0, 1.0, 1.0]
-            return Prediction(xyz, xyz_to_uvd(xyz, camera), mirrored.centre_xyz * [-1.0, 1.0, 1.0], mirrored.crop)
+            centre = mirrored.centre_xyz * [-1.0, 1.0, 1.0]
+            return replace(mirrored, xyz=xyz, uvd=xyz_to_uvd(xyz, camera), centre_xyz=centre)
         if depth_mm.ndim != 2:
             raise HandgraphError(f"expected a 2D depth frame, got shape {depth_mm.shape}")
         if camera.width and camera.height and depth_mm.shape != (camera.height, camera.width):
@@ -90,12 +134,19 @@ class Predictor:
                 f"the frame is {depth_mm.shape[1]}x{depth_mm.shape[0]} but the camera is "
                 f"{camera.width}x{camera.height}; check --camera or the intrinsics"
             )
-        centre = localize_hand(depth_mm, camera) if centre_xyz is None else np.asarray(centre_xyz, dtype=np.float64)
+        score = None
+        if centre_xyz is None:
+            detection = self.locate(depth_mm, camera)
+            if not detection.found:
+                return None
+            centre, score = detection.centre_xyz, detection.score
+        else:
+            centre = np.asarray(centre_xyz, dtype=np.float64)
         frame = torch.tensor(depth_mm[None], dtype=torch.float32)
         prediction = self._predict(frame, camera, centre)
-        for _ in range(self.refinements if centre_xyz is None else 0):
+        for _ in range(self.refinements if (centre_xyz is None if refine is None else refine) else 0):
             prediction = self._predict(frame, camera, prediction.xyz.mean(axis=0))
-        return prediction
+        return replace(prediction, support=joint_support(depth_mm, prediction.uvd), score=score)
 
     def _predict(self, frame: torch.Tensor, camera: Intrinsics, centre: np.ndarray) -> Prediction:
         if centre[2] <= 0:
@@ -108,3 +159,12 @@ class Predictor:
             )
         xyz = self.network(depth, crop)[0].astype(np.float64)
         return Prediction(xyz=xyz, uvd=xyz_to_uvd(xyz, camera), centre_xyz=centre, crop=crop[0].numpy())
+
+
+def _localizer(source, backend: str, threads: int | None) -> Localizer:
+    """The learned localiser, run by ONNX Runtime when the pose network is and an ``.onnx`` file is there."""
+    from handgraph.localizer.runtime import DEFAULT_LOCALIZER
+
+    folder = Path(source) if source else DEFAULT_LOCALIZER
+    use_onnx = backend == "onnx" and (folder.suffix == ".onnx" or (folder / "localizer.onnx").is_file())
+    return Localizer(folder, "onnx" if use_onnx else "torch", threads)

@@ -46,7 +46,7 @@ def test_full_frame_realsense(tmp_path):
     [
         (["--count", "0"], "--count must be positive"),
         (["--size", "-5"], "size must be an integer from 8 to 4096"),
-        (["--preset", "kinect2"], "unknown preset 'kinect2'"),
+        (["--preset", "kinect3"], "unknown preset 'kinect3'"),
         (["--seed", "-1"], "--seed must be a non-negative integer"),
         (["--size", "64", "--full-frame"], "not allowed with argument"),
     ],

@@ -99,15 +99,20 @@ def test_left_hands_are_mirrored_frames(tiny_run, shared_data):
     np.testing.assert_allclose(as_left.uvd[:, 0], depth.shape[1] - 1 - as_right.uvd[:, 0], atol=1e-3)
 
 
-def test_predict_reports_frames_without_a_hand(tiny_run, tmp_path, capsys):
-    np.save(tmp_path / "empty.npy", np.zeros((480, 640)))
-    np.save(tmp_path / "hand.npy", np.where(np.hypot(*np.mgrid[-240:240, -320:320]) < 60, 600.0, 0.0))
+def test_predict_reports_frames_without_a_hand(tiny_run, tmp_path, shared_data, capsys):
+    # An empty frame, and a frame of 65,535 mm everywhere (past any sensor's range), hold no hand: they get
+    # "hand": false, not a skeleton and not an error; the real frame between them gets its hand.
+    np.save(tmp_path / "1_empty.npy", np.zeros((480, 640)))
+    (tmp_path / "2_real.png").write_bytes((shared_data / "real/nyu/depth_1_0000001.png").read_bytes())
+    np.save(tmp_path / "3_far.npy", np.full((480, 640), 65535, dtype=np.uint16))
     arguments = ["predict", "--checkpoint", str(tiny_run / "model"), "--input", str(tmp_path), "--camera", "nyu"]
-    assert main([*arguments, "--out", str(tmp_path / "out"), "--no-overlays"]) == 0
+    assert main([*arguments, "--out", str(tmp_path / "out"), "--no-overlays", "--no-track"]) == 0
     out = capsys.readouterr().out
-    assert "skipped " in out and "empty.npy: no hand found" in out and "hands in 1 of 2 frame(s)" in out
+    assert "1_empty.npy: no hand" in out and "3_far.npy: no hand" in out
+    assert "hands in 1 of 3 frame(s), no hand in 2, errors in 0" in out
     frames = json.loads((tmp_path / "out" / "predictions.json").read_text())["frames"]
-    assert "error" in frames[0] and "xyz" in frames[1]
+    assert [frame["hand"] for frame in frames] == [False, True, False]
+    assert "xyz" not in frames[0] and len(frames[1]["xyz"]) == 21 and frames[1]["found_by"] == "localizer"
 
 
 def test_predict_bad_inputs(tiny_run, tmp_path, shared_data, capsys):
@@ -163,3 +168,19 @@ def test_export_then_predict_with_onnx_runtime(tiny_run, tmp_path, shared_data, 
     np.testing.assert_allclose(results[1]["frames"][0]["xyz"], results[0]["frames"][0]["xyz"], atol=1e-3)
     assert "export it first" in _error(capsys, [*common, "--backend", "onnx", "--checkpoint", str(tiny_run / "model")])
     assert "ending in .onnx" in _error(capsys, ["export", "--checkpoint", str(tiny_run / "model"), "--onnx", "m.txt"])
+
+
+def test_predict_tracks_and_smooths_the_real_sr305_sequence(tmp_path, shared_data, capsys):
+    # The shipped model and localiser on the real RealSense sequence: named 0.png, 20.png, ..., 220.png, taken in
+    # natural order; the hand is found on the first frame, then followed from frame to frame.
+    sequence = shared_data / "real/sr305/20210326-231615"
+    arguments = ["predict", "--input", str(sequence), "--camera", "sr305", "--depth-scale", "0.125", "--smooth"]
+    assert main([*arguments, "--out", str(tmp_path), "--no-overlays"]) == 0
+    out = capsys.readouterr().out
+    assert "hands in 11 of 11 frame(s), no hand in 0, errors in 0" in out and "frames/s" in out
+    result = json.loads((tmp_path / "predictions.json").read_text())
+    frames = result["frames"]
+    assert [frame["file"].rsplit("/", 1)[1] for frame in frames[:3]] == ["0.png", "20.png", "40.png"]
+    assert frames[0]["found_by"] == "localizer" and all(frame["found_by"] == "tracked" for frame in frames[1:])
+    assert result["tracking"] and result["smoothing"]["min_cutoff_hz"] == 1.0
+    assert all(frame["support"] >= 0.5 for frame in frames)  # the skeletons lie on a surface, not in the air

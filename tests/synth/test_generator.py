@@ -145,7 +145,7 @@ def test_sensor_range_and_units():
     ("overrides", "message"),
     [
         ({"size": -5}, "size must be an integer from 8"),
-        ({"preset": "kinect2"}, "unknown preset 'kinect2'"),
+        ({"preset": "kinect3"}, "unknown preset 'kinect3'"),
         ({"distance_mm": (800.0, 250.0)}, "distance_mm must satisfy"),
         ({"left_fraction": 1.5}, r"left_fraction must be within \[0.0, 1.0\]"),
         ({"cube_mm": 0.0}, "cube_mm must be within"),

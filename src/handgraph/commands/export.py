@@ -13,14 +13,18 @@ DESCRIPTION = textwrap.dedent(
     depth (B, 1, S, S), the normalised crop, and crop (B, 6) = fx, fy, cx, cy, centre_z, cube_mm, and returns
     uvd (B, J, 3) in crop pixels and mm and xyz (B, J, 3) in mm; B is dynamic. The checkpoint's model config,
     step and crop cube are stored in the file's metadata, so 'handgraph predict --backend onnx' needs nothing
-    else. After writing, ONNX Runtime is run on random inputs and its xyz compared with PyTorch's."""
+    else. After writing, ONNX Runtime is run on random inputs and its xyz compared with PyTorch's.
+
+    With --localizer the hand localiser is exported instead: depth (B, 1, H', W'), the frame on its canvas in
+    mm, to centre (B, 4) = canvas u, v, depth mm and score, its config (canvas, threshold) in the metadata."""
 )
 EPILOG = textwrap.dedent(
     """\
     examples:
       handgraph export --onnx runs/hgt.onnx
       handgraph export --checkpoint runs/demo/model --onnx runs/demo/model/model.onnx
-      handgraph predict --backend onnx --checkpoint runs/hgt.onnx --input frame.png --camera kinect"""
+      handgraph predict --backend onnx --checkpoint runs/hgt.onnx --input frame.png --camera kinect
+      handgraph export --localizer checkpoints/localizer --onnx checkpoints/localizer/localizer.onnx"""
 )
 
 TOLERANCE_MM = 1e-4
@@ -31,6 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checkpoint", metavar="DIR", help="checkpoint folder (default: the shipped checkpoints/hgt-synth)"
     )
+    parser.add_argument(
+        "--localizer", nargs="?", const="", metavar="DIR",
+        help="export a hand localiser checkpoint folder instead (default: the shipped checkpoints/localizer)",
+    )  # fmt: skip
     parser.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
     parser.add_argument("--opset", type=int, metavar="N", help="ONNX opset (default: the exporter's)")
     parser.add_argument("--no-check", action="store_true", help="skip the comparison with PyTorch")
@@ -48,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.onnx)
     if path.suffix != ".onnx":
         raise HandgraphError(f"--onnx {path}: expected a file name ending in .onnx")
+    if args.localizer is not None:
+        return _export_localizer(Path(args.localizer) if args.localizer else None, path, args.no_check)
     checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
     model, meta = load_model(checkpoint)
     metadata = {
@@ -67,4 +77,26 @@ def run(args: argparse.Namespace) -> int:
     print(f"ONNX Runtime vs PyTorch on 4 random crops: largest xyz difference {difference:.2e} mm")
     if difference > TOLERANCE_MM:
         raise HandgraphError(f"{path}: ONNX Runtime differs from PyTorch by {difference:.3g} mm (> {TOLERANCE_MM})")
+    return 0
+
+
+def _export_localizer(folder, path, skip_check: bool) -> int:
+    import numpy as np
+
+    from handgraph.errors import HandgraphError
+    from handgraph.localizer.runtime import DEFAULT_LOCALIZER, Localizer, export_localizer, load_localizer_network
+
+    folder = folder or DEFAULT_LOCALIZER
+    network, meta = load_localizer_network(folder)
+    export_localizer(network, path)
+    print(f"wrote {path} (hand localizer, step {meta.get('step')}, {path.stat().st_size / 1e6:.2f} MB)")
+    if skip_check:
+        return 0
+    canvas = network.config.canvas
+    rng = np.random.default_rng(0)
+    canvases = rng.uniform(300.0, 2000.0, (4, canvas.height, canvas.width)) * (rng.uniform(size=(4, 1, 1)) > 0.2)
+    difference = np.abs(Localizer(folder).run_canvas(canvases) - Localizer(path, "onnx").run_canvas(canvases)).max()
+    print(f"ONNX Runtime vs PyTorch on 4 random canvases: largest difference {difference:.2e} (pixels, mm, score)")
+    if difference > 1e-2:
+        raise HandgraphError(f"{path}: ONNX Runtime differs from PyTorch by {difference:.3g}")
     return 0

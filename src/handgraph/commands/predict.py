@@ -6,26 +6,35 @@ import argparse
 import textwrap
 
 NAME = "predict"
-HELP = "predict 3D hand joints in depth frames (PNG, NYU PNG, .npy) from any camera"
+HELP = "predict 3D hand joints in depth frames (PNG, NYU PNG, .npy, .npy stacks) from any camera, or track them"
 DESCRIPTION = textwrap.dedent(
     """\
-    Read depth frames, find the hand (the nearest blob, refined by its centre of mass, unless --center gives
-    it), crop a cube around it, run the model, and write the joints in mm (camera frame) and in frame pixels
-    to OUT/predictions.json, with one overlay PNG per frame. Frames where no hand is found are reported and
-    skipped. Without --checkpoint the model shipped in checkpoints/hgt-synth is used."""
+    Read depth frames, find the hand with the learned localiser (checkpoints/localizer: a small network on
+    the whole frame that also answers "no hand"), crop a cube around it, run the model, recentre the crop on
+    the predicted joints and run it again, and write the joints in mm (camera frame) and in frame pixels to
+    OUT/predictions.json, with one overlay PNG per frame. A frame without a hand gets "hand": false and no
+    joints. --center/--centers give the centre instead, --localizer blob uses the nearest-blob heuristic.
+
+    A folder (in natural order: 2.png before 10.png) or a .npy stack of shape (frames, height, width) is a
+    sequence and is tracked: each frame's crop comes from the last frame's joints while the hand is found (one
+    pass, no localiser), from the localiser when it is lost. --smooth filters the joints with the One Euro
+    filter. The frames/s of the whole loop is printed at the end. Without --checkpoint the model shipped in
+    checkpoints/hgt-synth is used."""
 )
 EPILOG = textwrap.dedent(
     """\
     inputs: 16-bit single-channel PNG (Kinect, RealSense, ICVL, HANDS2017), NYU's RGB PNG (depth = G << 8 | B),
-    or .npy holding one 2D array; a folder takes all of its .png and .npy files. Values are multiplied by
-    --depth-scale to give mm (e.g. 0.125 for a RealSense SR305).
+    .npy holding one 2D array, or a .npy stack (frames, height, width), such as a recording of 'handgraph live'
+    (its .json gives the camera and depth scale); a folder takes all of its .png and .npy files. Values are
+    multiplied by --depth-scale to give mm (e.g. 0.125 for a RealSense SR305).
 
     examples:
       handgraph predict --input ../shared/data/real/nyu/depth_1_0000001.png --camera nyu --out runs/nyu
       handgraph export --onnx runs/hgt.onnx && handgraph predict --backend onnx --checkpoint runs/hgt.onnx \
           --input ../shared/data/real/nyu/depth_1_0000001.png --camera nyu --out runs/nyu_onnx
-      handgraph predict --input frames/ --fx 475.1 --fy 475.1 --cx 315.9 --cy 245.3 \\
-          --depth-scale 0.125 --out runs/sr305"""
+      handgraph predict --input ../shared/data/real/sr305/20210326-231615 --camera sr305 --depth-scale 0.125 \\
+          --smooth --out runs/sr305
+      handgraph predict --input frames/ --fx 475.1 --fy 475.1 --cx 315.9 --cy 245.3 --out runs/mine"""
 )
 
 
@@ -49,8 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             f"--{name}", type=float, help=f"intrinsics: {name} in pixels (all four, instead of --camera)"
         )
     parser.add_argument(
-        "--depth-scale", type=float, default=1.0, metavar="MM_PER_UNIT", help="mm per stored depth unit (default: 1)"
-    )
+        "--depth-scale", type=float, metavar="MM_PER_UNIT",
+        help="mm per stored depth unit (default: 1, or a recording's own from its .json)",
+    )  # fmt: skip
     centre = parser.add_mutually_exclusive_group()
     centre.add_argument(
         "--center", type=float, nargs=3, metavar=("X", "Y", "Z"),
@@ -59,6 +69,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     centre.add_argument(
         "--centers", metavar="FILE",
         help="hand centres, one 'x y z' line (mm) per input frame in name order, e.g. NYU's center_test_refined.txt",
+    )  # fmt: skip
+    parser.add_argument(
+        "--localizer", default=None, metavar="PATH_OR_blob",
+        help="how the hand is found without --center: a localizer checkpoint folder (default: the shipped "
+        "checkpoints/localizer) or .onnx file, or 'blob' for the nearest-blob heuristic",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-track", action="store_true",
+        help="treat the frames of a folder or stack as unrelated: localise every frame afresh",
+    )  # fmt: skip
+    parser.add_argument(
+        "--smooth", action="store_true", help="smooth the joints of a sequence with the One Euro filter"
+    )
+    parser.add_argument(
+        "--fps", type=float, default=30.0, help="frame rate of a sequence, for --smooth (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--min-cutoff", type=float, default=1.0, metavar="HZ",
+        help="One Euro filter: cut-off frequency of a still hand; lower smooths more (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--beta", type=float, default=0.01, metavar="S_PER_MM",
+        help="One Euro filter: how fast the cut-off rises with joint speed; higher lags less (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument(
         "--left", action="store_true",
@@ -72,6 +105,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _camera(args):
     from handgraph.camera import Intrinsics, camera_preset
     from handgraph.errors import HandgraphError
+    from handgraph.live import read_recording_info
 
     given = [getattr(args, name) for name in ("fx", "fy", "cx", "cy")]
     if args.camera and any(value is not None for value in given):
@@ -79,8 +113,23 @@ def _camera(args):
     if args.camera:
         return camera_preset(args.camera)
     if any(value is None for value in given):
+        recording = read_recording_info(args.input)
+        if recording is not None:  # a recording of 'handgraph live' knows its camera
+            return recording[0]
         raise HandgraphError("the camera is unknown: give --camera NAME or all of --fx --fy --cx --cy")
     return Intrinsics(*given)
+
+
+def _depth_scale(args) -> float:
+    from handgraph.errors import HandgraphError
+    from handgraph.live import read_recording_info
+
+    if args.depth_scale is None:
+        recording = read_recording_info(args.input)
+        return recording[1] if recording is not None else 1.0
+    if args.depth_scale <= 0:
+        raise HandgraphError(f"--depth-scale must be positive, got {args.depth_scale}")
+    return args.depth_scale
 
 
 def _centres(args, count: int) -> list:
@@ -102,69 +151,110 @@ def _centres(args, count: int) -> list:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import time
     from pathlib import Path
 
     import torch
 
-    from handgraph.camera import cube_side_px, xyz_to_uvd
-    from handgraph.depth_images import depth_files, read_depth
+    from handgraph.depth_images import depth_files, frame_readers
     from handgraph.errors import HandgraphError
     from handgraph.files import atomic_write_text
-    from handgraph.overlay import write_overlay
     from handgraph.predictor import Predictor
+    from handgraph.tracking import HandTracker, OneEuroFilter
 
-    if args.depth_scale <= 0:
-        raise HandgraphError(f"--depth-scale must be positive, got {args.depth_scale}")
     if args.threads is not None and args.threads < 1:
         raise HandgraphError(f"--threads must be at least 1, got {args.threads}")
+    if args.fps <= 0:
+        raise HandgraphError(f"--fps must be positive, got {args.fps}")
     camera = _camera(args)
-    files = depth_files(args.input)
-    centres = _centres(args, len(files))
+    readers = frame_readers(depth_files(args.input), _depth_scale(args))
+    count = len(readers)
+    centres = _centres(args, count)
     if args.threads and args.backend == "torch":
         torch.set_num_threads(args.threads)
-    predictor = Predictor(args.checkpoint, backend=args.backend, threads=args.threads)
+    predictor = Predictor(args.checkpoint, backend=args.backend, threads=args.threads, localizer=args.localizer)
+    sequence = count > 1 and not args.no_track
+    tracker = HandTracker(predictor, OneEuroFilter(args.min_cutoff, args.beta) if args.smooth and sequence else None)
     out = Path(args.out)
-    frames, found = [], 0
-    for path, centre in zip(files, centres, strict=True):
+    frames, tally, busy = [], {"hand": 0, "no hand": 0, "error": 0}, 0.0
+    for index, ((name, read), centre) in enumerate(zip(readers, centres, strict=True)):
         try:
-            depth = read_depth(path, args.depth_scale)
-            prediction = predictor(depth, camera, centre, left=args.left)
+            depth = read()
+            started = time.perf_counter()
+            tracked = tracker(depth, camera, index / args.fps, centre, left=args.left)
+            if not sequence:
+                tracker.last = None  # unrelated frames: every one is localised afresh
         except HandgraphError as error:
-            message = str(error) if str(path) in str(error) else f"{path}: {error}"
+            message = str(error) if name in str(error) else f"{name}: {error}"
             print(f"skipped {message}")
-            frames.append({"file": str(path), "error": message})
+            tracker.last = None
+            frames.append({"file": name, "hand": False, "error": message})
+            tally["error"] += 1
             continue
-        found += 1
-        frames.append(
-            {
-                "file": str(path),
-                "centre_xyz": prediction.centre_xyz.round(3).tolist(),
-                "xyz": prediction.xyz.round(3).tolist(),
-                "uvd": prediction.uvd.round(3).tolist(),
-            }
-        )
-        if not args.no_overlays:
-            centre_uvd = xyz_to_uvd(prediction.centre_xyz, camera)
-            box = cube_side_px(camera, predictor.cube_mm, prediction.centre_xyz[2])
-            overlay = out / f"{path.stem}_overlay.png"
-            write_overlay(
-                overlay,
-                depth,
-                prediction.uvd,
-                centre_uvd,
-                box,
-                predictor.layout,
-                f"{path.name}: {predictor.network.name}",
-            )
-            print(f"{path}: wrote {overlay}")
+        busy += time.perf_counter() - started
+        frames.append(_frame_record(name, tracked))
+        tally["hand" if tracked.prediction is not None else "no hand"] += 1
+        if tracked.prediction is None:
+            print(f"{name}: no hand")
+        elif not args.no_overlays:
+            overlay = out / f"{_stem(name)}_overlay.png"
+            _write_overlay(overlay, depth, camera, tracked, predictor)
+            print(f"{name}: wrote {overlay}")
     result = {
         "checkpoint": str(predictor.network.source),
         "backend": args.backend,
         "model": predictor.network.name,
+        "localizer": "blob" if predictor.localizer is None else str(predictor.localizer.source),
         "joints": list(predictor.layout.joint_names),
         "camera": camera.to_dict(),
+        "tracking": sequence,
+        "smoothing": {"min_cutoff_hz": args.min_cutoff, "beta": args.beta, "fps": args.fps} if args.smooth else None,
         "frames": frames,
     }
     atomic_write_text(out / "predictions.json", json.dumps(result, indent=1) + "\n")
-    print(f"wrote {out / 'predictions.json'}: hands in {found} of {len(files)} frame(s)")
-    return 0 if found else 1
+    rate = (count - tally["error"]) / busy if busy > 0 else float("nan")
+    print(
+        f"wrote {out / 'predictions.json'}: hands in {tally['hand']} of {count} frame(s), no hand in "
+        f"{tally['no hand']}, errors in {tally['error']}; {rate:.1f} frames/s (localising, both passes or "
+        f"tracking, no file reading or drawing)"
+    )
+    return 0 if tally["error"] < count else 1
+
+
+def _stem(name: str) -> str:
+    """A file name for a frame's overlay: 'a/b.png' -> 'b', 'a/rec.npy[12]' -> 'rec_000012'."""
+    from pathlib import Path
+
+    if name.endswith("]"):
+        file, _, index = name[:-1].rpartition("[")
+        return f"{Path(file).stem}_{int(index):06d}"
+    return Path(name).stem
+
+
+def _frame_record(name: str, tracked) -> dict:
+    prediction = tracked.prediction
+    if prediction is None:
+        return {"file": name, "hand": False}
+    record = {
+        "file": name,
+        "hand": True,
+        "found_by": tracked.source,
+        "centre_xyz": prediction.centre_xyz.round(3).tolist(),
+        "support": round(prediction.support, 3),
+        "xyz": prediction.xyz.round(3).tolist(),
+        "uvd": prediction.uvd.round(3).tolist(),
+    }
+    if prediction.score is not None:
+        record["localizer_score"] = round(prediction.score, 4)
+    return record
+
+
+def _write_overlay(path, depth, camera, tracked, predictor) -> None:
+    from handgraph.camera import cube_side_px, xyz_to_uvd
+    from handgraph.overlay import write_overlay
+
+    prediction = tracked.prediction
+    centre_uvd = xyz_to_uvd(prediction.centre_xyz, camera)
+    box = cube_side_px(camera, predictor.cube_mm, prediction.centre_xyz[2])
+    title = f"{path.stem.removesuffix('_overlay')}: {predictor.network.name}, crop {tracked.source}"
+    write_overlay(path, depth, prediction.uvd, centre_uvd, box, predictor.layout, title)

@@ -27,9 +27,11 @@ def localize_hand(
     cube_mm: float = 200.0,
     iterations: int = 3,
     min_pixels: int = 30,
+    far_mm: float = 4500.0,
 ) -> np.ndarray:
-    """The hand centre (3,) in mm in the camera's frame, from one (H, W) depth frame in mm (0 = nothing)."""
-    valid = np.isfinite(depth_mm) & (depth_mm > 0)
+    """The hand centre (3,) in mm in the camera's frame, from one (H, W) depth frame in mm (0 = nothing).
+    Depths beyond ``far_mm``, past any depth camera's range, count as nothing."""
+    valid = np.isfinite(depth_mm) & (depth_mm > 0) & (depth_mm <= far_mm)
     if valid.sum() < min_pixels:
         raise HandgraphError(f"no hand found: the frame has {int(valid.sum())} pixels with depth")
     nearest = np.percentile(depth_mm[valid], 0.2)

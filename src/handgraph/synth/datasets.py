@@ -52,27 +52,24 @@ class SynthShardDataset(torch.utils.data.Dataset):
         return frames_to_tensors(self.frames.frame(index), self.depth_unit_mm)
 
 
-class SynthStream(torch.utils.data.IterableDataset):
-    """Batches generated on the fly: batch b holds frames [b B, (b + 1) B) of stream ``seed`` (cut at
+class BatchStream(torch.utils.data.IterableDataset):
+    """Batches generated on the fly: batch b holds items [b B, (b + 1) B) of stream ``seed`` (cut at
     ``count``), and the stream yields batches start_batch, start_batch + stride, ...
 
     Use it with ``DataLoader(stream, batch_size=None, num_workers=N)``: worker k makes the k-th, (k + N)-th,
-    ... of those batches and the loader takes them in turn, so the batches, and the frames in them, are the
+    ... of those batches and the loader takes them in turn, so the batches, and the items in them, are the
     same bit for bit whatever N is. ``start_batch`` resumes a stream; ``batch_stride`` splits one stream
-    among distributed ranks.
+    among distributed ranks. Subclasses say how to make a batch from item indices (``make``).
     """
 
     def __init__(
-        self,
-        config: SynthConfig,
-        seed: int,
-        batch_size: int,
-        count: int | None = None,
-        start_batch: int = 0,
-        batch_stride: int = 1,
+        self, seed: int, batch_size: int, count: int | None = None, start_batch: int = 0, batch_stride: int = 1
     ):
-        self.config, self.seed, self.batch_size, self.count = config, seed, batch_size, count
+        self.seed, self.batch_size, self.count = seed, batch_size, count
         self.start_batch, self.batch_stride = start_batch, batch_stride
+
+    def make(self, indices: np.ndarray) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         info = torch.utils.data.get_worker_info()
@@ -82,5 +79,16 @@ class SynthStream(torch.utils.data.IterableDataset):
             if self.count is not None and first >= self.count:
                 return
             last = first + self.batch_size if self.count is None else min(first + self.batch_size, self.count)
-            frames = generate_frames(self.config, self.seed, np.arange(first, last))
-            yield frames_to_tensors(frames, self.config.sensor.depth_unit_mm)
+            yield self.make(np.arange(first, last))
+
+
+class SynthStream(BatchStream):
+    """Synthetic hand crops (``generate_frames``) as a :class:`BatchStream`."""
+
+    def __init__(self, config: SynthConfig, seed: int, batch_size: int, count: int | None = None, **stream):
+        super().__init__(seed, batch_size, count, **stream)
+        self.config = config
+
+    def make(self, indices: np.ndarray) -> dict[str, torch.Tensor]:
+        frames = generate_frames(self.config, self.seed, indices)
+        return frames_to_tensors(frames, self.config.sensor.depth_unit_mm)

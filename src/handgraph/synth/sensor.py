@@ -99,6 +99,9 @@ def _edge_pixels(depth: np.ndarray, jump_mm: float) -> np.ndarray:
 
 _KINECT_CAMERA = Intrinsics(fx=588.03, fy=587.07, cx=320.0, cy=240.0, width=640, height=480)
 _SR300_CAMERA = Intrinsics(fx=475.065948, fy=475.065857, cx=315.944855, cy=245.287079, width=640, height=480)
+_SR305_CAMERA = Intrinsics(fx=476.0068, fy=476.0068, cx=313.683, cy=242.755, width=640, height=480)
+# Kinect v2 depth camera: typical factory intrinsics; it writes its frames mirrored (see synth/scenes.py)
+_KINECT2_CAMERA = Intrinsics(fx=365.5, fy=365.5, cx=257.5, cy=206.0, width=512, height=424)
 
 SENSOR_PRESETS: dict[str, SensorModel] = {
     "clean": SensorModel(name="clean", camera=_KINECT_CAMERA, depth_unit_mm=0.1, range_mm=(1.0, 6500.0)),
@@ -129,6 +132,27 @@ SENSOR_PRESETS: dict[str, SensorModel] = {
         desk_probability=0.35,
         torso_probability=0.25,
         clutter_probability=0.3,
+    ),
+    "sr305": SensorModel(
+        name="sr305",
+        camera=_SR305_CAMERA,  # RealSense SR305 (coded light, the SR300's successor), ../shared/data/real/sr305
+        depth_unit_mm=0.125,
+        noise_base_mm=0.3,
+        noise_quadratic=2.5e-6,
+        edge_dropout=0.5,  # the real frames lose the outline of hand and body, and shadow the body's side
+        random_dropout=0.01,
+        range_mm=(150.0, 1500.0),
+    ),
+    "kinect2": SensorModel(
+        name="kinect2",
+        camera=_KINECT2_CAMERA,  # Kinect v2 (time of flight): little quantisation, flying pixels at edges
+        depth_unit_mm=1.0,
+        noise_base_mm=1.0,
+        noise_quadratic=1.0e-6,
+        edge_fattening=0.3,
+        edge_dropout=0.3,
+        random_dropout=0.002,
+        range_mm=(500.0, 4500.0),
     ),
 }
 

@@ -25,7 +25,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from handgraph.errors import HandgraphError
-from handgraph.files import atomic_write_text, read_json
+from handgraph.files import atomic_write_text, read_json, usual_permissions
 from handgraph.models import PoseModel, model_from_config
 from handgraph.models.config import ModelConfig
 
@@ -63,6 +63,8 @@ def save_checkpoint(
             save_file(tensors, staging / "training.safetensors")
             meta["scheduler"] = scheduler.state_dict() if scheduler is not None else None
         (staging / "checkpoint.json").write_text(json.dumps(meta, indent=1) + "\n")
+        for path in (staging, *staging.iterdir()):
+            usual_permissions(path)
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(staging, folder)
@@ -102,11 +104,11 @@ def load_model(folder: str | os.PathLike, device: str | torch.device = "cpu") ->
     """The model of a checkpoint folder, in eval mode, and the checkpoint's metadata."""
     meta = read_checkpoint_meta(folder)
     model = model_from_config(ModelConfig.from_dict(meta["model"]))
-    model.load_state_dict(_read_tensors(Path(folder) / "model.safetensors", model.state_dict().keys()))
+    model.load_state_dict(read_weights(Path(folder) / "model.safetensors", model.state_dict().keys()))
     return model.to(device).eval(), meta
 
 
-def _read_tensors(path: Path, expected_keys) -> dict[str, torch.Tensor]:
+def read_weights(path: Path, expected_keys) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise HandgraphError(f"{path}: not found")
     try:
@@ -133,7 +135,7 @@ def restore_training(
     meta = read_checkpoint_meta(folder)
     if "optimizer" not in meta:
         raise HandgraphError(f"{folder}: holds no optimiser state; it cannot resume training")
-    model.load_state_dict(_read_tensors(Path(folder) / "model.safetensors", model.state_dict().keys()))
+    model.load_state_dict(read_weights(Path(folder) / "model.safetensors", model.state_dict().keys()))
     tensors = load_file(Path(folder) / "training.safetensors")
     state: dict[int, dict] = {}
     for key, value in tensors.items():

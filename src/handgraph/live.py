@@ -1,0 +1,237 @@
+"""A live depth camera: read frames, track the hand, draw the skeleton in a window, record what was seen.
+
+Sources are anything with ``camera``, ``depth_scale_mm``, ``fps`` and ``frames()`` (raw uint16 frames):
+:class:`RealSenseSource` reads an Intel RealSense through ``pyrealsense2`` (the optional extra
+``pip install 'handgraph[realsense]'``); :class:`ReplaySource` plays back a recording, which is how the loop is
+tested without a camera. A recording is a ``.npy`` stack (frames, height, width) of the camera's raw depth
+units with a ``.json`` beside it (intrinsics, depth scale, frame rate), so ``handgraph predict --input
+rec.npy`` reads it back with its camera.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from handgraph.camera import Intrinsics
+from handgraph.errors import HandgraphError
+from handgraph.files import atomic_write_text, usual_permissions
+
+
+def recording_sidecar(path: str | os.PathLike) -> Path:
+    """The JSON that goes with a recording ``rec.npy``: ``rec.json``."""
+    return Path(path).with_suffix(".json")
+
+
+def read_recording_info(path: str | os.PathLike) -> tuple[Intrinsics, float, float] | None:
+    """(camera, mm per depth unit, frames/s) from a recording's JSON, or None when there is none."""
+    from handgraph.files import read_json
+
+    sidecar = recording_sidecar(path)
+    if not sidecar.is_file():
+        return None
+    info = read_json(sidecar, "a handgraph recording's description")
+    try:
+        camera = Intrinsics(**info["camera"])
+        return camera, float(info["depth_scale_mm"]), float(info["fps"])
+    except (KeyError, TypeError) as error:
+        raise HandgraphError(f"{sidecar}: expected keys camera (fx, fy, cx, cy, width, height), depth_scale_mm "
+                             f"and fps ({error})") from None  # fmt: skip
+
+
+class Recorder:
+    """Writes raw frames as they come into a ``.npy`` stack and its JSON, atomically at :meth:`close`: frames go
+    to a temporary raw file first, since the count is known only at the end."""
+
+    def __init__(self, path: str | os.PathLike, camera: Intrinsics, depth_scale_mm: float, fps: float):
+        self.path = Path(path)
+        if self.path.suffix != ".npy":
+            raise HandgraphError(f"--record {self.path}: expected a file name ending in .npy")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.camera, self.depth_scale_mm, self.fps = camera, depth_scale_mm, fps
+        handle, self._raw = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".raw", dir=self.path.parent)
+        self._file = os.fdopen(handle, "wb")
+        self.count, self.shape = 0, None
+
+    def add(self, raw: np.ndarray) -> None:
+        if self.shape is None:
+            self.shape = raw.shape
+        elif raw.shape != self.shape:
+            raise HandgraphError(f"recording {self.path}: frame {self.count} is {raw.shape}, expected {self.shape}")
+        self._file.write(np.ascontiguousarray(raw, dtype="<u2").tobytes())
+        self.count += 1
+
+    def close(self) -> None:
+        """Write the stack (frames, height, width) uint16 and its JSON; nothing when no frame came."""
+        self._file.close()
+        try:
+            if self.count:
+                self._write_stack()
+        finally:
+            Path(self._raw).unlink(missing_ok=True)
+
+    def _write_stack(self) -> None:
+        header = {"descr": "<u2", "fortran_order": False, "shape": (self.count, *self.shape)}
+        handle, staging = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(handle, "wb") as out, open(self._raw, "rb") as raw:
+                np.lib.format.write_array_header_2_0(out, header)
+                while chunk := raw.read(1 << 24):
+                    out.write(chunk)
+            usual_permissions(staging)
+            os.replace(staging, self.path)
+        except BaseException:
+            Path(staging).unlink(missing_ok=True)
+            raise
+        info = {"camera": self.camera.to_dict(), "depth_scale_mm": self.depth_scale_mm, "fps": self.fps}
+        atomic_write_text(recording_sidecar(self.path), json.dumps(info, indent=1) + "\n")
+
+
+@dataclass
+class ReplaySource:
+    """A recording played back as a camera (at its frame rate with ``paced``, else as fast as it is read)."""
+
+    path: Path
+    paced: bool = False
+
+    def __post_init__(self) -> None:
+        info = read_recording_info(self.path)
+        if info is None:
+            raise HandgraphError(f"{self.path}: no {recording_sidecar(self.path).name} beside it; not a recording")
+        self.camera, self.depth_scale_mm, self.fps = info
+
+    def frames(self) -> Iterator[np.ndarray]:
+        from handgraph.depth_images import frame_readers
+
+        for _, read in frame_readers([Path(self.path)]):
+            if self.paced:
+                time.sleep(1.0 / self.fps)
+            yield read().astype(np.uint16)
+
+
+class RealSenseSource:
+    """An Intel RealSense depth stream through pyrealsense2 (z16 frames, the device's own depth scale)."""
+
+    def __init__(self, width: int = 640, height: int = 480, fps: float = 30.0):
+        try:
+            import pyrealsense2 as realsense
+        except ImportError:
+            raise HandgraphError(
+                "reading a RealSense needs pyrealsense2: pip install 'handgraph[realsense]' "
+                "(or replay a recording with --replay FILE.npy)"
+            ) from None
+        self._rs = realsense
+        if len(realsense.context().query_devices()) == 0:
+            raise HandgraphError("no RealSense camera is connected (or it is busy in another program)")
+        self._pipeline = realsense.pipeline()
+        config = realsense.config()
+        config.enable_stream(realsense.stream.depth, width, height, realsense.format.z16, int(fps))
+        try:
+            profile = self._pipeline.start(config)
+        except RuntimeError as error:
+            message = f"the RealSense refused a {width}x{height} depth stream at {fps:g} frames/s: {error}"
+            raise HandgraphError(message) from None
+        self.depth_scale_mm = 1000.0 * profile.get_device().first_depth_sensor().get_depth_scale()
+        intrinsics = profile.get_stream(realsense.stream.depth).as_video_stream_profile().get_intrinsics()
+        self.camera = Intrinsics(
+            intrinsics.fx, intrinsics.fy, intrinsics.ppx, intrinsics.ppy, intrinsics.width, intrinsics.height
+        )
+        self.fps = fps
+
+    def frames(self) -> Iterator[np.ndarray]:
+        try:
+            while True:
+                try:
+                    frame = self._pipeline.wait_for_frames().get_depth_frame()
+                except RuntimeError as error:  # pyrealsense2's time-out: unplugged, or the stream stopped
+                    raise HandgraphError(f"the RealSense stopped sending frames ({error})") from None
+                if frame:
+                    yield np.asanyarray(frame.get_data()).copy()
+        finally:
+            self._pipeline.stop()
+
+
+class SkeletonWindow:
+    """A matplotlib window showing the depth frame and the skeleton, redrawn in place for every frame."""
+
+    def __init__(self, layout, title: str = "handgraph live"):
+        import matplotlib.pyplot as plt
+
+        from handgraph.overlay import bone_colour
+
+        try:
+            plt.switch_backend(os.environ.get("HANDGRAPH_LIVE_BACKEND", "TkAgg"))
+            self.figure, self.axes = plt.subplots(figsize=(8, 6))
+        except Exception as error:  # no display, or no Tk: say so instead of a traceback
+            raise HandgraphError(f"cannot open a window ({type(error).__name__}: {error}); use --no-window") from None
+        self._plt = plt
+        plt.ion()
+        self.figure.canvas.manager.set_window_title(title)
+        self.axes.set_axis_off()
+        self.image = None
+        self.layout = layout
+        self.lines = [
+            self.axes.plot([], [], color=bone_colour(layout, child), linewidth=2)[0] for _, child in layout.bones
+        ]
+        self.text = self.axes.text(5, 20, "", color="white", fontsize=10)
+
+    def show(self, depth_mm: np.ndarray, uvd: np.ndarray | None, status: str) -> bool:
+        """Draw one frame; False once the window has been closed."""
+        from handgraph.overlay import depth_display
+
+        shown = depth_display(depth_mm, 200.0, 1500.0)
+        if self.image is None:
+            self.image = self.axes.imshow(shown, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        else:
+            self.image.set_data(shown)
+        for line, (parent, child) in zip(self.lines, self.layout.bones, strict=True):
+            line.set_data(([], []) if uvd is None else (uvd[[parent, child], 0], uvd[[parent, child], 1]))
+        self.text.set_text(status)
+        self._plt.pause(0.001)
+        return self._plt.fignum_exists(self.figure.number)
+
+
+@dataclass
+class LiveSummary:
+    frames: int
+    hands: int
+    seconds: float
+
+
+def run_live(source, tracker, window=None, recorder: Recorder | None = None, max_frames: int | None = None,
+             on_frame=None) -> LiveSummary:  # fmt: skip
+    """Track the hand through ``source``'s frames until it ends, ``max_frames`` are read, the window closes,
+    or Ctrl-C; every frame goes to ``recorder`` (raw) and to ``on_frame(index, tracked)``."""
+    count, hands, started = 0, 0, time.perf_counter()
+    try:
+        for raw in source.frames():
+            if recorder is not None:
+                recorder.add(raw)
+            depth = raw.astype(np.float64) * source.depth_scale_mm
+            tracked = tracker(depth, source.camera, count / source.fps)
+            hands += tracked.prediction is not None
+            if on_frame is not None:
+                on_frame(count, tracked)
+            count += 1
+            if window is not None:
+                elapsed = time.perf_counter() - started
+                uvd = None if tracked.prediction is None else tracked.prediction.uvd
+                found = "no hand" if uvd is None else f"hand ({tracked.source})"
+                status = f"{count / elapsed:.1f} frames/s, {found}"
+                if not window.show(depth, uvd, status):
+                    break
+            if max_frames is not None and count >= max_frames:
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if recorder is not None:
+            recorder.close()
+    return LiveSummary(count, hands, time.perf_counter() - started)

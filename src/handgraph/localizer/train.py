@@ -1,0 +1,230 @@
+"""Training the hand localiser on synthetic whole frames (``synth.scenes``), drawn on the fly.
+
+One function, as ``training.loop`` for pose models: forward, loss, backward, step, log, evaluate, checkpoint.
+Checkpoints are the pose models' (safetensors + JSON, written atomically); a killed run resumes exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from handgraph.camera import uvd_to_xyz
+from handgraph.configs import override, parse_assignments
+from handgraph.errors import HandgraphError
+from handgraph.files import atomic_write_text
+from handgraph.localizer.metrics import localizer_metrics
+from handgraph.localizer.network import HandLocalizer, LocalizerConfig, decode, localizer_loss, targets
+from handgraph.localizer.runtime import centre_depth
+from handgraph.synth.datasets import BatchStream
+from handgraph.synth.scenes import SceneConfig, generate_scenes
+from handgraph.training.checkpoint import latest_checkpoint, mark_latest, restore_training, save_checkpoint
+
+MAX_FALSE_HAND_PERCENT = 5.0
+"""The threshold is set after training so that at most this share of validation frames without a hand get one."""
+VALIDATION_SEED = 3_000_017
+TEST_SEED = 3_000_041
+"""Seeds of the fixed validation (1000 frames) and benchmark test (2000 frames) scene splits."""
+
+
+@dataclass
+class LocalizerTrainConfig:
+    """One localiser training run."""
+
+    network: LocalizerConfig = field(default_factory=LocalizerConfig)
+    """The network and its canvas."""
+    scenes: SceneConfig = field(default_factory=SceneConfig)
+    """The synthetic whole frames it learns from (rendered on the network's canvas)."""
+    steps: int = 6000
+    """Optimiser steps."""
+    batch_size: int = 32
+    """Frames per step."""
+    learning_rate: float = 2e-3
+    """AdamW's peak learning rate, reached after the warm-up, then cosine decay to zero."""
+    weight_decay: float = 1e-4
+    """AdamW's decoupled weight decay."""
+    warmup_steps: int = 200
+    """Linear warm-up of the learning rate."""
+    seed: int = 0
+    """Seed of the weights and of the training scene stream (not a split's seed)."""
+    workers: int = 1
+    """DataLoader processes rendering scenes."""
+    threads: int = 1
+    """torch threads of the training process (the workers take the other cores)."""
+    eval_every: int = 500
+    """Steps between validations on the fixed validation scenes."""
+    validation_frames: int = 1000
+    """Frames of the validation split."""
+
+    def __post_init__(self) -> None:
+        if self.seed in (VALIDATION_SEED, TEST_SEED):
+            raise HandgraphError(f"localizer config: seed {self.seed} is a benchmark split's; choose another")
+        if self.steps < 1 or self.batch_size < 1:
+            raise HandgraphError("localizer config: steps and batch_size must be positive")
+
+
+def load_localizer_config(assignments: list[str] | None = None) -> LocalizerTrainConfig:
+    """The default run with ``key=value`` overrides, e.g. ``steps=200 network.width=8``."""
+    config = override(LocalizerTrainConfig(), parse_assignments(assignments or []))
+    canvas = config.network.canvas
+    if config.scenes.canvas != canvas:  # scenes are rendered on the network's canvas
+        config = override(config, {"scenes": {"canvas": asdict(canvas)}})
+    return config
+
+
+class SceneStream(BatchStream):
+    """Whole synthetic frames (``generate_scenes``) as a :class:`~handgraph.synth.datasets.BatchStream`."""
+
+    def __init__(self, config: SceneConfig, seed: int, batch_size: int, count: int | None = None, **stream):
+        super().__init__(seed, batch_size, count, **stream)
+        self.config = config
+
+    def make(self, indices: np.ndarray) -> dict[str, torch.Tensor]:
+        scenes = generate_scenes(self.config, self.seed, indices)
+        return {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in scenes.items()}
+
+
+def scene_split(config: SceneConfig, seed: int, count: int, batch_size: int = 250) -> dict[str, torch.Tensor]:
+    """A fixed set of scenes, all in one dict of tensors."""
+    batches = list(SceneStream(config, seed, batch_size, count))
+    return {key: torch.cat([batch[key] for batch in batches]) for key in batches[0]}
+
+
+@torch.no_grad()
+def evaluate_localizer(network: HandLocalizer, scenes: dict[str, torch.Tensor], batch_size: int = 100) -> dict:
+    """The localiser's metrics (``localizer.metrics``) on scenes from :func:`scene_split`."""
+    network.eval()
+    answers = torch.cat(
+        [decode(network(scenes["depth"][k : k + batch_size, None])) for k in range(0, len(scenes["depth"]), batch_size)]
+    ).numpy()
+    network.train()
+    camera = network.config.canvas.camera
+    canvases = scenes["depth"].numpy()
+    uvd = answers[:, :3].astype(np.float64)
+    uvd[:, 2] = [centre_depth(canvas, u, v, d) for canvas, (u, v, d) in zip(canvases, uvd, strict=True)]
+    predicted = uvd_to_xyz(uvd, camera)
+    is_hand = answers[:, 3] >= network.config.threshold
+    return localizer_metrics(predicted, is_hand, scenes["hand_xyz"].numpy(), scenes["hand_present"].numpy())
+
+
+def _schedule(config: LocalizerTrainConfig):
+    def factor(step: int) -> float:
+        if step < config.warmup_steps:
+            return (step + 1) / config.warmup_steps
+        progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
+        return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+    return factor
+
+
+def train_localizer(config: LocalizerTrainConfig, out: str | os.PathLike, resume: bool = False) -> dict:
+    """Train, validate and checkpoint into ``out``; the final network goes to ``out/model``. Returns the
+    last validation's metrics."""
+    out = Path(out)
+    torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    network = HandLocalizer(config.network)
+    optimizer = torch.optim.AdamW(network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config))
+    first_step = _start(config, out, resume, network, optimizer, scheduler)
+    stream = SceneStream(config.scenes, config.seed, config.batch_size, start_batch=first_step)
+    loader = iter(
+        torch.utils.data.DataLoader(
+            stream, batch_size=None, num_workers=config.workers, generator=torch.Generator().manual_seed(config.seed)
+        )
+    )
+    validation = scene_split(config.scenes, VALIDATION_SEED, config.validation_frames)
+    canvas = config.network.canvas
+    metrics: dict = {}
+    bar = tqdm(total=config.steps, initial=first_step, unit="step")
+    started = time.perf_counter()
+    for step in range(first_step, config.steps):
+        batch = next(loader)
+        maps = network(batch["depth"][:, None])
+        target = targets(batch["hand_uvd"], batch["hand_present"], canvas.focal_px, *maps["heat"].shape[-2:])
+        loss, terms = localizer_loss(maps, target)
+        if not math.isfinite(loss.item()):
+            raise HandgraphError(f"localizer training diverged at step {step + 1}: the loss is {loss.item()}")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        done = step + 1
+        bar.set_postfix(loss=f"{loss.item():.3f}", depth_mm=f"{terms['depth_mm']:.0f}")
+        if done % config.eval_every == 0 or done == config.steps:
+            metrics = evaluate_localizer(network, validation)
+            metrics["train_seconds"] = round(time.perf_counter() - started, 1)
+            tqdm.write(
+                f"step {done}: found {metrics['found_percent']:.1f} %, false hands "
+                f"{metrics['false_hand_percent']:.1f} %, centre error median {metrics['median_error_mm']:.1f} mm"
+            )
+            folder = save_checkpoint(
+                out / "checkpoints" / f"step_{done:07d}", network, done, metrics, asdict(config), optimizer, scheduler
+            )
+            mark_latest(out, folder)
+        bar.update(1)
+    bar.close()
+    save_checkpoint(out / "model", network, config.steps, metrics, asdict(config))
+    return calibrate_localizer(out, validation=validation)
+
+
+def calibrate_threshold(network: HandLocalizer, scenes: dict, max_false_hand_percent: float) -> float:
+    """The lowest score threshold (in steps of 0.05) at which at most ``max_false_hand_percent`` of the
+    ``scenes`` without a hand get "a hand"."""
+    with torch.no_grad():
+        scores = torch.cat(
+            [decode(network(scenes["depth"][k : k + 100, None]))[:, 3] for k in range(0, len(scenes["depth"]), 100)]
+        ).numpy()
+    without = scores[~scenes["hand_present"].numpy().any(axis=1)]
+    for threshold in np.arange(0.05, 1.0, 0.05):
+        if 100.0 * np.mean(without >= threshold) <= max_false_hand_percent:
+            return round(float(threshold), 2)
+    return 0.95
+
+
+def calibrate_localizer(
+    out: str | os.PathLike, max_false_hand_percent: float = MAX_FALSE_HAND_PERCENT, validation: dict | None = None
+) -> dict:
+    """Set the threshold of the run's final network (``out/model``) on the validation scenes, so that at most
+    ``max_false_hand_percent`` of those without a hand get one; rewrite ``out/model`` with it, the metrics at
+    it and the calibration, and ``out/metrics.json``. Returns the metrics."""
+    from dataclasses import replace
+
+    from handgraph.localizer.runtime import load_localizer_network
+
+    out = Path(out)
+    network, meta = load_localizer_network(out / "model")
+    train_config = meta["train"]
+    scenes = SceneConfig(canvas=network.config.canvas)
+    if validation is None:
+        validation = scene_split(scenes, VALIDATION_SEED, train_config["validation_frames"])
+    threshold = calibrate_threshold(network, validation, max_false_hand_percent)
+    network.config = replace(network.config, threshold=threshold)
+    metrics = evaluate_localizer(network, validation)
+    metrics["calibration"] = {"max_false_hand_percent": max_false_hand_percent, "threshold": threshold}
+    save_checkpoint(out / "model", network, meta["step"], metrics, train_config)
+    atomic_write_text(out / "metrics.json", json.dumps({"step": meta["step"], **metrics}, indent=1) + "\n")
+    return metrics
+
+
+def _start(config: LocalizerTrainConfig, out: Path, resume: bool, network, optimizer, scheduler) -> int:
+    checkpoint = latest_checkpoint(out)
+    if not resume:
+        if checkpoint is not None:
+            raise HandgraphError(f"{out}: holds a localizer run already; pass --resume or choose another --out")
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=1) + "\n")
+        return 0
+    if checkpoint is None:
+        raise HandgraphError(f"{out}: no checkpoint to resume from")
+    if json.loads((out / "config.json").read_text()) != json.loads(json.dumps(asdict(config))):
+        raise HandgraphError(f"{out}/config.json: differs from this run's config; resume with the same --set")
+    return restore_training(checkpoint, network, optimizer, scheduler)["step"]

@@ -1,0 +1,372 @@
+"""Whole synthetic frames for the hand localiser: a hand on its arm, a person, a room, a depth camera.
+
+Each frame draws a depth camera (Kinect v1 as in NYU, Kinect v2, RealSense SR300 and SR305, with their
+intrinsics jittered), and then one of three scenes:
+
+- a person facing the camera roughly, one hand raised on its arm (forearm, elbow, upper arm, shoulder), the
+  torso, neck and head behind or beside it, sometimes the other hand on the other arm;
+- an arm entering from outside the frame over a desk, as a seated user or an egocentric camera sees it;
+- no hand at all: a person with the arms out of view, a desk, walls, clutter, or nothing in range.
+
+Walls, floors and clutter at the hand's own depth are added, then a sensor model (noise, holes at depth edges,
+dropouts, the depth unit and the working range). Some frames are mirrored (as a Kinect v2 writes them), some
+have their missing depth filled with one far value (as NYU's frames do), some keep only the hand and forearm
+(as ICVL's and MSRA's frames are segmented).
+
+Frames are rendered directly on the localiser's canvas (``preprocess.canvas``): the camera's field of view
+limits what the canvas sees, which is what resampling a real frame does. Rendering at that resolution is
+what makes training fast; the sensor's edge effects are scaled down to canvas pixels.
+
+Frame ``i`` of seed ``s`` comes from its own generator ``numpy.random.default_rng([s, i])``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from handgraph.camera import Intrinsics, xyz_to_uvd
+from handgraph.errors import HandgraphError
+from handgraph.preprocess.canvas import Canvas, sampling_indices
+from handgraph.rotations import axis_angle_to_matrix
+from handgraph.synth import body
+from handgraph.synth.kinematics import chain_joints, hand_to_camera
+from handgraph.synth.labels import hand_centre
+from handgraph.synth.poses import sample_gesture_articulation, sample_shape, sample_uniform_articulation
+from handgraph.synth.poses import sample_view_rotation as view_rotation
+from handgraph.synth.raycast import render_depth, render_planes
+from handgraph.synth.sensor import SENSOR_PRESETS, SensorModel
+from handgraph.synth.surface import RoundCones, hand_cones
+
+MAX_HANDS = 2
+CANVAS_EDGE_SCALE = 0.35
+"""A canvas pixel spans about five frame pixels, so a frame's one-pixel edge effects touch fewer of them."""
+
+
+@dataclass(frozen=True)
+class SceneConfig:
+    """How whole frames for the localiser are drawn."""
+
+    canvas: Canvas = field(default_factory=Canvas)
+    """The localiser's input camera: frames are rendered on it."""
+    sensors: tuple[str, ...] = ("kinect", "kinect2", "sr305", "realsense")
+    """Depth cameras drawn from (``synth.sensor`` presets), each equally often."""
+    hand_fraction: float = 0.8
+    """Share of frames with a hand."""
+    person_fraction: float = 0.7
+    """Share of hand frames whose arm belongs to a person in view; the others show an arm over a desk."""
+    second_hand_fraction: float = 0.2
+    """Share of person frames in which the other arm ends in a hand too."""
+    distance_mm: tuple[float, float] = (250.0, 1100.0)
+    """Range of the hand centre's distance (cut at the sensor's far limit)."""
+    mirror_fraction: float = 0.5
+    """Share of mirrored frames (a Kinect v2 writes its frames mirrored)."""
+    far_fill_fraction: float = 0.1
+    """Share of frames whose missing depth reads one far value, as NYU's frames do."""
+    segmented_fraction: float = 0.05
+    """Share of hand frames with only the hand and forearm kept, as ICVL and MSRA ship theirs."""
+    intrinsics_jitter: float = 0.08
+    """Relative deviation of the drawn camera's focal lengths from its preset."""
+
+    def __post_init__(self) -> None:
+        unknown = [name for name in self.sensors if name not in SENSOR_PRESETS]
+        if unknown or not self.sensors:
+            raise HandgraphError(f"scene config: unknown sensors {unknown}; known: {', '.join(SENSOR_PRESETS)}")
+        for name in ("hand_fraction", "person_fraction", "second_hand_fraction", "mirror_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise HandgraphError(f"scene config: {name} must be within [0, 1], got {getattr(self, name)}")
+        if not 150.0 <= self.distance_mm[0] <= self.distance_mm[1]:
+            raise HandgraphError(f"scene config: distance_mm must satisfy 150 <= low <= high, got {self.distance_mm}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _Scene:
+    """One frame before rendering: its camera, hands (cones and centres) and everything else."""
+
+    rng: np.random.Generator
+    sensor: SensorModel
+    camera: Intrinsics
+    hands: list[RoundCones] = field(default_factory=list)
+    centres: list[np.ndarray] = field(default_factory=list)
+    objects: list[body.Cone] = field(default_factory=list)
+    planes: list[tuple[np.ndarray, float]] = field(default_factory=list)
+    segmented: bool = False
+
+
+def _camera(rng: np.random.Generator, sensor: SensorModel, jitter: float) -> Intrinsics:
+    preset = sensor.camera
+    focal = 1.0 + rng.normal(0.0, jitter)
+    shift = rng.normal(0.0, 0.02, 2) * [preset.width, preset.height]
+    return replace(preset, fx=preset.fx * focal, fy=preset.fy * focal, cx=preset.cx + shift[0], cy=preset.cy + shift[1])
+
+
+def _point_in_view(rng: np.random.Generator, window: np.ndarray, canvas: Canvas, depth: float) -> np.ndarray:
+    """A camera-frame point at ``depth`` whose projection is a random pixel of the camera's view."""
+    rows, columns = np.nonzero(window)
+    pick = rng.integers(len(rows))
+    u, v = columns[pick] + rng.uniform(-0.5, 0.5), rows[pick] + rng.uniform(-0.5, 0.5)
+    camera = canvas.camera
+    return np.array([(u - camera.cx) * depth / camera.fx, (v - camera.cy) * depth / camera.fy, depth])
+
+
+def _hand(rng: np.random.Generator, left: bool, rotation: np.ndarray, place) -> tuple[RoundCones, np.ndarray, float]:
+    """A random hand with ``rotation``; ``place(joints_at_origin)`` returns its translation. Returns its
+    cones, its joints (21, 3) and its scale."""
+    if rng.uniform() < 0.5:
+        articulation = sample_gesture_articulation(rng, 10.0)[1]
+    else:
+        articulation = sample_uniform_articulation(rng)
+    shape = sample_shape(rng)
+    joints_hand = chain_joints(np.radians(articulation)[None], shape.bone_lengths, shape.root_offsets)
+    flag = np.array([float(left)])
+    at_origin = hand_to_camera(joints_hand, rotation[None], np.zeros((1, 3)), flag)[0]
+    translation = place(at_origin)
+    cones = hand_cones(joints_hand, shape, rotation[None], translation[None], flag)
+    return cones, at_origin + translation, float(shape.scale[0])
+
+
+def _aligned_rotation(rng: np.random.Generator, along: np.ndarray) -> np.ndarray:
+    """A random hand rotation whose fingers' direction (the hand's +y) is ``along`` (3,)."""
+    rotation = view_rotation(rng, 180.0, 0.5, 180.0)
+    current = rotation[:, 1]
+    axis = np.cross(current, along)
+    angle = np.arctan2(np.linalg.norm(axis), current @ along)
+    if np.linalg.norm(axis) < 1e-9:
+        return rotation
+    return axis_angle_to_matrix(axis / np.linalg.norm(axis) * angle) @ rotation
+
+
+def _add_person_arm_and_hand(scene: _Scene, config: SceneConfig, window: np.ndarray) -> None:
+    """The main hand at a random place in view, its arm, and (sometimes) the person it belongs to."""
+    rng, canvas = scene.rng, config.canvas
+    near = max(config.distance_mm[0], scene.sensor.range_mm[0] + 100.0)
+    far = max(near, min(config.distance_mm[1], scene.sensor.range_mm[1] - 150.0))
+    centre = _point_in_view(rng, window, canvas, rng.uniform(near, far))
+    left = bool(rng.uniform() < 0.5)
+    side = -1.0 if left else 1.0  # a right hand's body lies towards +x (the person faces the camera)
+    forearm = _forearm_direction(rng, side)  # from the wrist to the elbow
+    rotation = _aligned_rotation(rng, body.random_turn(rng, -forearm, 0.5))  # fingers on, bent at the wrist
+    cones, joints, scale = _hand(rng, left, rotation, lambda at_origin: centre - hand_centre(at_origin))
+    scene.hands.append(cones)
+    scene.centres.append(hand_centre(joints))
+    wrist = joints[0]
+    elbow = wrist + forearm * body.FOREARM_MM * scale
+    if rng.uniform() < config.segmented_fraction:
+        scene.objects += body.arm_cones(wrist, wrist + forearm * 120.0 * scale, None, scale)
+        scene.segmented = True
+        return
+    if rng.uniform() >= config.person_fraction:
+        upper = body.random_turn(rng, forearm, 0.9)
+        scene.objects += body.arm_cones(wrist, elbow, elbow + upper * body.UPPER_ARM_MM * scale, scale)
+        _add_desk(scene, centre)
+        return
+    upper = body.unit(rng.normal(0.0, 0.5, 3) + [0.5 * side, -0.7, 0.6])
+    shoulder = elbow + upper * body.UPPER_ARM_MM * scale
+    turn = rng.uniform(-0.8, 0.8)
+    across = np.array([side * np.cos(turn), 0.0, np.sin(turn)])
+    up = body.random_turn(rng, np.array([0.0, -1.0, 0.0]), 0.25)
+    scene.objects += body.arm_cones(wrist, elbow, shoulder, scale) + body.person_cones(shoulder, across, up, scale)
+    _add_other_arm(scene, config, body.other_shoulder(shoulder, across, scale), not left, scale)
+
+
+def _forearm_direction(rng: np.random.Generator, side: float) -> np.ndarray:
+    """Wrist to elbow: mostly down and away from the camera (a raised hand), sometimes straight away from it
+    (the arm pointing at the camera), sometimes anywhere but towards it."""
+    choice = rng.uniform()
+    if choice < 0.6:
+        return body.unit(rng.normal(0.0, 0.45, 3) + [0.15 * side, 0.8, 0.35])
+    if choice < 0.75:
+        return body.unit(rng.normal(0.0, 0.3, 3) + [0.0, 0.2, 1.0])
+    direction = body.unit(rng.normal(size=3))
+    return direction * [1.0, 1.0, -1.0] if direction[2] < -0.2 else direction
+
+
+def _add_other_arm(scene: _Scene, config: SceneConfig, shoulder: np.ndarray, left: bool, scale: float) -> None:
+    """The person's other arm hangs down or reaches forward; with a hand at its end, or cut off out of view."""
+    rng = scene.rng
+    down = np.array([0.0, 1.0, 0.0])
+    elbow = shoulder + body.random_turn(rng, down, 0.6) * body.UPPER_ARM_MM * scale
+    wrist = elbow + body.random_turn(rng, body.unit(down + [0.0, 0.0, -rng.uniform(0, 2)]), 0.5) * (
+        body.FOREARM_MM * scale
+    )
+    if rng.uniform() >= config.second_hand_fraction:
+        scene.objects += body.arm_cones(wrist + (wrist - elbow), elbow, shoulder, scale)  # runs out of view
+        return
+    scene.objects += body.arm_cones(wrist, elbow, shoulder, scale)
+    rotation = _aligned_rotation(rng, body.unit(wrist - elbow))
+    cones, joints, _ = _hand(rng, left, rotation, lambda at_origin: wrist - at_origin[0])
+    scene.hands.append(cones)
+    scene.centres.append(hand_centre(joints))
+
+
+def _add_handless_scene(scene: _Scene, config: SceneConfig, window: np.ndarray) -> None:
+    """No hand: a person with the arms out of view, and clutter where a hand could be."""
+    rng = scene.rng
+    if rng.uniform() < 0.7:
+        far = min(3000.0, scene.sensor.range_mm[1])
+        chest = _point_in_view(rng, window, config.canvas, rng.uniform(500.0, max(far, 600.0)))
+        scale = rng.uniform(0.85, 1.15)
+        turn = rng.uniform(-0.8, 0.8)
+        across = np.array([np.cos(turn), 0.0, np.sin(turn)])
+        shoulder = chest + [0.0, -150.0 * scale, 0.0] - across * 190.0 * scale
+        scene.objects += body.person_cones(shoulder, across, np.array([0.0, -1.0, 0.0]), scale)
+    if rng.uniform() < 0.4:
+        _add_desk(scene, _point_in_view(rng, window, config.canvas, rng.uniform(*config.distance_mm)))
+
+
+def _add_desk(scene: _Scene, above: np.ndarray) -> None:
+    """A desk (a plane, seen from above at up to 60 degrees) 40-300 mm below the point ``above``."""
+    rng = scene.rng
+    tilt = np.radians(rng.uniform(0.0, 60.0))
+    normal = body.random_turn(rng, np.array([0.0, -np.cos(tilt), -np.sin(tilt)]), 0.15)
+    point = above + [0.0, rng.uniform(40.0, 300.0), 0.0]
+    scene.planes.append((normal, float(normal @ point)))
+
+
+def _add_room(scene: _Scene, config: SceneConfig, window: np.ndarray) -> None:
+    """A wall behind, and clutter: some at a hand's depth (the hard cases), some anywhere."""
+    rng = scene.rng
+    if rng.uniform() < 0.6:
+        normal = body.random_turn(rng, np.array([0.0, 0.0, -1.0]), 0.6)
+        nearest = max([centre[2] for centre in scene.centres] + [600.0]) + 300.0
+        distance = rng.uniform(nearest, max(nearest, 4500.0))
+        scene.planes.append((normal, float(normal @ [0.0, 0.0, distance])))
+    for _ in range(rng.integers(0, 5)):
+        depth = rng.uniform(*config.distance_mm) if rng.uniform() < 0.6 else rng.uniform(400.0, 3000.0)
+        position = _point_in_view(rng, window, config.canvas, depth)
+        if any(np.linalg.norm((position - centre)[:2]) < 160.0 for centre in scene.centres):
+            continue  # not on top of a hand
+        radius = rng.uniform(20.0, 100.0) * min(1.0, depth / 1000.0)
+        extent = rng.normal(0.0, 1.0, 3) * rng.uniform(0.0, 150.0) * min(1.0, depth / 1000.0)
+        scene.objects.append((position - extent, position + extent, radius, radius * rng.uniform(0.5, 1.0)))
+
+
+def _sample_scene(config: SceneConfig, seed: int, index: int) -> tuple[_Scene, np.ndarray]:
+    rng = np.random.default_rng([seed, index])
+    sensor = SENSOR_PRESETS[config.sensors[rng.integers(len(config.sensors))]]
+    camera = _camera(rng, sensor, config.intrinsics_jitter)
+    window = sampling_indices(camera, (camera.height, camera.width), config.canvas) >= 0
+    scene = _Scene(rng, sensor, camera)
+    if rng.uniform() < config.hand_fraction:
+        _add_person_arm_and_hand(scene, config, window)
+    else:
+        _add_handless_scene(scene, config, window)
+    if not scene.segmented:
+        _add_room(scene, config, window)
+    return scene, window
+
+
+def _objects_depth(scenes: list[_Scene], canvas: Canvas) -> np.ndarray:
+    """Everything but the hands, (B, H', W')."""
+    intrinsics = np.tile(_intrinsics_row(canvas), (len(scenes), 1))
+    cones = [(k, cone) for k, scene in enumerate(scenes) for cone in scene.objects]
+    objects = RoundCones(
+        start=np.array([cone[0] for _, cone in cones]).reshape(-1, 3),
+        end=np.array([cone[1] for _, cone in cones]).reshape(-1, 3),
+        start_radius=np.array([cone[2] for _, cone in cones]),
+        end_radius=np.array([cone[3] for _, cone in cones]),
+        frame=np.array([k for k, _ in cones], dtype=np.int64),
+    )
+    depth = render_depth(objects, intrinsics, canvas.height, canvas.width)
+    for slot in range(max((len(scene.planes) for scene in scenes), default=0)):
+        having = [k for k, scene in enumerate(scenes) if len(scene.planes) > slot]
+        normals = np.stack([scenes[k].planes[slot][0] for k in having])
+        offsets = np.array([scenes[k].planes[slot][1] for k in having])
+        planes = render_planes(normals, offsets, intrinsics[having], canvas.height, canvas.width)
+        depth[having] = _nearest(depth[having], planes)
+    return depth
+
+
+def _hands_depth(scenes: list[_Scene], canvas: Canvas) -> np.ndarray:
+    """Each hand alone, (B, MAX_HANDS, H', W'), 0 where a frame has fewer hands."""
+    parts = [
+        replace(cones, frame=np.full(len(cones.frame), k * MAX_HANDS + slot))
+        for k, scene in enumerate(scenes)
+        for slot, cones in enumerate(scene.hands)
+    ]
+    if parts:
+        merged = RoundCones(*(np.concatenate([getattr(part, name) for part in parts]) for name in _CONE_FIELDS))
+    else:
+        merged = RoundCones(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
+    intrinsics = np.tile(_intrinsics_row(canvas), (len(scenes) * MAX_HANDS, 1))
+    depth = render_depth(merged, intrinsics, canvas.height, canvas.width)
+    return depth.reshape(len(scenes), MAX_HANDS, canvas.height, canvas.width)
+
+
+_CONE_FIELDS = ("start", "end", "start_radius", "end_radius", "frame")
+
+
+def _intrinsics_row(canvas: Canvas) -> np.ndarray:
+    camera = canvas.camera
+    return np.array([[camera.fx, camera.fy, camera.cx, camera.cy]])
+
+
+def _nearest(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Per pixel the nearer of two depth images, where 0 means nothing."""
+    return np.where((first > 0) & ((second == 0) | (first <= second)), first, second)
+
+
+def _sensor_reading(scene: _Scene, exact: np.ndarray, window: np.ndarray, config: SceneConfig) -> np.ndarray:
+    sensor = scene.sensor
+    on_canvas = replace(
+        sensor,
+        edge_fattening=sensor.edge_fattening * CANVAS_EDGE_SCALE,
+        edge_dropout=sensor.edge_dropout * CANVAS_EDGE_SCALE,
+    )
+    reading = on_canvas.apply(exact, scene.rng).astype(np.float32) * np.float32(sensor.depth_unit_mm)
+    if not scene.segmented and scene.rng.uniform() < config.far_fill_fraction:
+        reading[reading == 0] = scene.rng.uniform(1500.0, 3000.0)
+    reading[~window] = 0.0
+    return reading
+
+
+def generate_scenes(config: SceneConfig, seed: int, indices: np.ndarray | list[int]) -> dict[str, np.ndarray]:
+    """Frames ``indices`` of the scene stream ``seed`` on the canvas, with their hands.
+
+    Keys (B frames, K = 2 hand slots, H' x W' the canvas): ``depth`` (B, H', W') float32 mm, 0 = nothing;
+    ``hand_uvd`` (B, K, 3) canvas pixels and mm of each hand's centre (the centroid of its 21 joints);
+    ``hand_xyz`` (B, K, 3) the same in mm in the canvas camera's frame; ``hand_present`` (B, K): the slot
+    holds a hand at least 30 % of whose pixels are seen; ``sensor`` (B,) index into ``config.sensors``;
+    ``mirrored`` (B,); ``index`` (B,).
+    """
+    indices = np.asarray(indices, dtype=np.int64)
+    canvas = config.canvas
+    drawn = [_sample_scene(config, seed, int(index)) for index in indices]
+    scenes = [scene for scene, _ in drawn]
+    hands = _hands_depth(scenes, canvas)  # (B, K, H', W')
+    scene_depth = _objects_depth(scenes, canvas)
+    for slot in range(MAX_HANDS):
+        scene_depth = _nearest(hands[:, slot], scene_depth)
+    count = len(scenes)
+    hand_xyz = np.zeros((count, MAX_HANDS, 3))
+    present = np.zeros((count, MAX_HANDS), dtype=bool)
+    depth = np.zeros((count, canvas.height, canvas.width), dtype=np.float32)
+    mirrored = np.zeros(count, dtype=bool)
+    for k, (scene, window) in enumerate(drawn):
+        for slot, centre in enumerate(scene.centres):
+            hand_xyz[k, slot] = centre
+            low, high = scene.sensor.range_mm
+            seen = (hands[k, slot] >= low) & (hands[k, slot] <= high) & (hands[k, slot] == scene_depth[k]) & window
+            present[k, slot] = seen.sum() >= max(6, 0.3 * (hands[k, slot] > 0).sum())
+        depth[k] = _sensor_reading(scene, scene_depth[k], window, config)
+        mirrored[k] = scene.rng.uniform() < config.mirror_fraction
+    hand_uvd = xyz_to_uvd(np.where(hand_xyz[..., 2:] > 0, hand_xyz, [0.0, 0.0, 1.0]), canvas.camera)
+    depth[mirrored] = depth[mirrored][:, :, ::-1]
+    hand_uvd[mirrored, :, 0] = canvas.width - 1 - hand_uvd[mirrored, :, 0]
+    hand_xyz[mirrored, :, 0] *= -1.0  # the canvas camera is centred, so mirroring u mirrors x
+    inside = (hand_uvd[..., 0] >= 0) & (hand_uvd[..., 0] <= canvas.width - 1)
+    inside &= (hand_uvd[..., 1] >= 0) & (hand_uvd[..., 1] <= canvas.height - 1)
+    present &= inside
+    return {
+        "depth": depth,
+        "hand_uvd": hand_uvd.astype(np.float32),
+        "hand_xyz": hand_xyz.astype(np.float32),
+        "hand_present": present,
+        "sensor": np.array([config.sensors.index(scene.sensor.name) for scene in scenes], dtype=np.int64),
+        "mirrored": mirrored,
+        "index": indices,
+    }

@@ -1,0 +1,114 @@
+"""Following a hand through a sequence: the next crop from the last frame's joints, the localiser when the hand
+is lost, and optional smoothing of the joints with the One Euro filter.
+
+The One Euro filter (Casiez, Roussel & Vogel, "1 Euro Filter: A Simple Speed-based Low-pass Filter for Noisy
+Input in Interactive Systems", CHI 2012) is an exponential smoother whose cut-off frequency rises with speed:
+
+    alpha(fc) = 1 / (1 + tau / T),  tau = 1 / (2 pi fc),  T the time since the last sample
+    dx_hat = alpha(d_cutoff) dx + (1 - alpha(d_cutoff)) dx_hat_prev,   dx = (x - x_hat_prev) / T
+    fc = min_cutoff + beta |dx_hat|
+    x_hat = alpha(fc) x + (1 - alpha(fc)) x_hat_prev
+
+so a still hand is smoothed hard (jitter gone) and a moving one lightly (little lag). Here every coordinate of
+every joint is filtered on its own, with the speed of its joint (mm/s) setting the cut-off.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from handgraph.camera import Intrinsics, xyz_to_uvd
+from handgraph.errors import HandgraphError
+
+
+def smoothing_factor(cutoff_hz: np.ndarray | float, period_s: float) -> np.ndarray | float:
+    """alpha = 1 / (1 + tau / T) with tau = 1 / (2 pi fc)."""
+    tau = 1.0 / (2.0 * math.pi * np.asarray(cutoff_hz))
+    return 1.0 / (1.0 + tau / period_s)
+
+
+class OneEuroFilter:
+    """The One Euro filter on (J, 3) joints in mm: ``filter(xyz, t)`` with t in seconds, increasing."""
+
+    def __init__(self, min_cutoff_hz: float = 1.0, beta: float = 0.01, derivative_cutoff_hz: float = 1.0):
+        if min_cutoff_hz <= 0 or beta < 0 or derivative_cutoff_hz <= 0:
+            raise HandgraphError(
+                f"One Euro filter: min cutoff and derivative cutoff must be positive and beta >= 0, got "
+                f"{min_cutoff_hz}, {derivative_cutoff_hz}, {beta}"
+            )
+        self.min_cutoff_hz, self.beta, self.derivative_cutoff_hz = min_cutoff_hz, beta, derivative_cutoff_hz
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the past (the hand was lost): the next sample passes unchanged."""
+        self.value: np.ndarray | None = None
+        self.speed: np.ndarray | None = None
+        self.time: float | None = None
+
+    def __call__(self, value: np.ndarray, time_s: float) -> np.ndarray:
+        value = np.asarray(value, dtype=np.float64)
+        if self.value is None:
+            self.value, self.speed, self.time = value, np.zeros(value.shape[:-1]), time_s
+            return value
+        period = time_s - self.time
+        if period <= 0:
+            raise HandgraphError(f"One Euro filter: time must increase, got {time_s} s after {self.time} s")
+        speed = np.linalg.norm(value - self.value, axis=-1) / period  # (J,) mm/s
+        self.speed = self.speed + smoothing_factor(self.derivative_cutoff_hz, period) * (speed - self.speed)
+        alpha = smoothing_factor(self.min_cutoff_hz + self.beta * self.speed, period)[..., None]
+        self.value = self.value + alpha * (value - self.value)
+        self.time = time_s
+        return self.value
+
+
+@dataclass
+class TrackedFrame:
+    """One frame of a sequence: the prediction (None: no hand), and how its crop was found."""
+
+    prediction: object | None
+    source: str
+    """"tracked" (from the last frame's joints), "localizer" (found afresh) or "given" (a centre was given)."""
+
+
+class HandTracker:
+    """Runs a ``Predictor`` along a sequence of frames of one camera.
+
+    While the hand is found the next frame's crop is centred on the last frame's joints (one network pass, no
+    localiser). A tracked prediction that the frame's depth does not support (fewer than ``min_support`` of
+    its joints on a surface, see ``predictor.joint_support``) counts as lost, and that frame goes to the
+    localiser. ``smoother`` (a :class:`OneEuroFilter`) smooths the joints; it restarts when the hand is lost.
+    """
+
+    def __init__(self, predictor, smoother: OneEuroFilter | None = None, min_support: float = 0.5):
+        self.predictor, self.smoother, self.min_support = predictor, smoother, min_support
+        self.last = None
+
+    def __call__(
+        self, depth_mm: np.ndarray, camera: Intrinsics, time_s: float, centre_xyz=None, left: bool = False
+    ) -> TrackedFrame:
+        if centre_xyz is not None:
+            frame = TrackedFrame(self.predictor(depth_mm, camera, centre_xyz, left=left), "given")
+        else:
+            frame = self._track(depth_mm, camera, left)
+        if frame.prediction is None or frame.prediction.support < self.min_support:
+            self.last = None
+            if self.smoother is not None:
+                self.smoother.reset()
+            return frame
+        self.last = frame.prediction
+        if self.smoother is not None:
+            from dataclasses import replace
+
+            xyz = self.smoother(frame.prediction.xyz, time_s)
+            frame.prediction = replace(frame.prediction, xyz=xyz, uvd=xyz_to_uvd(xyz, camera))
+        return frame
+
+    def _track(self, depth_mm: np.ndarray, camera: Intrinsics, left: bool) -> TrackedFrame:
+        if self.last is not None:
+            tracked = self.predictor(depth_mm, camera, self.last.xyz.mean(axis=0), left=left, refine=False)
+            if tracked.support >= self.min_support:
+                return TrackedFrame(tracked, "tracked")
+        return TrackedFrame(self.predictor(depth_mm, camera, left=left), "localizer")

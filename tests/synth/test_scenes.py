@@ -1,0 +1,46 @@
+import dataclasses
+
+import numpy as np
+import pytest
+
+from handgraph.errors import HandgraphError
+from handgraph.synth.scenes import SceneConfig, generate_scenes
+
+CONFIG = SceneConfig()
+
+
+def test_frames_do_not_depend_on_the_batch():
+    together = generate_scenes(CONFIG, 5, [3, 4, 5])
+    alone = generate_scenes(CONFIG, 5, [4])
+    for key in together:
+        np.testing.assert_array_equal(together[key][1], alone[key][0])
+
+
+def test_labelled_hands_lie_on_hand_pixels():
+    frames = generate_scenes(dataclasses.replace(CONFIG, mirror_fraction=0.5), 1, range(48))
+    assert frames["hand_present"].any(axis=1).mean() > 0.5
+    for depth, uvd, present in zip(frames["depth"], frames["hand_uvd"], frames["hand_present"], strict=True):
+        for (u, v, d), shown in zip(uvd, present, strict=True):
+            if shown:
+                window = depth[max(0, int(v) - 3) : int(v) + 4, max(0, int(u) - 3) : int(u) + 4]
+                # the joints' centroid lies inside the hand, up to about 50 mm behind its visible surface
+                assert (np.abs(window[window > 0] - d) < 90).any(), (u, v, d)
+
+
+def test_mirrored_frames_mirror_their_labels():
+    plain = generate_scenes(dataclasses.replace(CONFIG, mirror_fraction=0.0), 2, range(8))
+    mirrored = generate_scenes(dataclasses.replace(CONFIG, mirror_fraction=1.0), 2, range(8))
+    np.testing.assert_array_equal(mirrored["depth"], plain["depth"][:, :, ::-1])
+    width = CONFIG.canvas.width
+    np.testing.assert_allclose(mirrored["hand_uvd"][..., 0], width - 1 - plain["hand_uvd"][..., 0], atol=1e-4)
+
+
+def test_frames_without_hands():
+    frames = generate_scenes(dataclasses.replace(CONFIG, hand_fraction=0.0), 3, range(16))
+    assert not frames["hand_present"].any()
+    assert (frames["depth"] > 0).any(axis=(1, 2)).mean() > 0.5  # people, desks, walls are still there
+
+
+def test_bad_config():
+    with pytest.raises(HandgraphError, match="unknown sensors"):
+        SceneConfig(sensors=("kinect", "webcam"))
