@@ -135,3 +135,28 @@ def test_replay_needs_a_recording(tmp_path):
     np.save(tmp_path / "plain.npy", np.zeros((2, 4, 4), dtype=np.uint16))
     with pytest.raises(HandgraphError, match="no plain.json beside it"):
         ReplaySource(tmp_path / "plain.npy")
+
+
+def test_window_draws_the_skeleton(monkeypatch, recording):
+    # Agg stands in for the screen: the same drawing code, no display needed
+    monkeypatch.setenv("HANDGRAPH_LIVE_BACKEND", "Agg")
+    import warnings
+
+    from handgraph.live import SkeletonWindow
+    from handgraph.skeleton import HAND
+
+    _, frames = recording
+    window = SkeletonWindow(HAND)
+    uvd = np.random.default_rng(0).uniform(100, 400, (21, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Agg says it cannot show a window
+        assert window.show(frames[0] * 0.125, uvd, "30 frames/s")
+    parent, child = HAND.bones[3]
+    np.testing.assert_allclose(np.asarray(window.lines[3].get_xdata()), uvd[[parent, child], 0])
+    assert window.text.get_text() == "30 frames/s"
+    window.show(frames[1] * 0.125, None, "no hand")
+    assert len(window.lines[3].get_xdata()) == 0
+    import matplotlib.pyplot as plt
+
+    plt.close(window.figure)
+    plt.switch_backend("Agg")

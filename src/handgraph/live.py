@@ -102,6 +102,8 @@ class ReplaySource:
     paced: bool = False
 
     def __post_init__(self) -> None:
+        if not Path(self.path).is_file():
+            raise HandgraphError(f"{self.path}: no such recording")
         info = read_recording_info(self.path)
         if info is None:
             raise HandgraphError(f"{self.path}: no {recording_sidecar(self.path).name} beside it; not a recording")
@@ -122,10 +124,10 @@ class RealSenseSource:
     def __init__(self, width: int = 640, height: int = 480, fps: float = 30.0):
         try:
             import pyrealsense2 as realsense
-        except ImportError:
+        except ImportError as error:
             raise HandgraphError(
-                "reading a RealSense needs pyrealsense2: pip install 'handgraph[realsense]' "
-                "(or replay a recording with --replay FILE.npy)"
+                f"reading a RealSense needs pyrealsense2 ({error}): pip install 'handgraph[realsense]', which on "
+                "Linux needs libusb too (apt-get install libusb-1.0-0); or replay a recording with --replay FILE.npy"
             ) from None
         self._rs = realsense
         if len(realsense.context().query_devices()) == 0:

@@ -119,9 +119,13 @@ def test_predict_bad_inputs(tiny_run, tmp_path, shared_data, capsys):
     checkpoint = ["--checkpoint", str(tiny_run / "model")]
     (tmp_path / "broken.png").write_bytes(b"not a png at all")
     Image.new("L", (64, 48)).save(tmp_path / "gray.png")
+    np.save(tmp_path / "stack.npy", np.zeros((3, 480, 640), dtype=np.uint16))
+    stack = (tmp_path / "stack.npy").read_bytes()
+    (tmp_path / "cut.npy").write_bytes(stack[: len(stack) // 2])  # a recording that stopped mid-frame
     cases = [
         (["--input", str(tmp_path / "broken.png"), "--camera", "nyu"], "broken.png: not a readable PNG"),
         (["--input", str(tmp_path / "gray.png"), "--camera", "nyu"], "PNG mode 'L'"),
+        (["--input", str(tmp_path / "cut.npy"), "--camera", "nyu"], "cut.npy: not a readable .npy array"),
     ]
     for arguments, message in cases:
         assert main(["predict", *checkpoint, *arguments, "--out", str(tmp_path / "o")]) == 1

@@ -27,6 +27,7 @@ from handgraph.localizer.runtime import centre_depth
 from handgraph.synth.datasets import BatchStream
 from handgraph.synth.scenes import SceneConfig, generate_scenes
 from handgraph.training.checkpoint import latest_checkpoint, mark_latest, restore_training, save_checkpoint
+from handgraph.training.loop import warmup_cosine_schedule
 
 MAX_FALSE_HAND_PERCENT = 5.0
 """The threshold is set after training so that at most this share of validation frames without a hand get one."""
@@ -115,16 +116,6 @@ def evaluate_localizer(network: HandLocalizer, scenes: dict[str, torch.Tensor], 
     return localizer_metrics(predicted, is_hand, scenes["hand_xyz"].numpy(), scenes["hand_present"].numpy())
 
 
-def _schedule(config: LocalizerTrainConfig):
-    def factor(step: int) -> float:
-        if step < config.warmup_steps:
-            return (step + 1) / config.warmup_steps
-        progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
-        return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-
-    return factor
-
-
 def train_localizer(config: LocalizerTrainConfig, out: str | os.PathLike, resume: bool = False) -> dict:
     """Train, validate and checkpoint into ``out``; the final network goes to ``out/model``. Returns the
     last validation's metrics."""
@@ -133,7 +124,7 @@ def train_localizer(config: LocalizerTrainConfig, out: str | os.PathLike, resume
     torch.manual_seed(config.seed)
     network = HandLocalizer(config.network)
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine_schedule(config))
     first_step = _start(config, out, resume, network, optimizer, scheduler)
     stream = SceneStream(config.scenes, config.seed, config.batch_size, start_batch=first_step)
     loader = iter(

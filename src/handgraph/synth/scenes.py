@@ -1,10 +1,12 @@
 """Whole synthetic frames for the hand localiser: a hand on its arm, a person, a room, a depth camera.
 
 Each frame draws a depth camera (Kinect v1 as in NYU, Kinect v2, RealSense SR300 and SR305, with their
-intrinsics jittered), and then one of three scenes:
+intrinsics jittered), and then one of four scenes:
 
-- a person facing the camera roughly, one hand raised on its arm (forearm, elbow, upper arm, shoulder), the
-  torso, neck and head behind or beside it, sometimes the other hand on the other arm;
+- a person facing the camera, one hand raised beside the head in front of the body, as people stand before a
+  depth camera;
+- a hand anywhere in view on its arm (forearm, elbow, upper arm, shoulder), with the torso, neck and head of
+  its person behind or beside it wherever the arm leads, sometimes the other hand on the other arm;
 - an arm entering from outside the frame over a desk, as a seated user or an egocentric camera sees it;
 - no hand at all: a person with the arms out of view, a desk, walls, clutter, or nothing in range.
 
@@ -54,8 +56,10 @@ class SceneConfig:
     """Depth cameras drawn from (``synth.sensor`` presets), each equally often."""
     hand_fraction: float = 0.8
     """Share of frames with a hand."""
+    facing_fraction: float = 0.35
+    """Share of hand frames showing a person who faces the camera and raises a hand beside the head."""
     person_fraction: float = 0.7
-    """Share of hand frames whose arm belongs to a person in view; the others show an arm over a desk."""
+    """Share of the other hand frames whose arm belongs to a person in view; the rest show an arm over a desk."""
     second_hand_fraction: float = 0.2
     """Share of person frames in which the other arm ends in a hand too."""
     distance_mm: tuple[float, float] = (250.0, 1100.0)
@@ -73,7 +77,7 @@ class SceneConfig:
         unknown = [name for name in self.sensors if name not in SENSOR_PRESETS]
         if unknown or not self.sensors:
             raise HandgraphError(f"scene config: unknown sensors {unknown}; known: {', '.join(SENSOR_PRESETS)}")
-        for name in ("hand_fraction", "person_fraction", "second_hand_fraction", "mirror_fraction"):
+        for name in ("hand_fraction", "facing_fraction", "person_fraction", "second_hand_fraction", "mirror_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise HandgraphError(f"scene config: {name} must be within [0, 1], got {getattr(self, name)}")
         if not 150.0 <= self.distance_mm[0] <= self.distance_mm[1]:
@@ -173,6 +177,32 @@ def _add_person_arm_and_hand(scene: _Scene, config: SceneConfig, window: np.ndar
     _add_other_arm(scene, config, body.other_shoulder(shoulder, across, scale), not left, scale)
 
 
+def _add_facing_person(scene: _Scene, config: SceneConfig, window: np.ndarray) -> None:
+    """A person facing the camera with one hand raised beside the head, in front of the body: what people do
+    before a depth camera (the RealSense and NYU frames of ../shared/data/real)."""
+    rng, canvas, sensor = scene.rng, config.canvas, scene.sensor
+    near = max(config.distance_mm[0], sensor.range_mm[0] + 100.0)
+    centre = _point_in_view(rng, window, canvas, rng.uniform(near, max(near, min(1500.0, sensor.range_mm[1] - 300.0))))
+    scale, turn = rng.uniform(0.85, 1.15), rng.uniform(-0.5, 0.5)
+    across = np.array([np.cos(turn), 0.0, np.sin(turn)])  # the person's right shoulder to the left one
+    up = body.random_turn(rng, np.array([0.0, -1.0, 0.0]), 0.15)
+    left = bool(rng.uniform() < 0.5)
+    outward = across if left else -across
+    offset = outward * rng.uniform(-50.0, 250.0) + up * rng.uniform(-50.0, 300.0) + [0, 0, -rng.uniform(120, 450)]
+    shoulder = centre - scale * offset  # the raised arm's shoulder, behind the hand
+    right_shoulder = shoulder - across * 380.0 * scale if left else shoulder
+    scene.objects += body.person_cones(right_shoulder, across, up, scale)
+    rotation = _aligned_rotation(rng, body.random_turn(rng, up, 0.6))  # fingers up, more or less
+    cones, joints, hand_scale = _hand(rng, left, rotation, lambda at_origin: centre - hand_centre(at_origin))
+    scene.hands.append(cones)
+    scene.centres.append(hand_centre(joints))
+    forearm = body.random_turn(rng, -rotation[:, 1], 0.4)  # from the wrist down to the elbow
+    elbow = joints[0] + forearm * body.FOREARM_MM * hand_scale
+    scene.objects += body.arm_cones(joints[0], elbow, shoulder, hand_scale)
+    other = right_shoulder if left else body.other_shoulder(right_shoulder, across, scale)
+    _add_other_arm(scene, config, other, not left, scale)
+
+
 def _forearm_direction(rng: np.random.Generator, side: float) -> np.ndarray:
     """Wrist to elbow: mostly down and away from the camera (a raised hand), sometimes straight away from it
     (the arm pointing at the camera), sometimes anywhere but towards it."""
@@ -252,7 +282,10 @@ def _sample_scene(config: SceneConfig, seed: int, index: int) -> tuple[_Scene, n
     window = sampling_indices(camera, (camera.height, camera.width), config.canvas) >= 0
     scene = _Scene(rng, sensor, camera)
     if rng.uniform() < config.hand_fraction:
-        _add_person_arm_and_hand(scene, config, window)
+        if rng.uniform() < config.facing_fraction:
+            _add_facing_person(scene, config, window)
+        else:
+            _add_person_arm_and_hand(scene, config, window)
     else:
         _add_handless_scene(scene, config, window)
     if not scene.segmented:

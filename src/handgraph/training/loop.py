@@ -7,6 +7,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -37,8 +38,11 @@ def _distributed() -> tuple[int, int]:
     return (torch.distributed.get_rank() if world > 1 else 0), world
 
 
-def _schedule(config: TrainConfig):
-    def factor(step: int) -> float:  # linear warm-up, then cosine decay to zero
+def warmup_cosine_schedule(config) -> Callable[[int], float]:
+    """The learning-rate factor of step s for LambdaLR: linear warm-up over ``config.warmup_steps``, then
+    cosine decay to zero at ``config.steps``."""
+
+    def factor(step: int) -> float:
         if step < config.warmup_steps:
             return (step + 1) / config.warmup_steps
         progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
@@ -113,7 +117,7 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
     device = torch.device(config.device)
     model = model_from_config(config.model).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine_schedule(config))
     first_step = _start(config, out, resume, model, optimizer, scheduler)
     if first_step == 0 and config.init_from:
         _initialise_from(model, config.init_from)

@@ -1,0 +1,50 @@
+import json
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+
+from handgraph.cli import main
+from handgraph.localizer.train import calibrate_threshold, load_localizer_config, train_localizer
+
+TINY = ["steps=4", "batch_size=4", "eval_every=2", "validation_frames=12", "workers=0", "network.width=4"]
+
+
+def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path):
+    config = load_localizer_config(TINY)
+    train_localizer(config, tmp_path / "whole")
+    half = load_localizer_config([*TINY[1:], "steps=2"])  # the same run, stopped after its first checkpoint
+    train_localizer(half, tmp_path / "parts")
+    (tmp_path / "parts" / "config.json").write_text((tmp_path / "whole" / "config.json").read_text())
+    train_localizer(config, tmp_path / "parts", resume=True)
+    whole = load_file(tmp_path / "whole" / "model" / "model.safetensors")
+    parts = load_file(tmp_path / "parts" / "model" / "model.safetensors")
+    for name, tensor in whole.items():
+        torch.testing.assert_close(parts[name], tensor, rtol=0, atol=0, msg=name)
+
+
+def test_the_command_trains_and_calibrates(tmp_path, capsys):
+    assert main(["train-localizer", "--out", str(tmp_path), "--set", *TINY]) == 0
+    assert "localizer threshold" in capsys.readouterr().out
+    meta = json.loads((tmp_path / "model" / "checkpoint.json").read_text())
+    calibration = meta["metrics"]["calibration"]
+    assert meta["model"]["threshold"] == calibration["threshold"] and calibration["max_false_hand_percent"] == 5.0
+    assert main(["train-localizer", "--out", str(tmp_path), "--calibrate", "100"]) == 0  # any false-hand rate
+    assert json.loads((tmp_path / "model" / "checkpoint.json").read_text())["model"]["threshold"] == 0.05
+
+
+class _Scores(torch.nn.Module):
+    """Answers every frame with the score written in its first pixel."""
+
+    def forward(self, depth):
+        heat = torch.logit(depth[:, :, :1, :1].clamp(1e-6, 1 - 1e-6))
+        return {"heat": heat, "offset": torch.zeros(len(depth), 2, 1, 1), "depth": torch.zeros(len(depth), 1, 1, 1)}
+
+
+def test_threshold_is_the_lowest_with_few_enough_false_hands():
+    scores = np.array([0.91, 0.8, 0.12, 0.33, 0.52, 0.07, 0.21, 0.48, 0.3, 0.11, 0.02, 0.4])  # frames without a hand
+    depth = torch.tensor(scores, dtype=torch.float32)[:, None, None].expand(12, 4, 4).clone()
+    scenes = {"depth": depth, "hand_present": torch.zeros(12, 2, dtype=torch.bool)}
+    # at most 25 %: 3 of 12 may score at or above the threshold (0.91, 0.8, 0.52): 0.5 lets those three through
+    assert calibrate_threshold(_Scores(), scenes, 25.0) == 0.5
+    assert calibrate_threshold(_Scores(), scenes, 0.0) == 0.95
