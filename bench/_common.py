@@ -72,8 +72,8 @@ def machine() -> dict:
 
 
 def provenance() -> dict:
-    """The commit the figures were measured at (with a note when the tree had uncommitted changes) and the
-    command that measured them."""
+    """The commit the figures were measured at (with a note when the tree had uncommitted changes other than
+    benchmark outputs) and the command that measured them."""
 
     def git(*words: str) -> str:
         try:
@@ -81,9 +81,10 @@ def provenance() -> dict:
         except (OSError, subprocess.CalledProcessError):
             return ""
 
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results", ":!docs")
     return {
         "commit": git("rev-parse", "HEAD") or None,
-        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "uncommitted_changes": bool(changed),  # outside the results and docs that benchmarks write
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
 
