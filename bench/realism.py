@@ -12,8 +12,6 @@ hand, and the roughness (median absolute second difference along rows, mm: noise
 
 from __future__ import annotations
 
-import dataclasses
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -93,7 +91,7 @@ def main() -> None:
         [[name, f"{s['missing_share']:.3f}", f"{s['roughness_mm']:.2f}"] for name, s in statistics.items()],
     )
     scenes = {
-        name: generate_scenes(dataclasses.replace(SceneConfig(), sensors=(name,), person_fraction=1.0), 21, range(2))
+        name: generate_scenes(SceneConfig(sensors=(name,), hand_fraction=1.0, facing_fraction=1.0), 21, range(2))
         for name in ("sr305", "kinect")
     }
     figure, axes = plt.subplots(3, 4, figsize=(16, 11))
