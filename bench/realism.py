@@ -1,7 +1,8 @@
 """Real frames beside synthetic frames of the same camera: what the localiser and the pose model see.
 
 Rows of docs/figures/real_vs_synthetic.png: the real frames on the localiser's canvas (the RealSense SR305
-sequence and the NYU frame), synthetic scenes of the same sensors on that canvas, then the pose model's
+sequence and the NYU frame), synthetic scenes of the same sensors on that canvas (people facing the camera,
+the first two of seed 21 whose hand is in view), then the pose model's
 128 x 128 crops, real (around the localiser's centre) and synthetic (``synth.generator`` with the same
 sensor preset and distance). Printed and written to bench/results/realism.json, per source, over the hand's
 pixels in the crops (within 120 mm of the crop centre's depth): the share of holes in and at the edge of the
@@ -91,9 +92,11 @@ def main() -> None:
         [[name, f"{s['missing_share']:.3f}", f"{s['roughness_mm']:.2f}"] for name, s in statistics.items()],
     )
     scenes = {
-        name: generate_scenes(SceneConfig(sensors=(name,), hand_fraction=1.0, facing_fraction=1.0), 21, range(2))
+        name: generate_scenes(SceneConfig(sensors=(name,), hand_fraction=1.0, facing_fraction=1.0), 21, range(16))
         for name in ("sr305", "kinect")
     }
+    for frames in scenes.values():  # show the first two whose hand is in view
+        frames["depth"] = frames["depth"][frames["hand_present"].any(axis=1)]
     figure, axes = plt.subplots(3, 4, figsize=(16, 11))
     panels = [
         (localizer.canvas_of(*sr305[0]), "real SR305 frame 0 (canvas)"),
