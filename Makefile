@@ -47,6 +47,7 @@ bench: setup
 	$(BIN)/python bench/refinement.py $(BENCH_FLAGS)
 	$(BIN)/python bench/training.py $(BENCH_FLAGS)
 	$(BIN)/python bench/localizer.py $(BENCH_FLAGS)
+	$(BIN)/python bench/realism.py $(BENCH_FLAGS)
 	$(BIN)/python bench/report.py $(BENCH_FLAGS)
 
 clean:

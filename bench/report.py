@@ -17,6 +17,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from _common import ROOT, arguments, results_folder  # noqa: E402
+from _markdown import missing, source, table  # noqa: E402
+from report_localizer import localizer_section, realism_section  # noqa: E402
 
 from handgraph.files import atomic_write_text, atomic_writer  # noqa: E402
 from handgraph.models import DEFAULT_MODEL  # noqa: E402
@@ -29,31 +31,15 @@ def _load(folder: Path, name: str) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def _table(headers: list[str], rows: list[list]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def _save(figure, path: Path) -> None:
     with atomic_writer(path, binary=True) as handle:
         figure.savefig(handle, format="png", dpi=110, bbox_inches="tight")
     plt.close(figure)
 
 
-def _source(name: str, data: dict, folder: Path) -> str:
-    machine = data["machine"]
-    where = (folder / f"{name}.json").relative_to(ROOT)
-    return f"_Source: `{where}`, {machine['date']}, {machine['cpu']} ({machine['cores']} cores)._"
-
-
-def _missing(script: str) -> str:
-    return f"_Not run yet: `.venv/bin/python bench/{script}.py`._"
-
-
 def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
     if data is None:
-        return "## Accuracy ablation\n\n" + _missing("ablation")
+        return "## Accuracy ablation\n\n" + missing("ablation")
     models = data["models"]
     settings = data["settings"]
     rows = []
@@ -84,10 +70,10 @@ def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
         "3D joint error over seeds, its standard deviation across seeds, and the share of frames whose largest "
         "joint error is within 10/20/40 mm. 'gestures' and 'uniform poses' split the test frames by how their pose "
         "was drawn (perturbed named gestures, or uniform within the joint limits).",
-        _table(headers, rows),
+        table(headers, rows),
         _verdict(models, data.get("variants") or {}),
         *_variants(models, data.get("variants") or {}),
-        _source("ablation", data, folder),
+        source("ablation", data, folder),
     ]
     _success_plot(folder, models, figures / "ablation_success.png")
     _per_joint_plot(models, figures / "ablation_per_joint.png")
@@ -119,7 +105,7 @@ def _variants(models: dict, variants: dict) -> list[str]:
     headers = ["variant", "changes", "mean mm", "sd over seeds", "seeds", "its model, same seeds, mm"]
     return [
         "Variants: a model trained with the same recipe and the changes listed, to see what a part is worth.",
-        _table(headers, rows),
+        table(headers, rows),
     ]
 
 
@@ -191,7 +177,7 @@ def _per_joint_plot(models: dict, path: Path) -> None:
 
 def refinement_section(data: dict | None, folder: Path) -> str:
     if data is None:
-        return "### Where the accuracy comes from\n\n" + _missing("refinement")
+        return "### Where the accuracy comes from\n\n" + missing("refinement")
     rows = [
         [
             f"`{label}`",
@@ -214,15 +200,15 @@ def refinement_section(data: dict | None, folder: Path) -> str:
             "heatmaps the graph layers refined, and the model's output (the graph transformer's, for `hgt`). "
             "The gains are what the graph layers add to the model's own first estimate, and what the transformer "
             "adds to that; means over the seeds.",
-            _table(headers, rows),
-            _source("refinement", data, folder),
+            table(headers, rows),
+            source("refinement", data, folder),
         ]
     )
 
 
 def layer_section(data: dict | None, folder: Path, figures: Path) -> str:
     if data is None:
-        return "## SIA-GCN layer\n\n" + _missing("sia_gcn_layer")
+        return "## SIA-GCN layer\n\n" + missing("sia_gcn_layer")
     rows = [
         [
             f"{r['batch']} x 21 x {r['channels']} x {r['side']}x{r['side']}",
@@ -261,10 +247,10 @@ def layer_section(data: dict | None, folder: Path, figures: Path) -> str:
             "twentieth of the loop's time is less than the floor's: there the loop's convolutions already run "
             "nearly as fast as the machine's best single grouped convolution, and no implementation on these "
             "kernels can be 20 times faster.",
-            _table(headers, rows),
+            table(headers, rows),
             f"Least speed-up over the loop: **{data['least_speedup_vs_loop']:.1f}x**; most time over the floor: "
             f"**{data['most_ratio_to_floor']:.2f}x**.",
-            _source("sia_gcn_layer", data, folder),
+            source("sia_gcn_layer", data, folder),
             "![layer timings](figures/sia_gcn_layer.png)",
         ]
     )
@@ -272,7 +258,7 @@ def layer_section(data: dict | None, folder: Path, figures: Path) -> str:
 
 def inference_section(data: dict | None, folder: Path, figures: Path) -> str:
     if data is None:
-        return "## Inference\n\n" + _missing("inference")
+        return "## Inference\n\n" + missing("inference")
     rows = []
     for name, entry in data["models"].items():
         for run in entry["runs"]:
@@ -312,8 +298,8 @@ def inference_section(data: dict | None, folder: Path, figures: Path) -> str:
         f"(localisation excluded). Batch 1 latency and batch {data['settings']['batches'][-1]} throughput; 'of "
         f"peak' is the model's FLOPs per second over this machine's float32 matrix-product rate measured in the "
         f"same run ({peaks['1']:.0f} GFLOP/s on 1 thread, {peaks['2']:.0f} on 2).",
-        _table(["model", "backend", "threads", "batch", "ms per batch", "frames/s", "of peak"], rows),
-        _table(["model", "MFLOP per frame", "parameters"], flops),
+        table(["model", "backend", "threads", "batch", "ms per batch", "frames/s", "of peak"], rows),
+        table(["model", "MFLOP per frame", "parameters"], flops),
     ]
     if "default_batch1_1thread_fps" in data:
         fps = data["default_batch1_1thread_fps"]
@@ -322,13 +308,13 @@ def inference_section(data: dict | None, folder: Path, figures: Path) -> str:
             f"Default model (`{data['default_model']}`), batch 1, one thread: **{fps:.0f} frames/s**, {verdict} the "
             f"target of {data['target_fps']:.0f}."
         )
-    parts += [_source("inference", data, folder), "![inference](figures/inference.png)"]
+    parts += [source("inference", data, folder), "![inference](figures/inference.png)"]
     return "\n\n".join(parts)
 
 
 def synth_section(data: dict | None, folder: Path) -> str:
     if data is None:
-        return "## Data\n\n" + _missing("synth")
+        return "## Data\n\n" + missing("synth")
     rendered = [[label, f"{rate:.0f}"] for label, rate in data["rendered_frames_per_s"].items()]
     consumed = [
         [f"`{name}`", *(f"{rate:.0f}" for rate in rates.values()), "yes" if data["generator_ahead"][name] else "**no**"]
@@ -343,25 +329,25 @@ def synth_section(data: dict | None, folder: Path) -> str:
             "second by training each model (optimiser steps on a fixed batch of 32). With 2 cores, one DataLoader "
             "worker renders while training uses the other, so the generator stays ahead when one worker renders "
             "faster than the model trains on one thread.",
-            _table(["setting", "frames/s"], rendered),
-            _table(["model", *(f"trains, {t} thread(s)" for t in threads), "generator ahead"], consumed),
+            table(["setting", "frames/s"], rendered),
+            table(["model", *(f"trains, {t} thread(s)" for t in threads), "generator ahead"], consumed),
             f"Ray caster against the sphere-traced reference on {data['settings']['exactness_hands']} random hands: "
             f"largest depth difference {exact['largest_mm']:.2e} mm, {exact['hit_miss_disagreements']} of "
             f"{exact['hand_pixels']} hand pixels hit or missed differently.",
-            _source("synth", data, folder),
+            source("synth", data, folder),
         ]
     )
 
 
 def training_section(data: dict | None, folder: Path, figures: Path) -> str:
     if data is None:
-        return "## Training\n\n" + _missing("training")
+        return "## Training\n\n" + missing("training")
     rates = [[f"`{name}`", f"{rate:.1f}"] for name, rate in data["samples_per_s"].items()]
     parts = [
         "## Training",
         f"Samples per second of `handgraph train`'s loop ({data['settings']['steps_per_rate']} steps, batch 32, "
         "128x128, frames drawn on the fly by one worker).",
-        _table(["model", "samples/s"], rates),
+        table(["model", "samples/s"], rates),
     ]
     accuracy = data["time_to_accuracy"]
     if accuracy["seeds"]:
@@ -375,7 +361,7 @@ def training_section(data: dict | None, folder: Path, figures: Path) -> str:
         parts += [
             f"Time to accuracy of `{accuracy['model']}`: validation mean joint error (mm, 500 frames) reached after "
             "minutes of training (evaluations excluded), from the ablation's runs.",
-            _table(["seed", *(f"{b} min" for b in budgets)], rows),
+            table(["seed", *(f"{b} min" for b in budgets)], rows),
         ]
         figure, axes = plt.subplots(figsize=(6, 3.6))
         for seed, entry in accuracy["seeds"].items():
@@ -388,46 +374,8 @@ def training_section(data: dict | None, folder: Path, figures: Path) -> str:
         axes.grid(alpha=0.3)
         _save(figure, figures / "time_to_accuracy.png")
         parts.append("![time to accuracy](figures/time_to_accuracy.png)")
-    parts.append(_source("training", data, folder))
+    parts.append(source("training", data, folder))
     return "\n\n".join(parts)
-
-
-def localizer_section(data: dict | None, folder: Path) -> str:
-    if data is None:
-        return "## Hand localiser\n\n" + _missing("localizer")
-    synthetic, real, speed = data["synthetic"], data["real"], data["speed"]
-    rows = [
-        [name, f"{m['found_percent']:.1f}", f"{m['false_hand_percent']:.1f}", f"{m['median_error_mm']:.1f}",
-         f"{m['p95_error_mm']:.1f}"]
-        for name, m in (("learned localiser", synthetic["localizer"]), ("nearest blob", synthetic["blob"]))
-    ]  # fmt: skip
-    found = sum(frame["found"] for frame in real["frames"].values())
-    nyu = real["nyu_joint_error_mm"]
-    targets = data["targets"]
-    timing = [
-        [name.replace("_", " "), f"{entry['ms']:.2f}", f"{entry['frames_per_s']:.0f}"] for name, entry in speed.items()
-    ]
-    return "\n\n".join(
-        [
-            "## Hand localiser",
-            f"The fixed synthetic whole-frame test split ({synthetic['frames']} scenes of `synth.scenes`: people, "
-            "raised hands, arms over desks, walls, clutter at the hand's depth, frames without a hand; Kinect v1/v2 "
-            'and RealSense SR300/SR305 sensor models). *Found*: "a hand" answered within 100 mm of a true hand '
-            'centre; *false hand*: "a hand" on a frame without one; errors are 3D, over frames answered "a '
-            'hand". The blob heuristic runs on the same canvases.',
-            _table(["method", "found %", "false hand %", "median error mm", "p95 error mm"], rows),
-            f"Real frames (`../shared/data/real`), no centre given: the learned localiser finds the hand in "
-            f"**{found} of {len(real['frames'])}**. On the NYU frame the shipped `hgt` is "
-            f"{nyu['localizer']:.1f} mm from the labels (12 joints) with the localiser's centre, "
-            f"{nyu['blob']:.1f} mm with the blob's and {nyu['refined_centre']:.1f} mm with the published refined "
-            "centre.",
-            "![localiser and blob on the real frames](figures/localizer_real_frames.png)",
-            f"Speed at batch 1 on one thread, ONNX Runtime (targets: localiser {targets['localizer_fps']:.0f} "
-            f"frames/s, decoded 640x480 frame to joints {targets['pipeline_fps']:.0f} frames/s):",
-            _table(["step", "ms", "frames/s"], timing),
-            _source("localizer", data, folder),
-        ]
-    )
 
 
 def main() -> None:
@@ -448,6 +396,7 @@ def main() -> None:
         synth_section(_load(folder, "synth"), folder),
         training_section(_load(folder, "training"), folder, figures),
         localizer_section(_load(folder, "localizer"), folder),
+        realism_section(_load(folder, "realism"), folder),
     ]
     if FINDINGS.is_file():
         sections.append(FINDINGS.read_text().strip())

@@ -21,9 +21,10 @@ def test_the_skeleton_on_the_real_nyu_frame_is_not_mirrored_and_lies_on_the_hand
     true_tips = truth[[NYU14.joint_names.index(f"{finger}_tip") for finger in FINGER_ORDER]]
     predicted_tips = prediction.xyz[[FINGERS[finger][3] for finger in FINGER_ORDER]]
     distances = np.linalg.norm(predicted_tips[:, None] - true_tips[None], axis=-1)  # (predicted, true)
-    # thumb and little finger on their own sides: a mirrored hand swaps them. (The index tip is not asserted: it
-    # lands 25 mm from its own tip and 16 mm from the middle finger's, bent towards it, from this crop.)
-    assert distances[0].argmin() == 0 and distances[4].argmin() == 4
+    # each finger's predicted tip is nearest to that finger's true tip: no mirrored or swapped fingers. (From
+    # the published refined centre, or with the first localiser, the index tip bent towards the middle finger's:
+    # this frame's skeleton depends on the crop within about 10 mm.)
+    np.testing.assert_array_equal(distances.argmin(axis=1), np.arange(5))
     pairs = NYU14.canonical_pairs()
     errors = np.linalg.norm(prediction.xyz[[c for _, c in pairs]] - truth[[n for n, _ in pairs]], axis=-1)
-    assert errors.mean() < 30.0  # 24.5 mm on the 12 NYU joints with a canonical twin; a mirrored hand is ~60
+    assert errors.mean() < 30.0  # 19.1 mm on the 12 NYU joints with a canonical twin; a mirrored hand is ~60
