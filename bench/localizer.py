@@ -29,6 +29,7 @@ from _common import ROOT, arguments, print_table, seconds_per_call, write_result
 
 from handgraph.camera import Intrinsics, camera_preset, uvd_to_xyz
 from handgraph.depth_images import depth_files, read_depth
+from handgraph.errors import HandgraphError
 from handgraph.export import export_onnx
 from handgraph.layouts import NYU14
 from handgraph.localizer.metrics import localizer_metrics
@@ -41,7 +42,7 @@ from handgraph.synth.scenes import SceneConfig, generate_scenes
 from handgraph.training.checkpoint import load_model
 
 SHARED = ROOT.parent / "shared" / "data" / "real"
-SR305 = Intrinsics(fx=476.0068, fy=476.0068, cx=313.683, cy=242.755, width=640, height=480)
+SR305 = camera_preset("sr305")
 TARGET_LOCALIZER_FPS, TARGET_PIPELINE_FPS = 500.0, 150.0
 
 
@@ -55,7 +56,7 @@ def synthetic_accuracy(localizer: Localizer, count: int) -> dict:
         try:
             blob_centres.append(localize_hand(depth.astype(np.float64), camera))
             blob_found.append(True)
-        except Exception:  # the heuristic's "no hand found"
+        except HandgraphError:  # the heuristic's "no hand found"
             blob_centres.append(np.zeros(3))
             blob_found.append(False)
     truth = scenes["hand_xyz"].astype(np.float64), scenes["hand_present"]
@@ -125,7 +126,7 @@ def predictor_blob_centre(depth: np.ndarray, camera: Intrinsics) -> np.ndarray |
 
     try:
         return xyz_to_uvd(localize_hand(depth, camera), camera)
-    except Exception:
+    except HandgraphError:  # "no hand found"
         return None
 
 
@@ -151,7 +152,12 @@ def nyu_joint_errors(predictor: Predictor) -> dict:
 
 def speed(budget_s: float) -> dict:
     torch.set_num_threads(1)
-    folder = Path(tempfile.mkdtemp())
+    with tempfile.TemporaryDirectory() as exported:
+        return _speed(Path(exported), budget_s)
+
+
+def _speed(folder: Path, budget_s: float) -> dict:
+    """The timings, with the shipped networks exported to ONNX into ``folder``."""
     network, _ = load_localizer_network(DEFAULT_LOCALIZER)
     onnx_localizer = Localizer(export_localizer(network, folder / "localizer.onnx"), "onnx", threads=1)
     model, meta = load_model(default_checkpoint())

@@ -34,11 +34,14 @@ SHARED = ROOT.parent / "shared" / "data" / "real"
 CUBE_MM, SIZE, HAND_BAND_MM = 250.0, 128, 120.0
 
 
-def real_crops(localizer: Localizer, frames: list[tuple[np.ndarray, object]]) -> list[np.ndarray]:
-    """128 x 128 crops (mm) of a 250 mm cube around the localiser's centre."""
+def real_crops(localizer: Localizer, frames: list[tuple[np.ndarray, object]]) -> list[tuple[np.ndarray, float]]:
+    """(128 x 128 crop in mm of a 250 mm cube around the localiser's centre, the centre's depth) per frame."""
     crops = []
     for depth, camera in frames:
-        centre = localizer(depth, camera).centre_xyz
+        detection = localizer(depth, camera)
+        if not detection.found:
+            raise SystemExit("the localiser found no hand on a real frame; see bench/localizer.py")
+        centre = detection.centre_xyz
         intrinsics = intrinsics_tensor(camera)
         crop = make_crops(intrinsics, torch.tensor(centre[None], dtype=torch.float32), CUBE_MM, SIZE)
         pixels = crop_depth(torch.tensor(depth[None], dtype=torch.float32), intrinsics, crop, SIZE)[0, 0].numpy()

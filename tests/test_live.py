@@ -113,7 +113,15 @@ def test_realsense_source_reads_intrinsics_scale_and_frames(monkeypatch, recordi
     source = RealSenseSource()
     assert source.depth_scale_mm == pytest.approx(0.125) and source.camera.fy == 476.5
     seen = []
-    no_hand = lambda depth, camera, time_s: types.SimpleNamespace(prediction=None)  # noqa: E731
+
+    class NoHand:
+        def __call__(self, depth, camera, time_s):
+            return types.SimpleNamespace(prediction=None)
+
+        def reset(self):
+            pass
+
+    no_hand = NoHand()
     summary = run_live(source, no_hand, max_frames=2, on_frame=lambda index, tracked: seen.append(index))
     assert summary.frames == 2 and seen == [0, 1] and fake.Pipeline.stopped
     with pytest.raises(HandgraphError, match="the RealSense stopped sending frames"):  # unplugged mid-stream

@@ -15,12 +15,11 @@ def _one_euro_reference(samples, times, min_cutoff, beta, derivative_cutoff):
     def alpha(cutoff, period):
         return 1.0 / (1.0 + 1.0 / (2 * math.pi * cutoff) / period)
 
-    value, speed, out = samples[0], 0.0, [samples[0]]
+    value, derivative, out = samples[0], 0.0, [samples[0]]
     for k in range(1, len(samples)):
         period = times[k] - times[k - 1]
-        raw_speed = abs(samples[k] - value) / period
-        speed = speed + alpha(derivative_cutoff, period) * (raw_speed - speed)
-        value = value + alpha(min_cutoff + beta * speed, period) * (samples[k] - value)
+        derivative = derivative + alpha(derivative_cutoff, period) * ((samples[k] - value) / period - derivative)
+        value = value + alpha(min_cutoff + beta * abs(derivative), period) * (samples[k] - value)
         out.append(value)
     return np.array(out)
 

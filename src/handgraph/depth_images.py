@@ -97,6 +97,8 @@ def frame_readers(files: list[Path], depth_scale_mm: float = 1.0) -> list[tuple[
     readers: list[tuple[str, Callable[[], np.ndarray]]] = []
     for path in files:
         frames = _stack_length(path)
+        if frames == 0:
+            raise HandgraphError(f"{path}: a stack of 0 frames; expected (frames, height, width) with frames >= 1")
         if frames is None:
             readers.append((str(path), functools.partial(read_depth, path, depth_scale_mm)))
         else:

@@ -23,6 +23,7 @@ import numpy as np
 from handgraph.camera import Intrinsics
 from handgraph.errors import HandgraphError
 from handgraph.files import atomic_write_text, usual_permissions
+from handgraph.tracking import TrackedFrame
 
 
 def recording_sidecar(path: str | os.PathLike) -> Path:
@@ -35,15 +36,18 @@ def read_recording_info(path: str | os.PathLike) -> tuple[Intrinsics, float, flo
     from handgraph.files import read_json
 
     sidecar = recording_sidecar(path)
-    if not sidecar.is_file():
-        return None
+    if Path(path).suffix.lower() != ".npy" or not sidecar.is_file():
+        return None  # only a .npy stack is a recording; a JSON beside a PNG or a folder is someone else's
     info = read_json(sidecar, "a handgraph recording's description")
     try:
         camera = Intrinsics(**info["camera"])
-        return camera, float(info["depth_scale_mm"]), float(info["fps"])
-    except (KeyError, TypeError) as error:
+        scale, fps = float(info["depth_scale_mm"]), float(info["fps"])
+    except (KeyError, TypeError, ValueError) as error:
         raise HandgraphError(f"{sidecar}: expected keys camera (fx, fy, cx, cy, width, height), depth_scale_mm "
-                             f"and fps ({error})") from None  # fmt: skip
+                             f"and fps, numbers ({error})") from None  # fmt: skip
+    if not (scale > 0 and fps > 0):
+        raise HandgraphError(f"{sidecar}: depth_scale_mm and fps must be positive, got {scale} and {fps}")
+    return camera, scale, fps
 
 
 class Recorder:
@@ -210,14 +214,19 @@ class LiveSummary:
 def run_live(source, tracker, window=None, recorder: Recorder | None = None, max_frames: int | None = None,
              on_frame=None) -> LiveSummary:  # fmt: skip
     """Track the hand through ``source``'s frames until it ends, ``max_frames`` are read, the window closes,
-    or Ctrl-C; every frame goes to ``recorder`` (raw) and to ``on_frame(index, tracked)``."""
+    or Ctrl-C; every frame goes to ``recorder`` (raw) and to ``on_frame(index, tracked)``. ``tracker`` is a
+    ``tracking.HandTracker`` (called with depth, camera and time, and ``reset()``)."""
     count, hands, started = 0, 0, time.perf_counter()
     try:
         for raw in source.frames():
             if recorder is not None:
                 recorder.add(raw)
             depth = raw.astype(np.float64) * source.depth_scale_mm
-            tracked = tracker(depth, source.camera, count / source.fps)
+            try:
+                tracked = tracker(depth, source.camera, count / source.fps)
+            except HandgraphError:  # a frame the predictor refuses (say, nothing in the crop): no hand there
+                tracker.reset()
+                tracked = TrackedFrame(None, "error")
             hands += tracked.prediction is not None
             if on_frame is not None:
                 on_frame(count, tracked)

@@ -162,9 +162,10 @@ class Predictor:
 
 
 def _localizer(source, backend: str, threads: int | None) -> Localizer:
-    """The learned localiser, run by ONNX Runtime when the pose network is and an ``.onnx`` file is there."""
+    """The learned localiser: an ``.onnx`` file runs in ONNX Runtime, and so does a folder's ``localizer.onnx``
+    when the pose network does."""
     from handgraph.localizer.runtime import DEFAULT_LOCALIZER
 
     folder = Path(source) if source else DEFAULT_LOCALIZER
-    use_onnx = backend == "onnx" and (folder.suffix == ".onnx" or (folder / "localizer.onnx").is_file())
+    use_onnx = folder.suffix == ".onnx" or (backend == "onnx" and (folder / "localizer.onnx").is_file())
     return Localizer(folder, "onnx" if use_onnx else "torch", threads)

@@ -9,14 +9,15 @@ Input in Interactive Systems", CHI 2012) is an exponential smoother whose cut-of
     fc = min_cutoff + beta |dx_hat|
     x_hat = alpha(fc) x + (1 - alpha(fc)) x_hat_prev
 
-so a still hand is smoothed hard (jitter gone) and a moving one lightly (little lag). Here every coordinate of
-every joint is filtered on its own, with the speed of its joint (mm/s) setting the cut-off.
+so a still hand is smoothed hard (jitter gone) and a moving one lightly (little lag). Here x is a joint's
+position (mm): its velocity is filtered as a vector, and the length of the filtered velocity (mm/s) sets that
+joint's cut-off.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -45,20 +46,21 @@ class OneEuroFilter:
     def reset(self) -> None:
         """Forget the past (the hand was lost): the next sample passes unchanged."""
         self.value: np.ndarray | None = None
-        self.speed: np.ndarray | None = None
+        self.velocity: np.ndarray | None = None
         self.time: float | None = None
 
     def __call__(self, value: np.ndarray, time_s: float) -> np.ndarray:
         value = np.asarray(value, dtype=np.float64)
         if self.value is None:
-            self.value, self.speed, self.time = value, np.zeros(value.shape[:-1]), time_s
+            self.value, self.velocity, self.time = value, np.zeros_like(value), time_s
             return value
         period = time_s - self.time
         if period <= 0:
             raise HandgraphError(f"One Euro filter: time must increase, got {time_s} s after {self.time} s")
-        speed = np.linalg.norm(value - self.value, axis=-1) / period  # (J,) mm/s
-        self.speed = self.speed + smoothing_factor(self.derivative_cutoff_hz, period) * (speed - self.speed)
-        alpha = smoothing_factor(self.min_cutoff_hz + self.beta * self.speed, period)[..., None]
+        velocity = (value - self.value) / period  # (J, 3) mm/s
+        self.velocity = self.velocity + smoothing_factor(self.derivative_cutoff_hz, period) * (velocity - self.velocity)
+        speed = np.linalg.norm(self.velocity, axis=-1)  # (J,) of the filtered velocity
+        alpha = smoothing_factor(self.min_cutoff_hz + self.beta * speed, period)[..., None]
         self.value = self.value + alpha * (value - self.value)
         self.time = time_s
         return self.value
@@ -79,7 +81,9 @@ class HandTracker:
     While the hand is found the next frame's crop is centred on the last frame's joints (one network pass, no
     localiser). A tracked prediction that the frame's depth does not support (fewer than ``min_support`` of
     its joints on a surface, see ``predictor.joint_support``) counts as lost, and that frame goes to the
-    localiser. ``smoother`` (a :class:`OneEuroFilter`) smooths the joints; it restarts when the hand is lost.
+    localiser. A localised prediction with so little support is still returned (with its support), but the next
+    frame is localised afresh. ``smoother`` (a :class:`OneEuroFilter`) smooths the joints; it restarts when the
+    hand is lost.
     """
 
     def __init__(self, predictor, smoother: OneEuroFilter | None = None, min_support: float = 0.5):
@@ -94,17 +98,19 @@ class HandTracker:
         else:
             frame = self._track(depth_mm, camera, left)
         if frame.prediction is None or frame.prediction.support < self.min_support:
-            self.last = None
-            if self.smoother is not None:
-                self.smoother.reset()
+            self.reset()
             return frame
         self.last = frame.prediction
         if self.smoother is not None:
-            from dataclasses import replace
-
             xyz = self.smoother(frame.prediction.xyz, time_s)
             frame.prediction = replace(frame.prediction, xyz=xyz, uvd=xyz_to_uvd(xyz, camera))
         return frame
+
+    def reset(self) -> None:
+        """Forget the hand: the next frame is localised afresh and smoothing starts over."""
+        self.last = None
+        if self.smoother is not None:
+            self.smoother.reset()
 
     def _track(self, depth_mm: np.ndarray, camera: Intrinsics, left: bool) -> TrackedFrame:
         if self.last is not None:

@@ -48,23 +48,28 @@ def run(args: argparse.Namespace) -> int:
     import json
     from pathlib import Path
 
-    from handgraph.commands.predict import _frame_record
+    from handgraph.commands.predict import frame_record
+    from handgraph.errors import HandgraphError
     from handgraph.files import atomic_write_text
     from handgraph.live import RealSenseSource, Recorder, ReplaySource, SkeletonWindow, run_live
     from handgraph.predictor import Predictor
     from handgraph.tracking import HandTracker, OneEuroFilter
 
+    if args.fps <= 0:
+        raise HandgraphError(f"--fps must be positive, got {args.fps}")
+    if args.record and Path(args.record).suffix != ".npy":
+        raise HandgraphError(f"--record {args.record}: expected a file name ending in .npy")
     source = ReplaySource(Path(args.replay), paced=not args.no_window) if args.replay else None
     source = source or RealSenseSource(args.width, args.height, args.fps)
     predictor = Predictor(args.checkpoint, backend=args.backend, localizer=args.localizer)
     tracker = HandTracker(predictor, OneEuroFilter(args.min_cutoff, args.beta) if args.smooth else None)
-    recorder = Recorder(args.record, source.camera, source.depth_scale_mm, source.fps) if args.record else None
     window = None if args.no_window else SkeletonWindow(predictor.layout)
+    recorder = Recorder(args.record, source.camera, source.depth_scale_mm, source.fps) if args.record else None
     records: list[dict] = []
 
     def keep(index: int, tracked) -> None:
         if args.out:
-            records.append(_frame_record(f"frame {index}", tracked))
+            records.append(frame_record(f"frame {index}", tracked))
 
     summary = run_live(source, _LeftTracker(tracker, args.left), window, recorder, args.frames, keep)
     if args.out:
@@ -86,3 +91,6 @@ class _LeftTracker:
 
     def __call__(self, depth, camera, time_s):
         return self.tracker(depth, camera, time_s, left=self.left)
+
+    def reset(self) -> None:
+        self.tracker.reset()

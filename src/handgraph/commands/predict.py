@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--smooth", action="store_true", help="smooth the joints of a sequence with the One Euro filter"
     )
     parser.add_argument(
-        "--fps", type=float, default=30.0, help="frame rate of a sequence, for --smooth (default: %(default)s)"
+        "--fps", type=float, help="frame rate of a sequence, for --smooth (default: a recording's own, else 30)"
     )
     parser.add_argument(
         "--min-cutoff", type=float, default=1.0, metavar="HZ",
@@ -120,6 +120,18 @@ def _camera(args):
     return Intrinsics(*given)
 
 
+def _fps(args) -> float:
+    from handgraph.errors import HandgraphError
+    from handgraph.live import read_recording_info
+
+    if args.fps is None:
+        recording = read_recording_info(args.input)
+        return recording[2] if recording is not None else 30.0
+    if args.fps <= 0:
+        raise HandgraphError(f"--fps must be positive, got {args.fps}")
+    return args.fps
+
+
 def _depth_scale(args) -> float:
     from handgraph.errors import HandgraphError
     from handgraph.live import read_recording_info
@@ -151,7 +163,6 @@ def _centres(args, count: int) -> list:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    import time
     from pathlib import Path
 
     import torch
@@ -164,61 +175,70 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads is not None and args.threads < 1:
         raise HandgraphError(f"--threads must be at least 1, got {args.threads}")
-    if args.fps <= 0:
-        raise HandgraphError(f"--fps must be positive, got {args.fps}")
-    camera = _camera(args)
+    camera, fps = _camera(args), _fps(args)
     readers = frame_readers(depth_files(args.input), _depth_scale(args))
-    count = len(readers)
-    centres = _centres(args, count)
+    centres = _centres(args, len(readers))
     if args.threads and args.backend == "torch":
         torch.set_num_threads(args.threads)
     predictor = Predictor(args.checkpoint, backend=args.backend, threads=args.threads, localizer=args.localizer)
-    sequence = count > 1 and not args.no_track
+    sequence = len(readers) > 1 and not args.no_track
     tracker = HandTracker(predictor, OneEuroFilter(args.min_cutoff, args.beta) if args.smooth and sequence else None)
-    out = Path(args.out)
-    frames, tally, busy = [], {"hand": 0, "no hand": 0, "error": 0}, 0.0
-    for index, ((name, read), centre) in enumerate(zip(readers, centres, strict=True)):
-        try:
-            depth = read()
-            started = time.perf_counter()
-            tracked = tracker(depth, camera, index / args.fps, centre, left=args.left)
-            if not sequence:
-                tracker.last = None  # unrelated frames: every one is localised afresh
-        except HandgraphError as error:
-            message = str(error) if name in str(error) else f"{name}: {error}"
-            print(f"skipped {message}")
-            tracker.last = None
-            frames.append({"file": name, "hand": False, "error": message})
-            tally["error"] += 1
-            continue
-        busy += time.perf_counter() - started
-        frames.append(_frame_record(name, tracked))
-        tally["hand" if tracked.prediction is not None else "no hand"] += 1
-        if tracked.prediction is None:
-            print(f"{name}: no hand")
-        elif not args.no_overlays:
-            overlay = out / f"{_stem(name)}_overlay.png"
-            _write_overlay(overlay, depth, camera, tracked, predictor)
-            print(f"{name}: wrote {overlay}")
+    frames, tally, busy = _predict_frames(args, readers, centres, camera, fps, tracker, sequence)
     result = {
         "checkpoint": str(predictor.network.source),
         "backend": args.backend,
         "model": predictor.network.name,
         "localizer": "blob" if predictor.localizer is None else str(predictor.localizer.source),
+        "localizer_backend": None if predictor.localizer is None else predictor.localizer.backend,
         "joints": list(predictor.layout.joint_names),
         "camera": camera.to_dict(),
         "tracking": sequence,
-        "smoothing": {"min_cutoff_hz": args.min_cutoff, "beta": args.beta, "fps": args.fps} if args.smooth else None,
+        "smoothing": {"min_cutoff_hz": args.min_cutoff, "beta": args.beta, "fps": fps} if args.smooth else None,
         "frames": frames,
     }
+    out = Path(args.out)
     atomic_write_text(out / "predictions.json", json.dumps(result, indent=1) + "\n")
-    rate = (count - tally["error"]) / busy if busy > 0 else float("nan")
+    rate = (len(readers) - tally["error"]) / busy if busy > 0 else float("nan")
     print(
-        f"wrote {out / 'predictions.json'}: hands in {tally['hand']} of {count} frame(s), no hand in "
+        f"wrote {out / 'predictions.json'}: hands in {tally['hand']} of {len(readers)} frame(s), no hand in "
         f"{tally['no hand']}, errors in {tally['error']}; {rate:.1f} frames/s (localising, both passes or "
         f"tracking, no file reading or drawing)"
     )
-    return 0 if tally["error"] < count else 1
+    return 0 if tally["error"] < len(readers) else 1
+
+
+def _predict_frames(args, readers, centres, camera, fps: float, tracker, sequence: bool):
+    """Every frame through the tracker: (records for predictions.json, counts, seconds spent predicting)."""
+    import time
+    from pathlib import Path
+
+    from handgraph.errors import HandgraphError
+
+    frames, tally, busy = [], {"hand": 0, "no hand": 0, "error": 0}, 0.0
+    for index, ((name, read), centre) in enumerate(zip(readers, centres, strict=True)):
+        try:
+            depth = read()
+            started = time.perf_counter()
+            tracked = tracker(depth, camera, index / fps, centre, left=args.left)
+            busy += time.perf_counter() - started
+        except HandgraphError as error:
+            message = str(error) if name in str(error) else f"{name}: {error}"
+            print(f"skipped {message}")
+            tracker.reset()
+            frames.append({"file": name, "hand": False, "error": message})
+            tally["error"] += 1
+            continue
+        if not sequence:
+            tracker.reset()  # unrelated frames: every one is localised afresh
+        frames.append(frame_record(name, tracked))
+        tally["hand" if tracked.prediction is not None else "no hand"] += 1
+        if tracked.prediction is None:
+            print(f"{name}: no hand")
+        elif not args.no_overlays:
+            overlay = Path(args.out) / f"{_stem(name)}_overlay.png"
+            _write_overlay(overlay, depth, camera, tracked, tracker.predictor)
+            print(f"{name}: wrote {overlay}")
+    return frames, tally, busy
 
 
 def _stem(name: str) -> str:
@@ -231,7 +251,8 @@ def _stem(name: str) -> str:
     return Path(name).stem
 
 
-def _frame_record(name: str, tracked) -> dict:
+def frame_record(name: str, tracked) -> dict:
+    """One frame of predictions.json: its joints, or "hand": false."""
     prediction = tracked.prediction
     if prediction is None:
         return {"file": name, "hand": False}

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from handgraph.errors import HandgraphError
 from handgraph.models.backbone import ResidualBlock, conv_bn_relu
 from handgraph.preprocess.canvas import Canvas
 
@@ -42,6 +43,13 @@ class LocalizerConfig:
     """Channels at stride 2; 2x at stride 4, 4x at strides 8 and 16."""
     threshold: float = 0.3
     """Score at or above which the best cell counts as a hand; set on the validation scenes after training."""
+
+    def __post_init__(self) -> None:
+        if self.name != "localizer" or self.width < 1 or not 0.0 <= self.threshold <= 1.0:
+            raise HandgraphError(
+                f"localizer config: name must be 'localizer', width >= 1 and threshold within [0, 1]; got "
+                f"{self.name!r}, {self.width}, {self.threshold}"
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -121,12 +129,12 @@ def targets(hand_uvd: torch.Tensor, present: torch.Tensor, focal_px: float, heig
     grid, at least 0.8 cells: a near hand is a larger target than a far one.
     """
     position = (hand_uvd[..., :2] - (STRIDE - 1) / 2) / STRIDE  # (B, K, 2) in cells
-    limit = torch.tensor([width - 1, height - 1], dtype=position.dtype)
+    limit = torch.tensor([width - 1, height - 1], dtype=position.dtype, device=position.device)
     cell_xy = torch.minimum(position.round().clamp(min=0), limit)
     radius_cells = HAND_RADIUS_MM * focal_px / hand_uvd[..., 2].clamp(min=1.0) / STRIDE
     sigma = (radius_cells / 3).clamp(min=0.8)[..., None, None]  # (B, K, 1, 1)
-    rows = torch.arange(height, dtype=position.dtype)[None, None, :, None]
-    columns = torch.arange(width, dtype=position.dtype)[None, None, None, :]
+    rows = torch.arange(height, dtype=position.dtype, device=position.device)[None, None, :, None]
+    columns = torch.arange(width, dtype=position.dtype, device=position.device)[None, None, None, :]
     squared = (columns - cell_xy[..., 0, None, None]) ** 2 + (rows - cell_xy[..., 1, None, None]) ** 2
     bumps = torch.exp(-squared / (2 * sigma**2)) * present[..., None, None]  # (B, K, h, w)
     return {

@@ -62,8 +62,9 @@ def load_localizer_network(folder: str | os.PathLike) -> tuple[HandLocalizer, di
     from handgraph.training.checkpoint import read_checkpoint_meta, read_weights
 
     meta = read_checkpoint_meta(folder)
-    if not isinstance(meta["model"], dict) or meta["model"].get("name") != "localizer":
-        raise HandgraphError(f"{folder}: holds a {meta['model'].get('name')!r} model, not a hand localizer")
+    name = meta["model"].get("name") if isinstance(meta["model"], dict) else None
+    if name != "localizer":
+        raise HandgraphError(f"{folder}/checkpoint.json: model is {name!r}, not a hand localizer ('localizer')")
     network = HandLocalizer(LocalizerConfig.from_dict(meta["model"]))
     network.load_state_dict(read_weights(Path(folder) / "model.safetensors", network.state_dict().keys()))
     return network.eval(), meta
@@ -85,12 +86,12 @@ class Localizer:
             self._torch, self.config = DecodedLocalizer(network), network.config
         else:
             raise HandgraphError(f"unknown backend {backend!r}; known: torch, onnx")
-        self.source, self.canvas = source, self.config.canvas
+        self.source, self.canvas, self.backend = source, self.config.canvas, backend
         self._indices: dict[tuple, np.ndarray] = {}
 
     def canvas_of(self, depth_mm: np.ndarray, camera: Intrinsics) -> np.ndarray:
         """The frame on the canvas, (H', W') float32 mm; the sampling pattern is kept per camera."""
-        if depth_mm.ndim != 2:
+        if depth_mm.ndim != 2:  # before the pattern's key is made of its shape
             raise HandgraphError(f"expected a 2D depth frame, got shape {depth_mm.shape}")
         key = (camera.fx, camera.fy, camera.cx, camera.cy, depth_mm.shape)
         if key not in self._indices:
@@ -147,6 +148,7 @@ def _onnx_session(source: Path, threads: int | None):
 def export_localizer(network: HandLocalizer, path: str | os.PathLike) -> Path:
     """Write the localiser with its decoder to ONNX (input ``depth`` (B, 1, H', W') mm, output ``centre``
     (B, 4)), its config in the metadata; atomic (write, rename)."""
+    import copy
     import tempfile
 
     import onnx
@@ -163,7 +165,7 @@ def export_localizer(network: HandLocalizer, path: str | os.PathLike) -> Path:
     try:
         with quiet_exporter():
             program = torch.onnx.export(
-                DecodedLocalizer(network.eval()),
+                DecodedLocalizer(copy.deepcopy(network).eval()),
                 (example,),
                 dynamo=True,
                 input_names=["depth"],

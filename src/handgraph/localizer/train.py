@@ -10,7 +10,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +20,10 @@ from tqdm import tqdm
 from handgraph.camera import uvd_to_xyz
 from handgraph.configs import override, parse_assignments
 from handgraph.errors import HandgraphError
-from handgraph.files import atomic_write_text
+from handgraph.files import atomic_write_text, read_json
 from handgraph.localizer.metrics import localizer_metrics
 from handgraph.localizer.network import HandLocalizer, LocalizerConfig, decode, localizer_loss, targets
-from handgraph.localizer.runtime import centre_depth
+from handgraph.localizer.runtime import centre_depth, load_localizer_network
 from handgraph.synth.datasets import BatchStream
 from handgraph.synth.scenes import SceneConfig, generate_scenes
 from handgraph.training.checkpoint import latest_checkpoint, mark_latest, restore_training, save_checkpoint
@@ -68,8 +68,11 @@ class LocalizerTrainConfig:
     def __post_init__(self) -> None:
         if self.seed in (VALIDATION_SEED, TEST_SEED):
             raise HandgraphError(f"localizer config: seed {self.seed} is a benchmark split's; choose another")
-        if self.steps < 1 or self.batch_size < 1:
-            raise HandgraphError("localizer config: steps and batch_size must be positive")
+        for name in ("steps", "batch_size", "eval_every", "validation_frames", "threads"):
+            if getattr(self, name) < 1:
+                raise HandgraphError(f"localizer config: {name} must be at least 1, got {getattr(self, name)}")
+        if self.workers < 0 or self.warmup_steps < 0 or not self.learning_rate > 0:
+            raise HandgraphError("localizer config: workers and warmup_steps must be >= 0, learning_rate > 0")
 
 
 def load_localizer_config(assignments: list[str] | None = None) -> LocalizerTrainConfig:
@@ -100,18 +103,24 @@ def scene_split(config: SceneConfig, seed: int, count: int, batch_size: int = 25
 
 
 @torch.no_grad()
-def evaluate_localizer(network: HandLocalizer, scenes: dict[str, torch.Tensor], batch_size: int = 100) -> dict:
-    """The localiser's metrics (``localizer.metrics``) on scenes from :func:`scene_split`."""
+def answers_of(network: HandLocalizer, canvases: torch.Tensor, batch_size: int = 100) -> np.ndarray:
+    """The network's answers (B, 4) on (B, H', W') canvases in eval mode (its mode is restored after), with
+    the centre's depth read from the canvas as ``runtime.Localizer`` does."""
+    was_training = network.training
     network.eval()
     answers = torch.cat(
-        [decode(network(scenes["depth"][k : k + batch_size, None])) for k in range(0, len(scenes["depth"]), batch_size)]
-    ).numpy()
-    network.train()
-    camera = network.config.canvas.camera
-    canvases = scenes["depth"].numpy()
-    uvd = answers[:, :3].astype(np.float64)
-    uvd[:, 2] = [centre_depth(canvas, u, v, d) for canvas, (u, v, d) in zip(canvases, uvd, strict=True)]
-    predicted = uvd_to_xyz(uvd, camera)
+        [decode(network(canvases[k : k + batch_size, None])) for k in range(0, len(canvases), batch_size)]
+    ).numpy().astype(np.float64)  # fmt: skip
+    network.train(was_training)
+    for canvas, answer in zip(canvases.numpy(), answers, strict=True):
+        answer[2] = centre_depth(canvas, *answer[:3])
+    return answers
+
+
+def evaluate_localizer(network: HandLocalizer, scenes: dict[str, torch.Tensor]) -> dict:
+    """The localiser's metrics (``localizer.metrics``) on scenes from :func:`scene_split`."""
+    answers = answers_of(network, scenes["depth"])
+    predicted = uvd_to_xyz(answers[:, :3], network.config.canvas.camera)
     is_hand = answers[:, 3] >= network.config.threshold
     return localizer_metrics(predicted, is_hand, scenes["hand_xyz"].numpy(), scenes["hand_present"].numpy())
 
@@ -168,40 +177,41 @@ def train_localizer(config: LocalizerTrainConfig, out: str | os.PathLike, resume
 
 
 def calibrate_threshold(network: HandLocalizer, scenes: dict, max_false_hand_percent: float) -> float:
-    """The lowest score threshold (in steps of 0.05) at which at most ``max_false_hand_percent`` of the
-    ``scenes`` without a hand get "a hand"."""
-    with torch.no_grad():
-        scores = torch.cat(
-            [decode(network(scenes["depth"][k : k + 100, None]))[:, 3] for k in range(0, len(scenes["depth"]), 100)]
-        ).numpy()
-    without = scores[~scenes["hand_present"].numpy().any(axis=1)]
-    for threshold in np.arange(0.05, 1.0, 0.05):
-        if 100.0 * np.mean(without >= threshold) <= max_false_hand_percent:
-            return round(float(threshold), 2)
-    return 0.95
+    """The lowest score threshold of 0.05, 0.10, ..., 0.95 at which at most ``max_false_hand_percent`` of the
+    ``scenes`` without a hand get "a hand"; an error when there is no such frame or no such threshold."""
+    without = ~scenes["hand_present"].numpy().any(axis=1)
+    if not without.any():
+        raise HandgraphError("localizer calibration: the validation scenes hold no frame without a hand")
+    scores = answers_of(network, scenes["depth"])[without, 3]
+    for step in range(1, 20):
+        if 100.0 * np.mean(scores >= step / 20) <= max_false_hand_percent:
+            return step / 20
+    raise HandgraphError(
+        f"localizer calibration: even at 0.95, {100.0 * np.mean(scores >= 0.95):.1f} % of the validation frames "
+        f"without a hand get one (limit {max_false_hand_percent} %); train longer or allow more"
+    )
 
 
 def calibrate_localizer(
     out: str | os.PathLike, max_false_hand_percent: float = MAX_FALSE_HAND_PERCENT, validation: dict | None = None
 ) -> dict:
-    """Set the threshold of the run's final network (``out/model``) on the validation scenes, so that at most
+    """Set the threshold of the run's final network (``out/model``) on its validation scenes, so that at most
     ``max_false_hand_percent`` of those without a hand get one; rewrite ``out/model`` with it, the metrics at
     it and the calibration, and ``out/metrics.json``. Returns the metrics."""
-    from dataclasses import replace
-
-    from handgraph.localizer.runtime import load_localizer_network
-
     out = Path(out)
+    if not 0.0 <= max_false_hand_percent <= 100.0:
+        raise HandgraphError(f"--calibrate must be a percentage within [0, 100], got {max_false_hand_percent}")
     network, meta = load_localizer_network(out / "model")
-    train_config = meta["train"]
-    scenes = SceneConfig(canvas=network.config.canvas)
+    if not isinstance(meta.get("train"), dict):
+        raise HandgraphError(f"{out / 'model'}/checkpoint.json: no training config ('train'); not a training run's")
+    config = override(LocalizerTrainConfig(), meta["train"])
     if validation is None:
-        validation = scene_split(scenes, VALIDATION_SEED, train_config["validation_frames"])
+        validation = scene_split(config.scenes, VALIDATION_SEED, config.validation_frames)
     threshold = calibrate_threshold(network, validation, max_false_hand_percent)
     network.config = replace(network.config, threshold=threshold)
     metrics = evaluate_localizer(network, validation)
     metrics["calibration"] = {"max_false_hand_percent": max_false_hand_percent, "threshold": threshold}
-    save_checkpoint(out / "model", network, meta["step"], metrics, train_config)
+    save_checkpoint(out / "model", network, meta["step"], metrics, meta["train"])
     atomic_write_text(out / "metrics.json", json.dumps({"step": meta["step"], **metrics}, indent=1) + "\n")
     return metrics
 
@@ -216,6 +226,6 @@ def _start(config: LocalizerTrainConfig, out: Path, resume: bool, network, optim
         return 0
     if checkpoint is None:
         raise HandgraphError(f"{out}: no checkpoint to resume from")
-    if json.loads((out / "config.json").read_text()) != json.loads(json.dumps(asdict(config))):
+    if read_json(out / "config.json", "a localizer run") != json.loads(json.dumps(asdict(config))):
         raise HandgraphError(f"{out}/config.json: differs from this run's config; resume with the same --set")
     return restore_training(checkpoint, network, optimizer, scheduler)["step"]

@@ -39,7 +39,8 @@ class Canvas:
     """Depths farther than this read 0 (a frame of 65,535 everywhere has nothing to look at)."""
 
     def __post_init__(self) -> None:
-        if not (self.focal_px > 0 and self.width % 16 == 0 and self.height % 16 == 0 and self.width > 0):
+        sizes = (self.width, self.height)
+        if not (self.focal_px > 0 and all(size > 0 and size % 16 == 0 for size in sizes)):
             raise HandgraphError(
                 f"canvas: focal_px must be positive and width, height positive multiples of 16, got {self}"
             )

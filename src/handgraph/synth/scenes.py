@@ -63,7 +63,8 @@ class SceneConfig:
     second_hand_fraction: float = 0.2
     """Share of person frames in which the other arm ends in a hand too."""
     distance_mm: tuple[float, float] = (250.0, 1100.0)
-    """Range of the hand centre's distance (cut at the sensor's far limit)."""
+    """Range of the hand centre's distance, within the sensor's range; a facing person's hand goes up to
+    1500 mm, and clutter where a hand could be, in frames without one, up to 3000 mm."""
     mirror_fraction: float = 0.5
     """Share of mirrored frames (a Kinect v2 writes its frames mirrored)."""
     far_fill_fraction: float = 0.1
@@ -77,11 +78,16 @@ class SceneConfig:
         unknown = [name for name in self.sensors if name not in SENSOR_PRESETS]
         if unknown or not self.sensors:
             raise HandgraphError(f"scene config: unknown sensors {unknown}; known: {', '.join(SENSOR_PRESETS)}")
-        for name in ("hand_fraction", "facing_fraction", "person_fraction", "second_hand_fraction", "mirror_fraction"):
+        fractions = ("hand_fraction", "facing_fraction", "person_fraction", "second_hand_fraction")
+        for name in (*fractions, "mirror_fraction", "far_fill_fraction", "segmented_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise HandgraphError(f"scene config: {name} must be within [0, 1], got {getattr(self, name)}")
         if not 150.0 <= self.distance_mm[0] <= self.distance_mm[1]:
             raise HandgraphError(f"scene config: distance_mm must satisfy 150 <= low <= high, got {self.distance_mm}")
+        if not 0.0 <= self.intrinsics_jitter <= 0.3:
+            raise HandgraphError(
+                f"scene config: intrinsics_jitter must be within [0, 0.3], got {self.intrinsics_jitter}"
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -363,7 +369,8 @@ def generate_scenes(config: SceneConfig, seed: int, indices: np.ndarray | list[i
     Keys (B frames, K = 2 hand slots, H' x W' the canvas): ``depth`` (B, H', W') float32 mm, 0 = nothing;
     ``hand_uvd`` (B, K, 3) canvas pixels and mm of each hand's centre (the centroid of its 21 joints);
     ``hand_xyz`` (B, K, 3) the same in mm in the canvas camera's frame; ``hand_present`` (B, K): the slot
-    holds a hand at least 30 % of whose pixels are seen; ``sensor`` (B,) index into ``config.sensors``;
+    holds a hand whose centre projects into the canvas and of whose pixels at least 30 % (and 6) are seen
+    within the sensor's range; ``sensor`` (B,) index into ``config.sensors``;
     ``mirrored`` (B,); ``index`` (B,).
     """
     indices = np.asarray(indices, dtype=np.int64)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handgraph.camera import Intrinsics
+from handgraph.camera import Intrinsics, camera_preset
 from handgraph.errors import HandgraphError
 
 
@@ -99,7 +99,6 @@ def _edge_pixels(depth: np.ndarray, jump_mm: float) -> np.ndarray:
 
 _KINECT_CAMERA = Intrinsics(fx=588.03, fy=587.07, cx=320.0, cy=240.0, width=640, height=480)
 _SR300_CAMERA = Intrinsics(fx=475.065948, fy=475.065857, cx=315.944855, cy=245.287079, width=640, height=480)
-_SR305_CAMERA = Intrinsics(fx=476.0068, fy=476.0068, cx=313.683, cy=242.755, width=640, height=480)
 # Kinect v2 depth camera: typical factory intrinsics; it writes its frames mirrored (see synth/scenes.py)
 _KINECT2_CAMERA = Intrinsics(fx=365.5, fy=365.5, cx=257.5, cy=206.0, width=512, height=424)
 
@@ -135,7 +134,9 @@ SENSOR_PRESETS: dict[str, SensorModel] = {
     ),
     "sr305": SensorModel(
         name="sr305",
-        camera=_SR305_CAMERA,  # RealSense SR305 (coded light, the SR300's successor), ../shared/data/real/sr305
+        camera=camera_preset(
+            "sr305"
+        ),  # RealSense SR305 (coded light, the SR300's successor), ../shared/data/real/sr305
         depth_unit_mm=0.125,
         # matched to the real frames of ../shared/data/real/sr305 by bench/realism.py: their hands are smooth
         # (0.25 mm median second difference along rows at 600 mm; the camera filters its depth) with few holes (2.5 %)

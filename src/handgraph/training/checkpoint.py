@@ -36,14 +36,15 @@ REQUIRED_KEYS = ("format", "version", "model", "step")
 
 def save_checkpoint(
     folder: str | os.PathLike,
-    model: PoseModel,
+    model: torch.nn.Module,
     step: int,
     metrics: dict,
     train_config: dict | None = None,
     optimizer: torch.optim.Optimizer | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> Path:
-    """Write a checkpoint folder atomically (replacing an older one of the same name)."""
+    """Write a checkpoint folder atomically (replacing an older one of the same name). ``model`` is a pose model
+    or the hand localiser: anything with a ``config`` that has ``to_dict()``."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -65,9 +66,13 @@ def save_checkpoint(
         (staging / "checkpoint.json").write_text(json.dumps(meta, indent=1) + "\n")
         for path in (staging, *staging.iterdir()):
             usual_permissions(path)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
+        if folder.exists():  # out of the way first, removed only once the new one is in place
+            retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
+            os.replace(folder, retired / folder.name)
+            os.replace(staging, folder)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
