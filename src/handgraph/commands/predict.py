@@ -121,27 +121,25 @@ def _camera(args):
 
 
 def _fps(args) -> float:
-    from handgraph.errors import HandgraphError
-    from handgraph.live import read_recording_info
-
-    if args.fps is None:
-        recording = read_recording_info(args.input)
-        return recording[2] if recording is not None else 30.0
-    if args.fps <= 0:
-        raise HandgraphError(f"--fps must be positive, got {args.fps}")
-    return args.fps
+    return _given_or_recorded(args, args.fps, "--fps", 2, 30.0)
 
 
 def _depth_scale(args) -> float:
+    return _given_or_recorded(args, args.depth_scale, "--depth-scale", 1, 1.0)
+
+
+def _given_or_recorded(args, given: float | None, flag: str, field: int, default: float) -> float:
+    """A positive value given on the command line, else the recording's own (field ``field`` of
+    ``live.read_recording_info``), else ``default``."""
     from handgraph.errors import HandgraphError
     from handgraph.live import read_recording_info
 
-    if args.depth_scale is None:
+    if given is None:
         recording = read_recording_info(args.input)
-        return recording[1] if recording is not None else 1.0
-    if args.depth_scale <= 0:
-        raise HandgraphError(f"--depth-scale must be positive, got {args.depth_scale}")
-    return args.depth_scale
+        return recording[field] if recording is not None else default
+    if given <= 0:
+        raise HandgraphError(f"{flag} must be positive, got {given}")
+    return given
 
 
 def _centres(args, count: int) -> list:
