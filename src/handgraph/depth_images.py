@@ -13,7 +13,9 @@ from PIL import Image, UnidentifiedImageError
 
 from handgraph.errors import HandgraphError
 
-SUFFIXES = (".png", ".npy")
+SUFFIXES = (".png", ".npy", ".bin")
+MSRA_HEADER = 6
+"""An MSRA15 ``.bin`` starts with six uint32: image width, height, then the box left, top, right, bottom."""
 
 
 def read_depth(path: str | os.PathLike, depth_scale_mm: float = 1.0) -> np.ndarray:
@@ -21,7 +23,8 @@ def read_depth(path: str | os.PathLike, depth_scale_mm: float = 1.0) -> np.ndarr
 
     - 16-bit single-channel PNG (Kinect, RealSense, ICVL, HANDS2017): value x ``depth_scale_mm``;
     - 8-bit RGB PNG as NYU stores it: depth = (G << 8) | B, R unused, then x ``depth_scale_mm``;
-    - ``.npy`` of one 2D numeric array: value x ``depth_scale_mm``.
+    - ``.npy`` of one 2D numeric array: value x ``depth_scale_mm``;
+    - MSRA15's ``.bin`` (see :func:`read_msra_bin`): mm, then x ``depth_scale_mm``.
     Negative, NaN and infinite values read as 0 (no measurement).
     """
     path = Path(path)
@@ -31,6 +34,8 @@ def read_depth(path: str | os.PathLike, depth_scale_mm: float = 1.0) -> np.ndarr
         raw = _read_npy(path)
     elif path.suffix.lower() == ".png":
         raw = _read_png(path)
+    elif path.suffix.lower() == ".bin":
+        raw = read_msra_bin(path)
     else:
         raise HandgraphError(f"{path}: unsupported file type {path.suffix!r}; expected {', '.join(SUFFIXES)}")
     return _to_mm(raw, depth_scale_mm, str(path))
@@ -58,6 +63,31 @@ def _read_png(path: Path) -> np.ndarray:
     raise HandgraphError(
         f"{path}: PNG mode {mode!r}; expected a 16-bit single-channel depth PNG or NYU's RGB-packed depth"
     )
+
+
+def read_msra_bin(path: str | os.PathLike) -> np.ndarray:
+    """An MSRA15 depth frame: six little-endian uint32 (width, height, left, top, right, bottom), then
+    (right - left) x (bottom - top) float32 depths in mm, row-major, for the box [left, right) x [top, bottom)
+    of a width x height image; outside the box is 0. Returns (height, width) float32 mm."""
+    path = Path(path)
+    data = path.read_bytes()
+    if len(data) < 4 * MSRA_HEADER:
+        raise HandgraphError(f"{path}: {len(data)} bytes; an MSRA .bin starts with a 24-byte header")
+    width, height, left, top, right, bottom = (int(value) for value in np.frombuffer(data, "<u4", MSRA_HEADER))
+    if not (0 < width <= 4096 and 0 < height <= 4096 and 0 <= left < right <= width and 0 <= top < bottom <= height):
+        raise HandgraphError(
+            f"{path}: header (width {width}, height {height}, box {left}, {top}, {right}, {bottom}) is not an "
+            "image with a box inside it"
+        )
+    expected = 4 * (MSRA_HEADER + (right - left) * (bottom - top))
+    if len(data) != expected:
+        raise HandgraphError(
+            f"{path}: {len(data)} bytes, but its header promises a {right - left}x{bottom - top} box: {expected} bytes"
+        )
+    depth = np.zeros((height, width), dtype=np.float32)
+    box = np.frombuffer(data, "<f4", offset=4 * MSRA_HEADER).reshape(bottom - top, right - left)
+    depth[top:bottom, left:right] = box
+    return depth
 
 
 def _read_npy(path: Path, mmap: bool = False) -> np.ndarray:
