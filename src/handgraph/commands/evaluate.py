@@ -86,8 +86,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--data",
         default="synthetic:test",
         metavar="SPLIT",
-        help="with --checkpoint: synthetic:test or synthetic:validation (default: %(default)s)",
+        help="with --checkpoint: synthetic:test, synthetic:validation, or a real dataset's split with --root: "
+        "nyu:test, icvl:test, msra:test=P0 .. msra:test=P8, hands2017:train (default: %(default)s)",
     )
+    parser.add_argument("--root", metavar="DIR", help="with --data NAME:SPLIT: the dataset's folder, as published")
+    parser.add_argument(
+        "--centers", metavar="FILE_OR_labels",
+        help="with a real dataset: crop centres, one 'x y z' line per frame in the dataset's world frame (NYU: "
+        "y up), e.g. the refined centres most NYU results use; 'labels' takes the labels' centroid (an oracle); "
+        "default: the learned localiser",
+    )  # fmt: skip
+    parser.add_argument(
+        "--compare", nargs="+", default=[], metavar="RESULT",
+        help="with a real dataset: published result files (community uvd format) to score in the same table",
+    )  # fmt: skip
     parser.add_argument(
         "--predictions",
         dest="predictions_out",
@@ -150,6 +162,10 @@ def _run_checkpoint(args: argparse.Namespace) -> int:
         raise HandgraphError("--checkpoint scores a model on --data; it takes no --gt, PRED or other --dataset")
     if args.frames is not None and args.frames < 1:
         raise HandgraphError(f"--frames must be positive, got {args.frames}")
+    if not args.data.startswith("synthetic:"):
+        return _run_checkpoint_on_dataset(args)
+    if args.root or args.centers or args.compare:
+        raise HandgraphError("--root, --centers and --compare go with a real dataset's --data, e.g. nyu:test")
     split = parse_data(args.data)
     model, meta = load_model(args.checkpoint)
     protocol = get_protocol("synthetic")
@@ -165,4 +181,46 @@ def _run_checkpoint(args: argparse.Namespace) -> int:
     if args.overlays:
         write_test_overlays(result, model.layout, args.overlays)
         print(f"wrote {args.overlays}")
+    return 0
+
+
+def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
+    """A checkpoint on a real dataset's split: the table beside --compare files, the community result file."""
+    from pathlib import Path
+
+    from handgraph.camera import uvd_to_xyz
+    from handgraph.datasets import open_split
+    from handgraph.errors import HandgraphError
+    from handgraph.evaluation import score_method, write_joint_text
+    from handgraph.evaluation.dataset_eval import dataset_protocol, ground_truth_xyz, predict_dataset
+    from handgraph.evaluation.evaluate import load_xyz
+    from handgraph.evaluation.joint_map import mapping_notes
+    from handgraph.predictor import Predictor
+    from handgraph.skeleton import HAND
+
+    if args.root is None:
+        raise HandgraphError(f"--data {args.data} needs --root DIR, the dataset's folder")
+    if args.overlays or args.frames:
+        raise HandgraphError("--overlays and --frames go with the synthetic splits")
+    split = open_split(args.data, args.root)
+    if split.uvd is None:
+        raise HandgraphError(f"{split.name} has no public labels to score against")
+    protocol = dataset_protocol(split)
+    predictor = Predictor(args.checkpoint)
+    predicted = predict_dataset(predictor, split, args.centers)
+    truth = ground_truth_xyz(split)
+    name = args.names[0] if args.names else f"{predictor.network.name} ({predicted.centre_source} centres)"
+    results = [score_method(name, str(args.checkpoint), uvd_to_xyz(predicted.uvd, protocol.camera), truth, protocol)]
+    for path in args.compare:
+        results.append(score_method(Path(path).stem, str(path), load_xyz(path, protocol, "uvd", None), truth, protocol))
+    _report(results, protocol, args)
+    if predictor.layout.name == HAND.name:
+        for note in mapping_notes(protocol.layout):
+            print(f"note: {note}")
+    print(f"note: crops of the model's own {predictor.cube_mm:g} mm cube around {predicted.centre_source} centres"
+          + (f"; the localiser said 'no hand' on {predicted.not_found} frame(s), its best guess was used"
+             if predicted.not_found else ""))  # fmt: skip
+    if args.predictions_out:
+        write_joint_text(args.predictions_out, predicted.uvd)
+        print(f"wrote {args.predictions_out}")
     return 0

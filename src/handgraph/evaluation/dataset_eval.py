@@ -1,0 +1,102 @@
+"""A trained model on a real dataset's split: every frame through the predictor, joints as the protocol scores
+them, ready for the same metrics, tables and result files as published methods.
+
+Hand centres come from a centres file (one ``x y z`` line per frame, mm, in the dataset's own world frame: NYU's
+has y up, as ``../shared/data/real/nyu/center_test_refined.txt``), from the labels (the centroid of the labelled
+joints, an oracle), or from the localiser (its best guess even where it says "no hand"). The crop is the
+model's own (its cube and input size, from its checkpoint).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm import tqdm
+
+from handgraph.camera import xyz_to_uvd
+from handgraph.datasets.split import DatasetSplit
+from handgraph.errors import HandgraphError
+from handgraph.evaluation.joint_map import canonical_to_layout, scored_labels
+from handgraph.evaluation.protocol import DatasetProtocol, get_protocol
+from handgraph.evaluation.result_files import read_joint_text
+from handgraph.skeleton import HAND
+
+Y_UP_WORLDS = ("nyu",)
+"""Datasets whose centre files (and world frame) have y up."""
+
+
+@dataclass
+class DatasetPredictions:
+    """A model's joints on every frame of a split, in the protocol's layout and the split's camera frame."""
+
+    xyz: np.ndarray
+    """(N, J, 3) mm, y down."""
+    uvd: np.ndarray
+    """(N, J, 3) frame pixels and mm: what the community's result files hold."""
+    centre_source: str
+    """Where the crop centres came from: a file's path, 'labels' or 'localizer'."""
+    not_found: int
+    """Frames where the localiser said "no hand" (its best guess was used)."""
+
+
+def dataset_protocol(split: DatasetSplit) -> DatasetProtocol:
+    return get_protocol(split.name.partition(":")[0])
+
+
+def read_centres(path: str | os.PathLike, split: DatasetSplit) -> np.ndarray:
+    """(N, 3) crop centres in the split's camera frame (y down) from a file of one ``x y z`` line per frame."""
+    centres = read_joint_text(path, 1)[:, 0]
+    if len(centres) != len(split):
+        raise HandgraphError(f"{path}: {len(centres)} centres for the {len(split)} frames of {split.name}; "
+                             "expected one line per frame")  # fmt: skip
+    return centres * [1.0, -1.0, 1.0] if split.name.partition(":")[0] in Y_UP_WORLDS else centres
+
+
+def predict_dataset(predictor, split: DatasetSplit, centres: str | os.PathLike | None = None) -> DatasetPredictions:
+    """Run ``predictor`` (a ``predictor.Predictor``) on every frame of ``split``; ``centres`` is a centres file,
+    ``"labels"`` or None (the localiser)."""
+    protocol = dataset_protocol(split)
+    given = None
+    if centres == "labels":
+        given = split.xyz.mean(axis=1)
+    elif centres is not None:
+        given = read_centres(centres, split)
+    predicted, not_found = [], 0
+    for index in tqdm(range(len(split)), desc=f"predicting {split.name}", unit="frame"):
+        depth = split.depth(index)
+        if given is None:
+            detection = predictor.locate(depth, split.camera)
+            if detection.centre_xyz is None:
+                raise HandgraphError(
+                    f"{split.files[index]}: nothing within the localiser's depth range; give --centers"
+                )
+            not_found += not detection.found
+            prediction = predictor(depth, split.camera, detection.centre_xyz, refine=True)
+        else:
+            prediction = predictor(depth, split.camera, given[index])
+        predicted.append(prediction.xyz)
+    xyz = _as_protocol_joints(np.stack(predicted), predictor.layout, split, protocol)
+    source = "localizer" if centres is None else str(centres)
+    return DatasetPredictions(xyz, xyz_to_uvd(xyz, split.camera), source, not_found)
+
+
+def _as_protocol_joints(joints: np.ndarray, layout, split: DatasetSplit, protocol: DatasetProtocol) -> np.ndarray:
+    if layout.name == HAND.name:
+        return canonical_to_layout(joints, protocol.layout)
+    if layout.name == split.layout.name:
+        return scored_labels(joints, layout.name)
+    raise HandgraphError(
+        f"the model predicts {layout.name} joints; {split.name} is scored on {protocol.layout.name}: train it on "
+        "the canonical joints or on this dataset's own"
+    )
+
+
+def ground_truth_xyz(split: DatasetSplit) -> np.ndarray:
+    """The split's labels as the protocol scores them, in the protocol's xyz (from uvd with its camera), so
+    that figures equal ``evaluate --dataset`` on the community's files."""
+    from handgraph.camera import uvd_to_xyz
+
+    protocol = dataset_protocol(split)
+    return uvd_to_xyz(scored_labels(split.uvd, split.layout.name), protocol.camera)
