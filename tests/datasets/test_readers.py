@@ -117,3 +117,30 @@ def test_bad_labels_and_files(tmp_path, rng):
         open_split("msra:test", tmp_path)
     write_gray16(tmp_path / "small.png", np.zeros((10, 10)))
     write_nyu_png(tmp_path / "x.png", np.zeros((4, 4)))
+
+
+def test_own_recordings(tmp_path, rng, capsys):
+    import json
+
+    from handgraph.cli import main
+
+    camera = {"fx": 476.0, "fy": 476.5, "cx": 313.7, "cy": 242.8, "width": 64, "height": 48}
+    (tmp_path / "camera.json").write_text(json.dumps({**camera, "depth_scale_mm": 0.125}))
+    xyz = rng.uniform([-50, -50, 400], [50, 50, 600], (2, 21, 3))
+    depths = rng.integers(3000, 5000, (2, 48, 64))
+    lines = []
+    for index in range(2):
+        write_gray16(tmp_path / "frames" / f"{index}.png", depths[index])
+        lines.append(f"frames/{index}.png " + " ".join(f"{value:.6f}" for value in xyz[index].reshape(-1)))
+    (tmp_path / "labels.txt").write_text("\n".join(lines) + "\n")
+    frames = open_split("own:all", tmp_path)
+    np.testing.assert_allclose(frames.xyz, xyz, atol=1e-5)
+    np.testing.assert_array_equal(frames.depth(1), depths[1] * 0.125)
+    assert main(["data", "check", "own", "--root", str(tmp_path)]) == 0
+    assert "2 of 2" in capsys.readouterr().out
+    (tmp_path / "camera.json").write_text(json.dumps({**camera, "coordinates": "xyzw"}))
+    with pytest.raises(HandgraphError, match="coordinates must be 'xyz' or 'uvd'"):
+        open_split("own:all", tmp_path)
+    (tmp_path / "camera.json").write_text(json.dumps({**camera, "width": 32}))
+    assert main(["data", "check", "own", "--root", str(tmp_path)]) == 1
+    assert "0.png: the frame is 64x48; own:all frames are 32x48" in capsys.readouterr().out

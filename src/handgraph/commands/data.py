@@ -6,7 +6,7 @@ import argparse
 import textwrap
 
 NAME = "data"
-HELP = "check a copy of NYU, ICVL, MSRA15 or HANDS2017 against the published counts"
+HELP = "check a copy of NYU, ICVL, MSRA15 or HANDS2017 against the published counts, or your own recordings"
 DESCRIPTION = textwrap.dedent(
     """\
     handgraph data check NAME --root DIR reads the dataset's label files in their original layout, counts its
@@ -22,6 +22,7 @@ EPILOG = textwrap.dedent(
       icvl       Training/labels.txt, Training/Depth/..., Testing/test_seq_{1,2}.txt, Testing/Depth/...
       msra       P0 ... P8, each with 17 gesture folders of NNNNNN_depth.bin and joint.txt
       hands2017  training/Training_Annotation.txt, training/images/image_D00000001.png ..., frame/images/
+      own        camera.json, labels.txt and the frames it names (see handgraph.datasets.own for the format)
 
     examples:
       handgraph data check nyu --root /data/nyu_hand_dataset_v2

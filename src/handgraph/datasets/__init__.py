@@ -1,4 +1,4 @@
-"""The field's real datasets read as published: NYU, ICVL, MSRA15, HANDS2017.
+"""The field's real datasets read as published: NYU, ICVL, MSRA15, HANDS2017; and your own recordings.
 
 ``open_split("nyu:test", root)`` returns a :class:`~handgraph.datasets.split.DatasetSplit`; ``check_dataset``
 is what ``handgraph data check`` prints. A split is ``NAME:SPLIT`` or ``NAME:SPLIT=FOLD`` (``msra:test=P0``,
@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from handgraph.datasets import hands2017, icvl, msra, nyu
+from handgraph.datasets import hands2017, icvl, msra, nyu, own
 from handgraph.datasets.split import CheckReport, DatasetSplit
 from handgraph.errors import HandgraphError
 
-READERS = {"nyu": nyu, "icvl": icvl, "msra": msra, "hands2017": hands2017}
+READERS = {"nyu": nyu, "icvl": icvl, "msra": msra, "hands2017": hands2017, "own": own}
 
 
 def _reader(name: str):

@@ -38,8 +38,8 @@ class DatasetSplit:
     """(N,) the sequence or subject of each frame (NYU 'seq 1'/'seq 2', ICVL 'test_seq_1', MSRA 'P0')."""
     cube_mm: np.ndarray
     """(N,) the side of the crop cube the field uses for each frame."""
-    notes: list[str] = field(default_factory=list)
-    """What a user should know about this split (frames left out, conventions)."""
+    depth_scale_mm: float = 1.0
+    """mm per stored depth unit."""
 
     def __len__(self) -> int:
         return len(self.files)
@@ -53,7 +53,7 @@ class DatasetSplit:
 
     def depth(self, index: int) -> np.ndarray:
         """Frame ``index``'s depth in mm, (H, W), checked against the camera's image size."""
-        depth = read_depth(self.files[index])
+        depth = read_depth(self.files[index], self.depth_scale_mm)
         expected = (self.camera.height, self.camera.width)
         if depth.shape != expected:
             raise HandgraphError(
