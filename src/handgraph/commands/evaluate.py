@@ -33,9 +33,14 @@ EPILOG = textwrap.dedent(
       handgraph evaluate --checkpoint runs/demo/model --data synthetic:test --json demo.json --plots runs/demo \\
           --predictions runs/demo/predictions.txt --overlays runs/demo/test_overlays.png
 
+      handgraph evaluate --checkpoint checkpoints/hgt-synth --data nyu:test --root /data/nyu \
+          --centers center_test_refined.txt --predictions ours.txt --compare CVPR18_NYU_V2V_PoseNet.txt
+
     a trained model (--checkpoint) is scored on the synthetic benchmark split --data names, with the same
     table, JSON and plots; --predictions writes its predictions in the community format (uvd in the frame
-    pixels of the kinect preset's camera, one line per frame)."""
+    pixels of the kinect preset's camera, one line per frame). With --data NAME:SPLIT --root DIR it is scored
+    on a real dataset read in its published layout (see 'handgraph data check'): its canonical joints are
+    mapped to the joints the dataset's protocol scores, and --predictions writes the dataset's result file."""
 )
 
 
