@@ -131,3 +131,20 @@ def test_distributed_training_with_two_processes(tmp_path):
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert (tmp_path / "ddp" / "model" / "model.safetensors").is_file()
     assert json.loads((tmp_path / "ddp" / "metrics.json").read_text())["step"] == 4
+
+
+def test_validation_and_evaluation_crop_with_the_models_own_cube():
+    # A model trained on 300 mm cubes is validated and scored on 300 mm cubes, not on the splits' 250 mm.
+    import numpy as np
+
+    from handgraph.evaluation.model_eval import predict_split
+    from handgraph.models import create_model
+    from handgraph.training.config import load_config
+    from handgraph.training.loop import validation_frames
+
+    config = load_config("tiny", ["data.synth.cube_mm=300", "eval_frames=4"])
+    assert validation_frames(config)["cube_mm"] == 300.0
+    model = create_model("regress", input_size=config.model.input_size)
+    result = predict_split(model, "test", 3, cube_mm=300.0)
+    side = 300.0 * result["intrinsics"][:, 0] / result["centre_xyz"][:, 2]  # crop pixels the cube spans
+    np.testing.assert_allclose(side, config.model.input_size, rtol=1e-5)

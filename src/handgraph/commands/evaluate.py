@@ -161,6 +161,7 @@ def _run_checkpoint(args: argparse.Namespace) -> int:
     from handgraph.errors import HandgraphError
     from handgraph.evaluation import get_protocol, score_method, write_joint_text
     from handgraph.evaluation.model_eval import parse_data, predict_split, write_test_overlays
+    from handgraph.networks import cube_from_meta
     from handgraph.training.checkpoint import load_model
 
     if args.gt or args.predictions or args.dataset not in (None, "synthetic"):
@@ -174,7 +175,7 @@ def _run_checkpoint(args: argparse.Namespace) -> int:
     split = parse_data(args.data)
     model, meta = load_model(args.checkpoint)
     protocol = get_protocol("synthetic")
-    result = predict_split(model, split, args.frames)
+    result = predict_split(model, split, args.frames, cube_mm=cube_from_meta(meta))  # the model's own crop
     name = args.names[0] if args.names else f"{model.config.name} (step {meta['step']})"
     scored = score_method(
         name, str(args.checkpoint), result["predicted_xyz"], result["xyz"].astype("float64"), protocol

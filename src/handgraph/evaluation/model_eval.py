@@ -28,12 +28,18 @@ def parse_data(spec: str) -> str:
 
 @torch.no_grad()
 def predict_split(
-    model: PoseModel, split_name: str, count: int | None = None, batch_size: int = 64, device: str = "cpu"
+    model: PoseModel,
+    split_name: str,
+    count: int | None = None,
+    batch_size: int = 64,
+    device: str = "cpu",
+    cube_mm: float | None = None,
 ) -> dict[str, np.ndarray]:
-    """Predicted and true joints (mm, camera frame) of the first ``count`` frames of a split, rendered at the
-    model's input size (the same hands whatever the size), plus the frames' depth and labels for pictures."""
+    """Predicted and true joints (mm, camera frame) of the first ``count`` frames of a split, cropped as the
+    model was trained: its input size and ``cube_mm`` (the split's 250 mm when None; pass the checkpoint's,
+    ``networks.cube_from_meta``). The same hands whatever the crop; plus the frames' depth and labels."""
     split = benchmark_split(split_name)
-    config = replace(split.config, size=model.config.input_size)
+    config = replace(split.config, size=model.config.input_size, cube_mm=cube_mm or split.config.cube_mm)
     count = split.count if count is None else min(count, split.count)
     model = model.to(device).eval()
     predicted, kept = [], {"xyz": [], "uvd": [], "depth": [], "intrinsics": [], "centre_xyz": [], "gesture": []}

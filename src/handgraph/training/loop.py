@@ -77,9 +77,11 @@ def _training_batches(config: TrainConfig, first_step: int, rank: int, world: in
 
 
 def validation_frames(config: TrainConfig) -> dict[str, torch.Tensor]:
-    """The first ``eval_frames`` frames of the fixed validation split, at the model's input size."""
+    """The first ``eval_frames`` frames of the fixed validation split, cropped as the model is trained: its
+    input size and the run's crop cube (the same hands whatever the crop)."""
     split = benchmark_split("validation")
-    synth = split.config.__class__(**{**asdict(split.config), "size": config.model.input_size})
+    crop = {"size": config.model.input_size, "cube_mm": config.data.synth.cube_mm}
+    synth = split.config.__class__(**{**asdict(split.config), **crop})
     frames = generate_frames(synth, split.seed, np.arange(min(config.eval_frames, split.count)))
     return frames_to_tensors(frames, synth.sensor.depth_unit_mm) | {"cube_mm": synth.cube_mm}
 
