@@ -26,13 +26,13 @@ from pathlib import Path
 import numpy as np
 from _common import ROOT, arguments, flops_per_frame, print_table, results_folder, write_result
 
+from handgraph.checkpoint import latest_checkpoint, load_model
 from handgraph.errors import HandgraphError
 from handgraph.evaluation import get_protocol, score_method
 from handgraph.evaluation.metrics import joint_errors
 from handgraph.evaluation.model_eval import predict_split
 from handgraph.files import atomic_write_text
 from handgraph.models import list_models
-from handgraph.training.checkpoint import latest_checkpoint, load_model
 from handgraph.training.config import load_config
 from handgraph.training.loop import train
 

@@ -28,6 +28,7 @@ import torch
 from _common import ROOT, arguments, print_table, seconds_per_call, write_result
 
 from handgraph.camera import Intrinsics, camera_preset, uvd_to_xyz
+from handgraph.checkpoint import load_model
 from handgraph.depth_images import depth_files, read_depth
 from handgraph.errors import HandgraphError
 from handgraph.export import export_onnx
@@ -39,7 +40,6 @@ from handgraph.networks import cube_from_meta
 from handgraph.predictor import Predictor, default_checkpoint
 from handgraph.preprocess.localize import localize_hand
 from handgraph.synth.scenes import SceneConfig, generate_scenes
-from handgraph.training.checkpoint import load_model
 
 SHARED = ROOT.parent / "shared" / "data" / "real"
 SR305 = camera_preset("sr305")

@@ -22,6 +22,7 @@ import torch
 from _common import ROOT, arguments, print_table, write_result
 from tqdm import tqdm
 
+from handgraph.checkpoint import load_model
 from handgraph.evaluation.metrics import joint_errors
 from handgraph.models import PoseModel
 from handgraph.models.integral import integral_uvd
@@ -29,7 +30,6 @@ from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
 from handgraph.synth.datasets import frames_to_tensors, model_inputs
 from handgraph.synth.generator import generate_frames
 from handgraph.synth.splits import benchmark_split
-from handgraph.training.checkpoint import load_model
 
 GRAPH_MODELS = ("gcn_flat", "sia_gcn", "hgt")
 RUN_NAME = re.compile(r"^(?P<label>(?P<model>[a-z_]+)(-[\w.-]+)?)_seed(?P<seed>\d+)$")

@@ -25,8 +25,7 @@ from torch import nn
 from handgraph.errors import HandgraphError
 from handgraph.files import usual_permissions
 from handgraph.models import PoseModel
-
-METADATA_KEY = "handgraph"
+from handgraph.networks import METADATA_KEY, OnnxNetwork
 
 
 class _JointsOnly(nn.Module):
@@ -109,8 +108,6 @@ def export_onnx(model: PoseModel, path: str | os.PathLike, metadata: dict, opset
 
 def compare_with_onnx(model: PoseModel, path: str | os.PathLike, batch: int = 4, seed: int = 0) -> float:
     """Largest difference (mm) between PyTorch's and ONNX Runtime's xyz on random inputs of ``batch`` frames."""
-    from handgraph.networks import OnnxNetwork
-
     depth, crop = example_inputs(model, batch, seed)
     with torch.no_grad():
         expected = model.eval()(depth, crop)["xyz"].numpy()

@@ -12,12 +12,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from handgraph.checkpoint import load_model
 from handgraph.errors import HandgraphError
 from handgraph.layouts import JointLayout, get_layout
 from handgraph.models.config import ModelConfig
-from handgraph.training.checkpoint import load_model
 
 BACKENDS = ("torch", "onnx")
+METADATA_KEY = "handgraph"
+"""The ONNX metadata entry holding the checkpoint's JSON (written by ``export.export_onnx``)."""
 DEFAULT_CUBE_MM = 250.0
 
 
@@ -49,8 +51,6 @@ class OnnxNetwork:
 
     def __init__(self, path: str | os.PathLike, threads: int | None = None):
         import onnxruntime
-
-        from handgraph.export import METADATA_KEY
 
         self.source = Path(path)
         if not self.source.is_file():

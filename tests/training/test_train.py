@@ -8,13 +8,13 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from handgraph.checkpoint import latest_checkpoint
 from handgraph.errors import HandgraphError
 from handgraph.losses import LossWeights, pose_loss
 from handgraph.models import create_model
 from handgraph.synth.datasets import frames_to_tensors, model_inputs
 from handgraph.synth.generator import SynthConfig, generate_frames
 from handgraph.training import loop
-from handgraph.training.checkpoint import latest_checkpoint
 from handgraph.training.config import load_config
 from handgraph.training.loop import train
 

@@ -158,11 +158,11 @@ def _report(results: list, protocol, args: argparse.Namespace) -> None:
 
 def _run_checkpoint(args: argparse.Namespace) -> int:
     from handgraph.camera import xyz_to_uvd
+    from handgraph.checkpoint import load_model
     from handgraph.errors import HandgraphError
     from handgraph.evaluation import get_protocol, score_method, write_joint_text
     from handgraph.evaluation.model_eval import parse_data, predict_split, write_test_overlays
     from handgraph.networks import cube_from_meta
-    from handgraph.training.checkpoint import load_model
 
     if args.gt or args.predictions or args.dataset not in (None, "synthetic"):
         raise HandgraphError("--checkpoint scores a model on --data; it takes no --gt, PRED or other --dataset")

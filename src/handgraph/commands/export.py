@@ -47,11 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from handgraph.checkpoint import load_model
     from handgraph.errors import HandgraphError
     from handgraph.export import compare_with_onnx, export_onnx
     from handgraph.networks import cube_from_meta
     from handgraph.predictor import default_checkpoint
-    from handgraph.training.checkpoint import load_model
 
     path = Path(args.onnx)
     if path.suffix != ".onnx":

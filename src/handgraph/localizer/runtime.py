@@ -59,7 +59,7 @@ class HandDetection:
 
 def load_localizer_network(folder: str | os.PathLike) -> tuple[HandLocalizer, dict]:
     """The localiser of a checkpoint folder (eval mode) and the checkpoint's metadata."""
-    from handgraph.training.checkpoint import read_checkpoint_meta, read_weights
+    from handgraph.checkpoint import read_checkpoint_meta, read_weights
 
     meta = read_checkpoint_meta(folder)
     name = meta["model"].get("name") if isinstance(meta["model"], dict) else None

@@ -18,6 +18,7 @@ import torch
 from tqdm import tqdm
 
 from handgraph.camera import uvd_to_xyz
+from handgraph.checkpoint import latest_checkpoint, mark_latest, restore_training, save_checkpoint
 from handgraph.configs import override, parse_assignments
 from handgraph.errors import HandgraphError
 from handgraph.files import atomic_write_text, read_json
@@ -26,7 +27,6 @@ from handgraph.localizer.network import HandLocalizer, LocalizerConfig, decode, 
 from handgraph.localizer.runtime import centre_depth, load_localizer_network
 from handgraph.synth.datasets import BatchStream
 from handgraph.synth.scenes import SceneConfig, generate_scenes
-from handgraph.training.checkpoint import latest_checkpoint, mark_latest, restore_training, save_checkpoint
 from handgraph.training.loop import warmup_cosine_schedule
 
 MAX_FALSE_HAND_PERCENT = 5.0

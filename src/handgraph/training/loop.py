@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from handgraph.checkpoint import latest_checkpoint, load_model, mark_latest, restore_training, save_checkpoint
 from handgraph.errors import HandgraphError
 from handgraph.evaluation import metrics
 from handgraph.files import atomic_write_text
@@ -25,7 +26,6 @@ from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
 from handgraph.synth.datasets import SynthShardDataset, SynthStream, frames_to_tensors, model_inputs
 from handgraph.synth.generator import generate_frames
 from handgraph.synth.splits import benchmark_split, check_training_seed
-from handgraph.training.checkpoint import latest_checkpoint, load_model, mark_latest, restore_training, save_checkpoint
 from handgraph.training.config import TrainConfig
 
 
