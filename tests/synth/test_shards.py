@@ -46,7 +46,9 @@ def test_an_interrupted_run_leaves_nothing_a_reader_accepts_and_resumes(tmp_path
         write_dataset(folder, CONFIG, seed=5, count=12, shard_size=4, workers=1, progress=False)
     manifest = read_manifest(folder)
     assert not manifest["complete"] and len(manifest["shards"]) == 2
-    with pytest.raises(HandgraphError, match="incomplete; run the same handgraph synth command again"):
+    with pytest.raises(
+        HandgraphError, match=r"incomplete; run the same command \(handgraph synth, or handgraph data cache\) again"
+    ):
         ShardedFrames(folder)
     # a half-written file from a killed writer never carries a shard's name
     assert sorted(path.name for path in folder.iterdir()) == ["manifest.json", "shard_00000.npz", "shard_00001.npz"]

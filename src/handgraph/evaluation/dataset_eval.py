@@ -85,6 +85,8 @@ def predict_dataset(predictor, split: DatasetSplit, centres: str | os.PathLike |
 def _as_protocol_joints(joints: np.ndarray, layout, split: DatasetSplit, protocol: DatasetProtocol) -> np.ndarray:
     if layout.name == HAND.name:
         return canonical_to_layout(joints, protocol.layout)
+    if layout.name == protocol.layout.name:  # trained on this dataset's scored joints (a crop cache's)
+        return joints
     if layout.name == split.layout.name:
         return scored_labels(joints, layout.name)
     raise HandgraphError(

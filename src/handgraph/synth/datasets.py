@@ -17,18 +17,21 @@ from handgraph.synth.shards import ShardedFrames
 def frames_to_tensors(frames: dict[str, np.ndarray], depth_unit_mm: float) -> dict[str, torch.Tensor]:
     """Arrays of ``generate_frames`` (batched or one frame) to tensors; depth becomes float mm with a channel
     axis: (H, W) -> (1, H, W), or (B, H, W) -> (B, 1, H, W)."""
-    tensors = {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in frames.items() if key != "depth"}
+    # np.array, not np.ascontiguousarray: that turns a frame's scalars (cube_mm, index) into shape (1,)
+    tensors = {key: torch.from_numpy(np.array(value)) for key, value in frames.items() if key != "depth"}
     depth = torch.from_numpy(frames["depth"].astype(np.float32) * np.float32(depth_unit_mm))
     tensors["depth"] = depth.unsqueeze(-3)
     return tensors
 
 
 def model_inputs(batch: dict[str, torch.Tensor], cube_mm: float, size: int, device) -> dict[str, torch.Tensor]:
-    """A batch of synthetic frames as model inputs and targets: normalised depth (B, 1, S, S), crop (B, 6),
-    target uvd_norm and xyz (B, J, 3)."""
+    """A batch of frames (synthetic, or a real dataset's crop cache) as model inputs and targets: normalised
+    depth (B, 1, S, S), crop (B, 6), target uvd_norm and xyz (B, J, 3). The crop cube is the batch's own
+    ``cube_mm`` per frame where it has one (a cache of NYU's 300 and 250 mm crops), else ``cube_mm``."""
     intrinsics = batch["intrinsics"].to(device=device, dtype=torch.float32)
     centre_z = batch["centre_xyz"][:, 2:3].to(device=device, dtype=torch.float32)
-    crop = torch.cat([intrinsics, centre_z, torch.full_like(centre_z, cube_mm)], dim=1)
+    cube = batch["cube_mm"][:, None].to(centre_z) if "cube_mm" in batch else torch.full_like(centre_z, cube_mm)
+    crop = torch.cat([intrinsics, centre_z, cube], dim=1)
     uvd = batch["uvd"].to(device=device, dtype=torch.float32)
     return {
         "depth": normalize_depth(batch["depth"].to(device), crop),

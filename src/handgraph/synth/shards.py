@@ -1,4 +1,5 @@
-"""Synthetic datasets on disk: shards of frames plus a ``manifest.json`` that a reader trusts.
+"""Frames on disk: shards plus a ``manifest.json`` that a reader trusts. Synthetic datasets (``handgraph synth``)
+and the crop caches of real datasets (``datasets.cache``) are both written this way.
 
 Layout of a dataset folder::
 
@@ -19,7 +20,7 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -32,6 +33,8 @@ from handgraph.files import atomic_write_text, atomic_writer, read_json
 from handgraph.synth.generator import GESTURE_NAMES, SynthConfig, generate_frames
 
 FORMAT = "handgraph-synth"
+FORMATS = (FORMAT, "handgraph-crops")
+"""Synthetic datasets, and crop caches of real datasets (``datasets.cache``): the same shards."""
 VERSION = 1
 MANIFEST = "manifest.json"
 BATCH = 32
@@ -44,8 +47,22 @@ class _ShardTask:
     number: int
     first: int
     count: int
+    make: Callable[[np.ndarray], dict[str, np.ndarray]]
+    """Frames of the given indices as a dict of arrays; picklable (it runs in worker processes)."""
+
+
+@dataclass(frozen=True)
+class SynthFrames:
+    """The maker of a synthetic dataset: frames ``indices`` of stream ``seed`` under ``config``."""
+
     config: SynthConfig
     seed: int
+
+    def __call__(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+        batches = [
+            generate_frames(self.config, self.seed, indices[k : k + BATCH]) for k in range(0, len(indices), BATCH)
+        ]
+        return {key: np.concatenate([batch[key] for batch in batches]) for key in batches[0]}
 
 
 def shard_name(number: int) -> str:
@@ -61,10 +78,8 @@ def _sha256(path: Path) -> str:
 
 
 def _write_shard(task: _ShardTask) -> dict:
-    """Render one shard and write it atomically; returns its manifest entry."""
-    indices = np.arange(task.first, task.first + task.count)
-    batches = [generate_frames(task.config, task.seed, indices[k : k + BATCH]) for k in range(0, task.count, BATCH)]
-    frames = {key: np.concatenate([batch[key] for batch in batches]) for key in batches[0]}
+    """Make one shard's frames and write them atomically; returns its manifest entry."""
+    frames = task.make(np.arange(task.first, task.first + task.count))
     buffer = io.BytesIO()
     np.savez(buffer, **frames)
     data = buffer.getvalue()
@@ -102,11 +117,12 @@ def read_manifest(folder: str | os.PathLike) -> dict:
     """The manifest of a dataset folder, checked for format and version."""
     path = Path(folder) / MANIFEST
     manifest = read_json(path, "a handgraph synthetic dataset")
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise HandgraphError(f"{path}: not a {FORMAT} manifest")
+    if not isinstance(manifest, dict) or manifest.get("format") not in FORMATS:
+        raise HandgraphError(f"{path}: not a {' or '.join(FORMATS)} manifest")
     if manifest.get("version") != VERSION:
         raise HandgraphError(f"{path}: format version {manifest.get('version')}, this handgraph reads {VERSION}")
-    missing = [key for key in ("config", "seed", "count", "shard_size", "shards", "complete") if key not in manifest]
+    missing = [key for key in ("config", "count", "shard_size", "shards", "complete") if key not in manifest]
+    missing += ["seed"] if manifest["format"] == FORMAT and "seed" not in manifest else []
     if missing:
         raise HandgraphError(f"{path}: missing field(s) {', '.join(missing)}")
     return manifest
@@ -121,7 +137,8 @@ def _resume_manifest(folder: Path, fresh: dict) -> dict:
         return fresh
     existing = read_manifest(folder)
     differences = [(f"config {name}", existing["config"].get(name), value) for name, value in fresh["config"].items()]
-    differences += [(key, existing[key], fresh[key]) for key in ("seed", "count", "shard_size")]
+    differences += [("format", existing["format"], fresh["format"])]
+    differences += [(key, existing.get(key), fresh.get(key)) for key in ("seed", "count", "shard_size")]
     for what, theirs, mine in differences:
         if theirs != mine:
             raise HandgraphError(
@@ -147,8 +164,18 @@ def write_dataset(
         raise HandgraphError(f"synth: --shard-size must be positive, got {shard_size}")
     if seed < 0:
         raise HandgraphError(f"synth: --seed must be a non-negative integer, got {seed}")
+    return write_shards(folder, _new_manifest(config, seed, count, shard_size), SynthFrames(config, seed),
+                        workers, progress)  # fmt: skip
+
+
+def write_shards(
+    folder: str | os.PathLike, fresh: dict, make, workers: int | None = None, progress: bool = True
+) -> dict:
+    """Write (or finish) the shards that manifest ``fresh`` describes (its ``count`` and ``shard_size``), each
+    made by ``make(indices)``; an existing manifest must describe the same frames. Returns the manifest."""
     folder = Path(folder)
-    manifest = _resume_manifest(folder, _new_manifest(config, seed, count, shard_size))
+    manifest = _resume_manifest(folder, fresh)
+    count, shard_size = manifest["count"], manifest["shard_size"]
     folder.mkdir(parents=True, exist_ok=True)
     for leftover in folder.glob(".shard_*.tmp"):  # temporary files of an interrupted run
         leftover.unlink()
@@ -156,7 +183,7 @@ def write_dataset(
     done = {entry["file"]: entry for entry in manifest["shards"] if _intact(folder, entry)}
     manifest["shards"] = sorted(done.values(), key=lambda entry: entry["first"])
     tasks = [
-        _ShardTask(folder, number, first, min(shard_size, count - first), config, seed)
+        _ShardTask(folder, number, first, min(shard_size, count - first), make)
         for number, first in enumerate(range(0, count, shard_size))
         if shard_name(number) not in done
     ]
@@ -195,9 +222,10 @@ class ShardedFrames:
         if not self.manifest["complete"]:
             raise HandgraphError(
                 f"{self.folder}: holds {len(self.manifest['shards'])} finished shard(s) and is incomplete; "
-                "run the same handgraph synth command again to finish it"
+                "run the same command (handgraph synth, or handgraph data cache) again to finish it"
             )
-        self.config = SynthConfig.from_dict(self.manifest["config"])
+        synthetic = self.manifest["format"] == FORMAT
+        self.config = SynthConfig.from_dict(self.manifest["config"]) if synthetic else None
         self.shards = self.manifest["shards"]
         self._starts = np.array([entry["first"] for entry in self.shards])
         if sum(entry["count"] for entry in self.shards) != self.manifest["count"]:

@@ -82,8 +82,27 @@ def validation_frames(config: TrainConfig) -> dict[str, torch.Tensor]:
     split = benchmark_split("validation")
     crop = {"size": config.model.input_size, "cube_mm": config.data.synth.cube_mm}
     synth = split.config.__class__(**{**asdict(split.config), **crop})
-    frames = generate_frames(synth, split.seed, np.arange(min(config.eval_frames, split.count)))
+    frames = _in_layout(generate_frames(synth, split.seed, np.arange(min(config.eval_frames, split.count))),
+                        config.model.layout)  # fmt: skip
     return frames_to_tensors(frames, synth.sensor.depth_unit_mm) | {"cube_mm": synth.cube_mm}
+
+
+def _in_layout(frames: dict[str, np.ndarray], layout_name: str) -> dict[str, np.ndarray]:
+    """Synthetic frames with their labels in a model's joint layout: a dataset convention's points on the
+    model (``nyu14_xyz``, ...), or the canonical joints reordered when every joint has a canonical twin."""
+    from handgraph.camera import xyz_to_uvd
+    from handgraph.layouts import get_layout
+
+    layout = get_layout(layout_name)
+    if layout.name == "canonical":
+        return frames
+    if f"{layout.name}_xyz" in frames:
+        xyz = frames[f"{layout.name}_xyz"]
+    elif None not in layout.canonical:
+        xyz = frames["xyz"][:, list(layout.canonical)]
+    else:
+        raise HandgraphError(f"model.layout {layout.name}: the synthetic validation frames have no such labels")
+    return {**frames, "xyz": xyz, "uvd": xyz_to_uvd(xyz.astype(np.float64), frames["intrinsics"]).astype(np.float32)}
 
 
 @torch.no_grad()

@@ -1,0 +1,46 @@
+"""A real dataset's split cropped once into a cache, a few training steps on it, and the model scored on the
+test split: the whole path a user with NYU on disk follows, on a mini copy."""
+
+import json
+
+import numpy as np
+import pytest
+from minis import write_nyu
+
+from handgraph.cli import main
+from handgraph.datasets.cache import build_crop_cache
+from handgraph.errors import HandgraphError
+from handgraph.synth.shards import ShardedFrames
+
+
+def test_cache_reuses_rebuilds_and_trains(tmp_path, capsys):
+    write_nyu(tmp_path / "nyu", {"train": 6, "test": 2}, np.random.default_rng(3))
+    cache = tmp_path / "cache"
+    manifest = build_crop_cache("nyu:train", tmp_path / "nyu", cache, size=32, shard_size=4, workers=1, progress=False)
+    assert manifest["complete"] and manifest["count"] == 6 and manifest["layout"] == "nyu14"
+    frames = ShardedFrames(cache)
+    frame = frames.frame(5)
+    assert frame["depth"].shape == (32, 32) and frame["uvd"].shape == (14, 3) and frame["cube_mm"] == 300.0
+    # the crop's camera maps the cube onto the crop: 300 mm at the centre's depth spans 32 pixels
+    np.testing.assert_allclose(300.0 * frame["intrinsics"][0] / frame["centre_xyz"][2], 32.0, rtol=1e-5)
+    stamp = (cache / "shard_00000.npz").stat().st_mtime_ns
+    build_crop_cache("nyu:train", tmp_path / "nyu", cache, size=32, shard_size=4, workers=1, progress=False)
+    assert (cache / "shard_00000.npz").stat().st_mtime_ns == stamp  # reused
+    build_crop_cache("nyu:train", tmp_path / "nyu", cache, size=32, cube_mm=250.0, shard_size=4, workers=1,
+                     progress=False)  # fmt: skip
+    assert "rebuilding" in capsys.readouterr().out and ShardedFrames(cache).frame(0)["cube_mm"] == 250.0
+
+    run = tmp_path / "run"
+    settings = [f"data.shards={cache}", "model.layout=nyu14", "model.input_size=32", "steps=2", "batch_size=3"]
+    assert main(["train", "--config", "tiny", "--set", *settings, "--out", str(run), "--no-progress"]) == 0
+    meta = json.loads((run / "model" / "checkpoint.json").read_text())
+    assert meta["model"]["layout"] == "nyu14" and np.isfinite(meta["metrics"]["mean_mm"])
+    arguments = ["evaluate", "--checkpoint", str(run / "model"), "--data", "nyu:test", "--root", str(tmp_path / "nyu")]
+    assert main([*arguments, "--centers", "labels", "--predictions", str(tmp_path / "p.txt")]) == 0
+    assert len((tmp_path / "p.txt").read_text().splitlines()) == 2
+
+
+def test_a_split_without_labels_or_a_bad_crop_is_refused(tmp_path):
+    write_nyu(tmp_path / "nyu", {"test": 1}, np.random.default_rng(4))
+    with pytest.raises(HandgraphError, match="the cube within"):
+        build_crop_cache("nyu:test", tmp_path / "nyu", tmp_path / "c", cube_mm=20.0)
