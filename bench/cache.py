@@ -5,8 +5,8 @@ forearm, a background), packed into NYU's RGB PNGs, with a ``joint_data.mat`` of
 the 36-joint layout. Then, per frame and per second:
 
 - building the cache: decoding the PNGs and cropping (``handgraph data cache``, one worker and all cores);
-- serving crops from the cache: a DataLoader over the cache's shards, as training reads them, with 0 and 1
-  worker processes;
+- serving crops from the cache: batches of 32 as training reads them (``ShardStream``: a shard at a time,
+  shards and frames shuffled per epoch), with 0 and 1 worker processes;
 - what training consumes: optimiser steps of ``hgt`` (NYU-14 joints) at batch 32 on cached crops, one thread.
 
 Writes bench/results/cache.json.
@@ -28,7 +28,7 @@ from scipy.io import savemat
 
 from handgraph.datasets.cache import build_crop_cache
 from handgraph.layouts import NYU14_SUBSET
-from handgraph.synth.datasets import SynthShardDataset, model_inputs
+from handgraph.synth.datasets import ShardStream, SynthShardDataset, model_inputs
 from handgraph.synth.generator import SynthConfig, generate_frames
 
 
@@ -54,7 +54,8 @@ def write_nyu_copy(root: Path, count: int) -> None:
 
 
 def serving_rate(cache: Path, workers: int, batches: int) -> float:
-    loader = torch.utils.data.DataLoader(SynthShardDataset(cache), batch_size=32, shuffle=True, num_workers=workers)
+    """Crops per second of the batches training reads (``ShardStream``, a shard at a time, shuffled)."""
+    loader = torch.utils.data.DataLoader(ShardStream(cache, 0, 32), batch_size=None, num_workers=workers)
     started, seen = time.perf_counter(), 0
     for number, batch in enumerate(loader):
         seen += len(batch["depth"])

@@ -3,7 +3,8 @@
 A cache is a folder of checksummed shards with a manifest (``synth.shards``, format ``handgraph-crops``),
 written atomically and resumable like a synthetic dataset, holding per frame what training reads from
 synthetic shards: ``depth`` (S, S) float32 mm of the crop, ``intrinsics`` (4,) the crop's camera,
-``centre_xyz`` (3,), ``cube_mm``, and ``uvd`` / ``xyz`` (J, 3) of the protocol's joints (NYU's 14 of 36).
+``centre_xyz`` (3,), ``cube_mm``, ``uvd`` / ``xyz`` (J, 3) of the protocol's joints (NYU's 14 of 36), and
+``index``, the frame's index in the split (frames are stored shuffled).
 
 The manifest records what the cache was made from: the split, the crop (size, cube), the centres, and a
 SHA-256 over every frame file's name, size and modification time, the labels and the centres. A build whose
@@ -40,12 +41,16 @@ def _split(spec: str, root: str) -> DatasetSplit:
 
 
 class CropFrames:
-    """The maker of a cache's shards: frames ``indices`` of a split cropped around ``centres`` (N, 3)."""
+    """The maker of a cache's shards: cache positions to frames of a split, cropped around ``centres`` (N, 3).
+    Position p holds frame ``order[p]``: a fixed shuffle, so that each shard is a sample of the whole split
+    (training reads a shard at a time; consecutive frames of a recording would make correlated batches)."""
 
-    def __init__(self, spec: str, root: str, centres: np.ndarray, size: int, cube_mm: np.ndarray):
+    def __init__(self, spec: str, root: str, centres: np.ndarray, size: int, cube_mm: np.ndarray, order: np.ndarray):
         self.spec, self.root, self.centres, self.size, self.cube_mm = spec, root, centres, size, cube_mm
+        self.order = order
 
-    def __call__(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+    def __call__(self, positions: np.ndarray) -> dict[str, np.ndarray]:
+        indices = self.order[positions]
         split = _split(self.spec, self.root)
         camera = intrinsics_tensor(split.camera)
         depth = torch.tensor(np.stack([split.depth(int(k)) for k in indices]), dtype=torch.float32)
@@ -113,7 +118,8 @@ def build_crop_cache(
     if (folder / MANIFEST).is_file() and read_manifest(folder)["config"] != fresh["config"]:
         print(f"{folder}: its inputs or crop changed; rebuilding the cache")
         _remove_cache(folder)
-    return write_shards(folder, fresh, CropFrames(spec, root, points, size, cubes), workers, progress)
+    order = np.random.default_rng(0).permutation(len(split))
+    return write_shards(folder, fresh, CropFrames(spec, root, points, size, cubes, order), workers, progress)
 
 
 def _manifest(split: DatasetSplit, points, centres, size: int, cube_mm, shard_size: int) -> dict:
@@ -127,6 +133,7 @@ def _manifest(split: DatasetSplit, points, centres, size: int, cube_mm, shard_si
             "size": size,
             "cube_mm": cube_mm if cube_mm is not None else "per frame (the dataset's)",
             "centres": str(centres),
+            "order": "shuffled by numpy.random.default_rng(0).permutation; 'index' holds each crop's frame",
             "inputs_sha256": inputs_digest(split, points),
         },
         "count": len(split),

@@ -95,3 +95,41 @@ class SynthStream(BatchStream):
     def make(self, indices: np.ndarray) -> dict[str, torch.Tensor]:
         frames = generate_frames(self.config, self.seed, indices)
         return frames_to_tensors(frames, self.config.sensor.depth_unit_mm)
+
+
+class ShardStream(BatchStream):
+    """Endless batches of a finished shard folder (a synthetic dataset or a crop cache), read so that each shard
+    is loaded once per epoch: every epoch takes the shards in a random order and each shard's frames in a
+    random order. The order of epoch e is drawn from ``default_rng([seed, e])``, so batch b is the same
+    whichever worker makes it and a resumed run (``start_batch``) continues exactly."""
+
+    def __init__(
+        self, folder: str | os.PathLike, seed: int, batch_size: int, start_batch: int = 0, batch_stride: int = 1
+    ):
+        super().__init__(seed, batch_size, None, start_batch, batch_stride)
+        self.folder = folder
+        self._frames: ShardedFrames | None = None
+        self._orders: dict[int, np.ndarray] = {}
+
+    @property
+    def frames(self) -> ShardedFrames:
+        if self._frames is None:  # opened in each worker; the trainer verified the checksums once
+            self._frames = ShardedFrames(self.folder, verify=False)
+        return self._frames
+
+    def order(self, epoch: int) -> np.ndarray:
+        """The frame indices of ``epoch`` in reading order."""
+        if epoch not in self._orders:
+            rng = np.random.default_rng([self.seed, epoch])
+            shards = [self.frames.shards[number] for number in rng.permutation(len(self.frames.shards))]
+            self._orders = {
+                epoch: np.concatenate([entry["first"] + rng.permutation(entry["count"]) for entry in shards])
+            }
+        return self._orders[epoch]
+
+    def make(self, positions: np.ndarray) -> dict[str, torch.Tensor]:
+        total = len(self.frames)
+        indices = [int(self.order(int(position // total))[position % total]) for position in positions]
+        frames = [self.frames.frame(index) for index in indices]
+        stacked = {key: np.stack([frame[key] for frame in frames]) for key in frames[0]}
+        return frames_to_tensors(stacked, float(self.frames.manifest["depth_unit_mm"]))

@@ -23,8 +23,9 @@ from handgraph.losses import pose_loss
 from handgraph.models import model_from_config
 from handgraph.preprocess.augment import augment_crop
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
-from handgraph.synth.datasets import SynthShardDataset, SynthStream, frames_to_tensors, model_inputs
+from handgraph.synth.datasets import ShardStream, SynthStream, frames_to_tensors, model_inputs
 from handgraph.synth.generator import generate_frames
+from handgraph.synth.shards import ShardedFrames
 from handgraph.synth.splits import benchmark_split, check_training_seed
 from handgraph.training.config import TrainConfig
 
@@ -56,23 +57,13 @@ def _training_batches(config: TrainConfig, first_step: int, rank: int, world: in
     exactly the frames an uninterrupted single run would assign it. The loaders get their own generators:
     creating an iterator must not draw from torch's global random state, which a resumed run restores."""
     own = torch.Generator().manual_seed(config.seed + rank)
+    position = {"start_batch": first_step * world + rank, "batch_stride": world}
     if config.data.shards:
-        dataset = SynthShardDataset(config.data.shards)
-        sampler = torch.utils.data.RandomSampler(
-            dataset, replacement=True, num_samples=10**9, generator=torch.Generator().manual_seed(config.seed + rank)
-        )
-        loader = torch.utils.data.DataLoader(
-            dataset, config.batch_size, sampler=sampler, num_workers=config.data.workers
-        )
-        return iter(loader)
-    check_training_seed(config.data.seed)
-    stream = SynthStream(
-        config.data.synth,
-        config.data.seed,
-        config.batch_size,
-        start_batch=first_step * world + rank,
-        batch_stride=world,
-    )
+        ShardedFrames(config.data.shards)  # every checksum once, here: the workers trust them
+        stream = ShardStream(config.data.shards, config.seed, config.batch_size, **position)
+    else:
+        check_training_seed(config.data.seed)
+        stream = SynthStream(config.data.synth, config.data.seed, config.batch_size, **position)
     return iter(torch.utils.data.DataLoader(stream, batch_size=None, num_workers=config.data.workers, generator=own))
 
 
