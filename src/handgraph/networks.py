@@ -23,9 +23,14 @@ METADATA_KEY = "handgraph"
 DEFAULT_CUBE_MM = 250.0
 
 
-def cube_from_meta(meta: dict) -> float:
-    """The crop cube a checkpoint was trained with (its synthetic data's), 250 mm when unrecorded."""
+def cube_from_meta(meta: dict) -> float | None:
+    """The crop cube a checkpoint's model was trained with, from its training config: the ``crop`` the run
+    recorded (None: a crop cache's per-frame cubes, the dataset's own), else its synthetic data's, 250 mm
+    when unrecorded."""
     train = meta.get("train") or {}
+    if isinstance(train.get("crop"), dict):
+        cube = train["crop"].get("cube_mm")
+        return None if cube is None else float(cube)
     return float(train.get("data", {}).get("synth", {}).get("cube_mm", DEFAULT_CUBE_MM))
 
 
@@ -74,7 +79,8 @@ class OnnxNetwork:
         self.name = config.name
         self.layout = get_layout(config.layout)
         self.input_size = config.input_size
-        self.cube_mm = float(self.meta.get("cube_mm", DEFAULT_CUBE_MM))
+        cube = self.meta.get("cube_mm", DEFAULT_CUBE_MM)
+        self.cube_mm = None if cube is None else float(cube)
 
     def __call__(self, depth: torch.Tensor | np.ndarray, crop: torch.Tensor | np.ndarray) -> np.ndarray:
         inputs = {"depth": np.asarray(depth, dtype=np.float32), "crop": np.asarray(crop, dtype=np.float32)}

@@ -12,6 +12,7 @@ import torch
 from handgraph.camera import Intrinsics, xyz_to_uvd
 from handgraph.errors import HandgraphError
 from handgraph.localizer.runtime import HandDetection, Localizer
+from handgraph.networks import DEFAULT_CUBE_MM
 from handgraph.preprocess.crop import frame_crops, intrinsics_tensor
 from handgraph.preprocess.localize import localize_hand
 
@@ -84,7 +85,8 @@ class Predictor:
         self.checkpoint = Path(checkpoint) if checkpoint else default_checkpoint()
         self.network = load_network(self.checkpoint, backend, threads, device)
         self.backend = backend
-        self.cube_mm = self.network.cube_mm
+        self.cube_per_frame = self.network.cube_mm is None  # trained on a dataset's per-frame cubes
+        self.cube_mm = DEFAULT_CUBE_MM if self.cube_per_frame else self.network.cube_mm
         self.size = self.network.input_size
         self.layout = self.network.layout
         self.refinements = refinements
@@ -108,10 +110,12 @@ class Predictor:
         centre_xyz: np.ndarray | None = None,
         left: bool = False,
         refine: bool | None = None,
+        cube_mm: float | None = None,
     ) -> Prediction | None:
         """Predict the joints of the hand in one (H, W) frame; without a centre, the hand is localised, and
         None is the answer "no hand in this frame". ``refine`` (default: only when localised) recentres the
-        crop on the predicted joints and predicts again.
+        crop on the predicted joints and predicts again. ``cube_mm`` overrides the model's crop cube (a model
+        trained on a dataset's per-frame cubes is given the frame's).
 
         Models are trained on right hands. For a left hand (``left``) the frame is mirrored, u -> W - 1 - u,
         which is a camera with cx -> W - 1 - cx looking at the scene mirrored in x: a right hand. Its joints
@@ -121,7 +125,9 @@ class Predictor:
             width = depth_mm.shape[1]
             mirrored_camera = replace(camera, cx=width - 1 - camera.cx)
             centre = None if centre_xyz is None else np.asarray(centre_xyz, dtype=np.float64) * [-1.0, 1.0, 1.0]
-            mirrored = self(np.ascontiguousarray(depth_mm[:, ::-1]), mirrored_camera, centre, refine=refine)
+            mirrored = self(
+                np.ascontiguousarray(depth_mm[:, ::-1]), mirrored_camera, centre, refine=refine, cube_mm=cube_mm
+            )
             if mirrored is None:
                 return None
             xyz = mirrored.xyz * [-1.0, 1.0, 1.0]
@@ -143,19 +149,20 @@ class Predictor:
         else:
             centre = np.asarray(centre_xyz, dtype=np.float64)
         frame = torch.tensor(depth_mm[None], dtype=torch.float32)
-        prediction = self._predict(frame, camera, centre)
+        cube = self.cube_mm if cube_mm is None else float(cube_mm)
+        prediction = self._predict(frame, camera, centre, cube)
         for _ in range(self.refinements if (centre_xyz is None if refine is None else refine) else 0):
-            prediction = self._predict(frame, camera, prediction.xyz.mean(axis=0))
+            prediction = self._predict(frame, camera, prediction.xyz.mean(axis=0), cube)
         return replace(prediction, support=joint_support(depth_mm, prediction.uvd), score=score)
 
-    def _predict(self, frame: torch.Tensor, camera: Intrinsics, centre: np.ndarray) -> Prediction:
+    def _predict(self, frame: torch.Tensor, camera: Intrinsics, centre: np.ndarray, cube_mm: float) -> Prediction:
         if centre[2] <= 0:
             raise HandgraphError(f"the hand centre must lie in front of the camera (z > 0), got {centre.tolist()}")
         centre_tensor = torch.tensor(centre[None], dtype=torch.float32)
-        depth, crop = frame_crops(frame, intrinsics_tensor(camera), centre_tensor, self.cube_mm, self.size)
+        depth, crop = frame_crops(frame, intrinsics_tensor(camera), centre_tensor, cube_mm, self.size)
         if bool((depth >= 1).all()):
             raise HandgraphError(
-                f"no depth within the {self.cube_mm:g} mm cube around the hand centre {np.round(centre, 1).tolist()}"
+                f"no depth within the {cube_mm:g} mm cube around the hand centre {np.round(centre, 1).tolist()}"
             )
         xyz = self.network(depth, crop)[0].astype(np.float64)
         return Prediction(xyz=xyz, uvd=xyz_to_uvd(xyz, camera), centre_xyz=centre, crop=crop[0].numpy())

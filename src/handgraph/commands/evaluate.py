@@ -223,7 +223,8 @@ def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
     if predictor.layout.name == HAND.name:
         for note in mapping_notes(protocol.layout):
             print(f"note: {note}")
-    print(f"note: crops of the model's own {predictor.cube_mm:g} mm cube around {predicted.centre_source} centres"
+    cube = "the dataset's per-frame" if predictor.cube_per_frame else f"the model's own {predictor.cube_mm:g} mm"
+    print(f"note: crops of {cube} cube around {predicted.centre_source} centres"
           + (f"; the localiser said 'no hand' on {predicted.not_found} frame(s), its best guess was used"
              if predicted.not_found else ""))  # fmt: skip
     if args.predictions_out:

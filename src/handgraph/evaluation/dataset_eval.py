@@ -4,7 +4,8 @@ them, ready for the same metrics, tables and result files as published methods.
 Hand centres come from a centres file (one ``x y z`` line per frame, mm, in the dataset's own world frame: NYU's
 has y up, as ``../shared/data/real/nyu/center_test_refined.txt``), from the labels (the centroid of the labelled
 joints, an oracle), or from the localiser (its best guess even where it says "no hand"). The crop is the
-model's own (its cube and input size, from its checkpoint).
+model's own (its cube and input size, from its checkpoint), or each frame's cube of the dataset for a model
+trained on a crop cache of the dataset's per-frame cubes.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def predict_dataset(predictor, split: DatasetSplit, centres: str | os.PathLike |
     predicted, not_found = [], 0
     for index in tqdm(range(len(split)), desc=f"predicting {split.name}", unit="frame"):
         depth = split.depth(index)
+        cube = float(split.cube_mm[index]) if predictor.cube_per_frame else None  # else the model's own
         if given is None:
             detection = predictor.locate(depth, split.camera)
             if detection.centre_xyz is None:
@@ -73,9 +75,9 @@ def predict_dataset(predictor, split: DatasetSplit, centres: str | os.PathLike |
                     f"{split.files[index]}: nothing within the localiser's depth range; give --centers"
                 )
             not_found += not detection.found
-            prediction = predictor(depth, split.camera, detection.centre_xyz, refine=True)
+            prediction = predictor(depth, split.camera, detection.centre_xyz, refine=True, cube_mm=cube)
         else:
-            prediction = predictor(depth, split.camera, given[index])
+            prediction = predictor(depth, split.camera, given[index], cube_mm=cube)
         predicted.append(prediction.xyz)
     xyz = _as_protocol_joints(np.stack(predicted), predictor.layout, split, protocol)
     source = "localizer" if centres is None else str(centres)

@@ -25,7 +25,7 @@ from handgraph.preprocess.augment import augment_crop
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
 from handgraph.synth.datasets import ShardStream, SynthStream, frames_to_tensors, model_inputs
 from handgraph.synth.generator import generate_frames
-from handgraph.synth.shards import ShardedFrames
+from handgraph.synth.shards import ShardedFrames, read_manifest
 from handgraph.synth.splits import benchmark_split, check_training_seed
 from handgraph.training.config import TrainConfig
 
@@ -131,6 +131,7 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine_schedule(config))
     first_step = _start(config, out, resume, model, optimizer, scheduler)
+    recorded = {**asdict(config), "crop": crop_of_run(config)}  # the crop contract, with the config
     if first_step == 0 and config.init_from:
         _initialise_from(model, config.init_from)
     if first_step == 0 or rank > 0:  # a resumed rank 0 continues from the random state it saved
@@ -180,7 +181,7 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
                 model,
                 done,
                 last_metrics,
-                asdict(config),
+                recorded,
                 optimizer,
                 scheduler,
             )
@@ -188,13 +189,31 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
         bar.update(1)
     bar.close()
     if rank == 0:
-        save_checkpoint(out / "model", model, config.steps, last_metrics, asdict(config))
+        save_checkpoint(out / "model", model, config.steps, last_metrics, recorded)
         atomic_write_text(out / "metrics.json", json.dumps({"step": config.steps, **last_metrics}, indent=1) + "\n")
     if writer is not None:
         writer.close()
     if world > 1:
         torch.distributed.barrier()
     return last_metrics
+
+
+def crop_of_run(config: TrainConfig) -> dict:
+    """How the run's model sees a hand, which every later use of it must repeat: the crop's size and cube
+    (None: a crop cache's per-frame cubes, the dataset's own) and the depth normalisation."""
+    crop = {"size": config.model.input_size, "cube_mm": config.data.synth.cube_mm, "depth": "cube, [-1, 1]"}
+    if config.data.shards:
+        manifest = read_manifest(config.data.shards)
+        if manifest["format"] == "handgraph-crops":
+            size, cube = manifest["image_shape"][0], manifest["config"]["cube_mm"]
+            crop["cube_mm"] = cube if isinstance(cube, (int, float)) else None
+        else:
+            size, crop["cube_mm"] = manifest["image_shape"][0], manifest["config"]["cube_mm"]
+        if size != config.model.input_size:
+            raise HandgraphError(
+                f"{config.data.shards}: its crops are {size}x{size}, but model.input_size is {config.model.input_size}"
+            )
+    return crop
 
 
 def _initialise_from(model: torch.nn.Module, folder: str) -> None:
