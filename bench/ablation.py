@@ -33,6 +33,7 @@ from handgraph.evaluation.metrics import joint_errors
 from handgraph.evaluation.model_eval import predict_split
 from handgraph.files import atomic_write_text
 from handgraph.models import list_models
+from handgraph.synth.splits import BENCHMARK_VERSION, same_benchmark_version
 from handgraph.training.config import load_config
 from handgraph.training.loop import train
 
@@ -70,6 +71,7 @@ def _run(name: str, seed: int, settings: dict, out: Path, quick: bool, overrides
     history = json.loads((out / "history.json").read_text())
     return {
         "model": name,
+        "benchmark_version": BENCHMARK_VERSION,
         "overrides": overrides,
         "seed": seed,
         "steps": meta["step"],
@@ -86,11 +88,14 @@ def _run(name: str, seed: int, settings: dict, out: Path, quick: bool, overrides
 
 
 def _summary(run_files: list[Path]) -> dict:
-    """Per model (or variant): means over its finished seeds."""
+    """Per model (or variant): means over its finished seeds, all of one synthetic benchmark version."""
     by_model: dict[str, list[dict]] = {}
+    versions = {}
     for path in run_files:
         run = json.loads(path.read_text())
         by_model.setdefault(run.get("variant", run["model"]), []).append(run)
+        versions[path.name] = run.get("benchmark_version")
+    same_benchmark_version(versions)
     order = [name for name in list_models() if name in by_model] + sorted(set(by_model) - set(list_models()))
     models = {}
     for name in order:
@@ -117,6 +122,7 @@ def _summary(run_files: list[Path]) -> dict:
             "steps": runs[0]["steps"],
             "model": runs[0]["model"],
             "overrides": runs[0].get("overrides", []),
+            "benchmark_version": runs[0].get("benchmark_version"),
         }
     return models
 
@@ -158,6 +164,7 @@ def main() -> None:
             print(f"{label} seed {seed}: {run['score']['mean_mm']:.2f} mm on {run['score']['frames']} test frames")
     models = _summary(sorted(folder.glob("*_seed*.json")))
     variants = _summary(sorted((folder / "variants").glob("*_seed*.json")))
+    same_benchmark_version({name: entry["benchmark_version"] for name, entry in (models | variants).items()})
     rows = [
         [
             name,

@@ -142,3 +142,13 @@ def test_shard_stream_reads_every_frame_once_an_epoch_and_resumes_exactly(tmp_pa
     resumed = next(iter(ShardStream(tmp_path / "d", seed=1, batch_size=5, start_batch=3)))
     for key, value in batches[3].items():
         torch.testing.assert_close(resumed[key], value)
+
+
+def test_results_of_different_benchmark_versions_are_not_compared():
+    from handgraph.synth.splits import BENCHMARK_VERSION, same_benchmark_version
+
+    assert same_benchmark_version({"hgt_seed0.json": 2, "regress_seed0.json": 2}) == 2 == BENCHMARK_VERSION
+    assert same_benchmark_version({"old.json": None}) is None  # results from before the version was recorded
+    with pytest.raises(HandgraphError, match="cannot be compared") as refused:
+        same_benchmark_version({"new.json": 2, "old.json": None})
+    assert "old.json: not recorded" in str(refused.value) and "new.json: 2" in str(refused.value)

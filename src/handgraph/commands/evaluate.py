@@ -143,13 +143,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(results: list, protocol, args: argparse.Namespace) -> None:
-    """The table on stdout, and the JSON and plots when asked for."""
+def _report(results: list, protocol, args: argparse.Namespace, data: dict | None = None) -> None:
+    """The table on stdout, and the JSON (with ``data``: what the figures are on) and plots when asked for."""
     from handgraph.evaluation import format_table, write_json, write_plots
 
     print(format_table(results, protocol))
     if args.json:
-        write_json(results, args.json)
+        write_json(results, args.json, data)
         print(f"wrote {args.json}")
     if args.plots:
         for path in write_plots(results, protocol, args.plots):
@@ -163,6 +163,7 @@ def _run_checkpoint(args: argparse.Namespace) -> int:
     from handgraph.evaluation import get_protocol, score_method, write_joint_text
     from handgraph.evaluation.model_eval import parse_data, predict_split, write_test_overlays
     from handgraph.networks import cube_from_meta
+    from handgraph.synth.splits import BENCHMARK_VERSION
 
     if args.gt or args.predictions or args.dataset not in (None, "synthetic"):
         raise HandgraphError("--checkpoint scores a model on --data; it takes no --gt, PRED or other --dataset")
@@ -180,7 +181,9 @@ def _run_checkpoint(args: argparse.Namespace) -> int:
     scored = score_method(
         name, str(args.checkpoint), result["predicted_xyz"], result["xyz"].astype("float64"), protocol
     )
-    _report([scored], protocol, args)
+    data = {"source": args.data, "benchmark_version": BENCHMARK_VERSION, "frames": len(result["xyz"]),
+            "cube_mm": cube_from_meta(meta) or 250.0, "checkpoint": str(args.checkpoint)}  # fmt: skip
+    _report([scored], protocol, args, data)
     if args.predictions_out:
         write_joint_text(args.predictions_out, xyz_to_uvd(result["predicted_xyz"], protocol.camera))
         print(f"wrote {args.predictions_out}")
@@ -219,7 +222,10 @@ def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
     results = [score_method(name, str(args.checkpoint), uvd_to_xyz(predicted.uvd, protocol.camera), truth, protocol)]
     for path in args.compare:
         results.append(score_method(Path(path).stem, str(path), load_xyz(path, protocol, "uvd", None), truth, protocol))
-    _report(results, protocol, args)
+    cube = "the dataset's per frame" if predictor.cube_per_frame else predictor.cube_mm
+    data = {"source": split.name, "root": str(split.root), "frames": len(split), "centres": predicted.centre_source,
+            "cube_mm": cube, "checkpoint": str(args.checkpoint)}  # fmt: skip
+    _report(results, protocol, args, data)
     if predictor.layout.name == HAND.name:
         for note in mapping_notes(protocol.layout):
             print(f"note: {note}")

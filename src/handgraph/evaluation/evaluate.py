@@ -57,9 +57,11 @@ def evaluate_files(
     return results
 
 
-def write_json(results: list[MethodResult], path: str | os.PathLike) -> None:
-    """All figures of every method as a JSON list, one object per method."""
-    atomic_write_text(path, json.dumps([result.to_dict() for result in results], indent=2) + "\n")
+def write_json(results: list[MethodResult], path: str | os.PathLike, data: dict | None = None) -> None:
+    """All figures of every method as a JSON list, one object per method; ``data`` (the data source and its
+    version, the centres and crop of a model's predictions) goes into each."""
+    entries = [result.to_dict() | ({"data": data} if data else {}) for result in results]
+    atomic_write_text(path, json.dumps(entries, indent=2) + "\n")
 
 
 def write_plots(results: list[MethodResult], protocol: DatasetProtocol, folder: str | os.PathLike) -> list[Path]:

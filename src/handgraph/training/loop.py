@@ -26,7 +26,7 @@ from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
 from handgraph.synth.datasets import ShardStream, SynthStream, frames_to_tensors, model_inputs
 from handgraph.synth.generator import generate_frames
 from handgraph.synth.shards import ShardedFrames, read_manifest
-from handgraph.synth.splits import benchmark_split, check_training_seed
+from handgraph.synth.splits import BENCHMARK_VERSION, benchmark_split, check_training_seed
 from handgraph.training.config import TrainConfig
 
 
@@ -111,6 +111,7 @@ def evaluate(model: torch.nn.Module, frames: dict, size: int, device, batch_size
     errors = metrics.joint_errors(np.concatenate(predictions), np.concatenate(truths))
     rates = metrics.success_rate(errors, np.array([10.0, 20.0, 40.0]))
     return {
+        "benchmark_version": BENCHMARK_VERSION,  # of the synthetic validation split these figures are on
         "mean_mm": metrics.mean_joint_error(errors),
         "median_mm": metrics.median_joint_error(errors),
         "success_10mm": float(rates[0]),
