@@ -15,7 +15,6 @@ ablation_quick with --quick), so run the ablation first. Writes bench/results/re
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import numpy as np
 import torch
@@ -24,12 +23,10 @@ from tqdm import tqdm
 
 from handgraph.checkpoint import load_model
 from handgraph.evaluation.metrics import joint_errors
+from handgraph.evaluation.model_eval import split_batches
 from handgraph.models import PoseModel
 from handgraph.models.integral import integral_uvd
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
-from handgraph.synth.datasets import frames_to_tensors, model_inputs
-from handgraph.synth.generator import generate_frames
-from handgraph.synth.splits import benchmark_split
 
 GRAPH_MODELS = ("gcn_flat", "sia_gcn", "hgt")
 RUN_NAME = re.compile(r"^(?P<label>(?P<model>[a-z_]+)(-[\w.-]+)?)_seed(?P<seed>\d+)$")
@@ -52,18 +49,15 @@ def decode_three_ways(model: PoseModel, frames: int, batch_size: int = 50) -> di
     """Mean joint error (mm) on the first ``frames`` test frames, from the initial and refined heatmaps and
     from the model's output."""
     model.eval()
-    split = benchmark_split("test")
-    config = replace(split.config, size=model.config.input_size)
+    size = model.config.input_size
     errors: dict[str, list[np.ndarray]] = {"initial_mm": [], "refined_mm": [], "output_mm": []}
-    for first in range(0, frames, batch_size):
-        batch = generate_frames(config, split.seed, np.arange(first, min(first + batch_size, frames)))
-        inputs = model_inputs(frames_to_tensors(batch, config.sensor.depth_unit_mm), config.cube_mm, config.size, "cpu")
+    for batch, inputs in split_batches("test", size, count=frames, batch_size=batch_size):
         output = model(inputs["depth"], inputs["crop"])
         depth_maps = _depth_maps(model, inputs["depth"])
         initial, refined = output["heatmaps"][0], output["heatmaps"][-1]
         for key, xyz in (
-            ("initial_mm", _xyz(initial, depth_maps, inputs["crop"], config.size)),
-            ("refined_mm", _xyz(refined, depth_maps, inputs["crop"], config.size)),
+            ("initial_mm", _xyz(initial, depth_maps, inputs["crop"], size)),
+            ("refined_mm", _xyz(refined, depth_maps, inputs["crop"], size)),
             ("output_mm", output["xyz"]),
         ):
             errors[key].append(joint_errors(xyz.double().numpy(), batch["xyz"].astype(np.float64)).mean(axis=1))

@@ -4,6 +4,7 @@ metrics, tables and plots as result files."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -26,6 +27,27 @@ def parse_data(spec: str) -> str:
     return spec[len(DATA_PREFIX) :]
 
 
+def split_batches(
+    split_name: str,
+    size: int,
+    cube_mm: float | None = None,
+    count: int | None = None,
+    batch_size: int = 64,
+    device: str = "cpu",
+) -> Iterator[tuple[dict[str, np.ndarray], dict[str, torch.Tensor]]]:
+    """The first ``count`` frames of a synthetic benchmark split as a model sees them, batch by batch:
+    (the frames' arrays, the model's inputs and targets from ``model_inputs``). Cropped at ``size`` and
+    ``cube_mm`` (the split's 250 mm when None): the same hands whatever the crop. Training validation,
+    ``evaluate --checkpoint`` and the benchmarks all take their synthetic frames from here."""
+    split = benchmark_split(split_name)
+    config = replace(split.config, size=size, cube_mm=cube_mm or split.config.cube_mm)
+    count = split.count if count is None else min(count, split.count)
+    for first in range(0, count, batch_size):
+        frames = generate_frames(config, split.seed, np.arange(first, min(first + batch_size, count)))
+        tensors = frames_to_tensors(frames, config.sensor.depth_unit_mm)
+        yield frames, model_inputs(tensors, config.cube_mm, size, device)
+
+
 @torch.no_grad()
 def predict_split(
     model: PoseModel,
@@ -37,17 +59,11 @@ def predict_split(
 ) -> dict[str, np.ndarray]:
     """Predicted and true joints (mm, camera frame) of the first ``count`` frames of a split, cropped as the
     model was trained: its input size and ``cube_mm`` (the split's 250 mm when None; pass the checkpoint's,
-    ``networks.cube_from_meta``). The same hands whatever the crop; plus the frames' depth and labels."""
-    split = benchmark_split(split_name)
-    config = replace(split.config, size=model.config.input_size, cube_mm=cube_mm or split.config.cube_mm)
-    count = split.count if count is None else min(count, split.count)
+    ``networks.cube_from_meta``); plus the frames' depth and labels for pictures."""
     model = model.to(device).eval()
     predicted, kept = [], {"xyz": [], "uvd": [], "depth": [], "intrinsics": [], "centre_xyz": [], "gesture": []}
-    for first in range(0, count, batch_size):
-        frames = generate_frames(config, split.seed, np.arange(first, min(first + batch_size, count)))
-        inputs = model_inputs(
-            frames_to_tensors(frames, config.sensor.depth_unit_mm), config.cube_mm, config.size, device
-        )
+    unit = benchmark_split(split_name).config.sensor.depth_unit_mm
+    for frames, inputs in split_batches(split_name, model.config.input_size, cube_mm, count, batch_size, device):
         output = model(inputs["depth"], inputs["crop"])
         predicted.append(
             np.concatenate([output["xyz"].double().cpu().numpy(), output["uvd"].double().cpu().numpy()], -1)
@@ -57,7 +73,7 @@ def predict_split(
     both = np.concatenate(predicted)
     result = {key: np.concatenate(value) for key, value in kept.items()}
     result["predicted_xyz"], result["predicted_uvd"] = both[..., :3], both[..., 3:]
-    result["depth_mm"] = result.pop("depth").astype(np.float32) * config.sensor.depth_unit_mm
+    result["depth_mm"] = result.pop("depth").astype(np.float32) * unit
     return result
 
 

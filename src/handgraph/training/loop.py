@@ -18,15 +18,15 @@ from tqdm import tqdm
 from handgraph.checkpoint import latest_checkpoint, load_model, mark_latest, restore_training, save_checkpoint
 from handgraph.errors import HandgraphError
 from handgraph.evaluation import metrics
+from handgraph.evaluation.model_eval import split_batches
 from handgraph.files import atomic_write_text
 from handgraph.losses import pose_loss
 from handgraph.models import model_from_config
 from handgraph.preprocess.augment import augment_crop
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
-from handgraph.synth.datasets import ShardStream, SynthStream, frames_to_tensors, model_inputs
-from handgraph.synth.generator import generate_frames
+from handgraph.synth.datasets import ShardStream, SynthStream, model_inputs
 from handgraph.synth.shards import ShardedFrames, read_manifest
-from handgraph.synth.splits import BENCHMARK_VERSION, benchmark_split, check_training_seed
+from handgraph.synth.splits import BENCHMARK_VERSION, check_training_seed
 from handgraph.training.config import TrainConfig
 
 
@@ -68,14 +68,15 @@ def _training_batches(config: TrainConfig, first_step: int, rank: int, world: in
 
 
 def validation_frames(config: TrainConfig) -> dict[str, torch.Tensor]:
-    """The first ``eval_frames`` frames of the fixed validation split, cropped as the model is trained: its
-    input size and the run's crop cube (the same hands whatever the crop)."""
-    split = benchmark_split("validation")
-    crop = {"size": config.model.input_size, "cube_mm": config.data.synth.cube_mm}
-    synth = split.config.__class__(**{**asdict(split.config), **crop})
-    frames = _in_layout(generate_frames(synth, split.seed, np.arange(min(config.eval_frames, split.count))),
+    """The first ``eval_frames`` frames of the fixed validation split as the model sees them (its input size,
+    the run's crop cube): ``depth`` (N, 1, S, S) and ``crop`` (N, 6) inputs, ``xyz`` (N, J, 3) in its layout."""
+    parts = list(split_batches("validation", config.model.input_size, config.data.synth.cube_mm, config.eval_frames))
+    frames = _in_layout({"xyz": np.concatenate([frames["xyz"] for frames, _ in parts]),
+                         **{key: np.concatenate([frames[key] for frames, _ in parts])
+                            for key in ("intrinsics", "nyu14_xyz", "icvl16_xyz", "msra21_xyz")}},
                         config.model.layout)  # fmt: skip
-    return frames_to_tensors(frames, synth.sensor.depth_unit_mm) | {"cube_mm": synth.cube_mm}
+    inputs = {key: torch.cat([batch[key] for _, batch in parts]) for key in ("depth", "crop")}
+    return inputs | {"xyz": torch.from_numpy(frames["xyz"].astype(np.float32)), "cube_mm": config.data.synth.cube_mm}
 
 
 def _in_layout(frames: dict[str, np.ndarray], layout_name: str) -> dict[str, np.ndarray]:
@@ -97,16 +98,15 @@ def _in_layout(frames: dict[str, np.ndarray], layout_name: str) -> dict[str, np.
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, frames: dict, size: int, device, batch_size: int = 64) -> dict[str, float]:
+def evaluate(model: torch.nn.Module, frames: dict, device, batch_size: int = 64) -> dict[str, float]:
     """Mean joint error and success rates (mm) of a model on frames of ``validation_frames``."""
     was_training = model.training
     model.eval()
-    predictions, truths = [], []
+    predictions = []
     for first in range(0, len(frames["xyz"]), batch_size):
-        batch = {key: value[first : first + batch_size] for key, value in frames.items() if key != "cube_mm"}
-        inputs = model_inputs(batch, frames["cube_mm"], size, device)
-        predictions.append(model(inputs["depth"], inputs["crop"])["xyz"].cpu().double().numpy())
-        truths.append(inputs["xyz"].cpu().double().numpy())
+        depth, crop = (frames[key][first : first + batch_size].to(device) for key in ("depth", "crop"))
+        predictions.append(model(depth, crop)["xyz"].cpu().double().numpy())
+    truths = [frames["xyz"].double().numpy()]
     model.train(was_training)
     errors = metrics.joint_errors(np.concatenate(predictions), np.concatenate(truths))
     rates = metrics.success_rate(errors, np.array([10.0, 20.0, 40.0]))
@@ -170,7 +170,7 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
         if rank == 0 and (done % config.eval_every == 0 or done == config.steps):
             evaluating = time.perf_counter()
             train_seconds = earlier + evaluating - started - evaluating_seconds
-            last_metrics = evaluate(model, validation, config.model.input_size, device)
+            last_metrics = evaluate(model, validation, device)
             _log(writer, done, {f"validation/{key}": value for key, value in last_metrics.items()})
             tqdm.write(f"step {done}: validation mean joint error {last_metrics['mean_mm']:.2f} mm")
             history.append({"step": done, "train_seconds": round(train_seconds, 2), **last_metrics})
