@@ -59,3 +59,12 @@ def test_a_split_without_labels_or_a_bad_crop_is_refused(tmp_path):
     write_nyu(tmp_path / "nyu", {"test": 1}, np.random.default_rng(4))
     with pytest.raises(HandgraphError, match="the cube within"):
         build_crop_cache("nyu:test", tmp_path / "nyu", tmp_path / "c", cube_mm=20.0)
+
+
+def test_dataset_presets_need_a_cache(tmp_path):
+    from handgraph.training.config import load_config
+
+    with pytest.raises(HandgraphError, match="handgraph data cache msra:train=P0 --root DIR"):
+        load_config("msra")
+    config = load_config("icvl", [f"data.shards={tmp_path}"])
+    assert config.model.layout == "icvl16" and config.data.augment

@@ -19,12 +19,15 @@ DESCRIPTION = textwrap.dedent(
 EPILOG = textwrap.dedent(
     """\
     presets (--config NAME): demo (about 15 minutes on 2 CPU cores), full (the shipped checkpoint's recipe),
-    tiny (seconds, for trying things). A YAML file overrides fields of the default config, or of the preset
-    its `preset:` key names; --set overrides single fields with dotted keys.
+    tiny (seconds, for trying things); nyu, icvl, msra, hands2017 train on a crop cache of that dataset (made
+    by 'handgraph data cache', given with --set data.shards=CACHE), predicting its scored joints, with crops
+    rotated, scaled and shifted. A YAML file overrides fields of the default config, or of the preset its
+    `preset:` key names; --set overrides single fields with dotted keys.
 
     examples:
       handgraph train --config demo --out runs/demo
       handgraph train --config demo --set model.name=sia_gcn steps=500 --out runs/sia
+      handgraph train --config nyu --set data.shards=caches/nyu_train --out runs/nyu
       handgraph train --config my.yaml --out runs/mine --resume
       torchrun --nproc_per_node=2 -m handgraph train --config demo --out runs/ddp"""
 )

@@ -120,6 +120,21 @@ PRESETS: dict[str, TrainConfig] = {
     ),
 }
 
+DATASET_PRESETS = {"nyu": "nyu14", "icvl": "icvl16", "msra": "msra21", "hands2017": "hands2017"}
+"""Presets that train on a real dataset's crop cache (``handgraph data cache``), predicting its scored joints."""
+for _name, _layout in DATASET_PRESETS.items():
+    # Finite data: crops rotated in the image plane, scaled and shifted (in 3D: the crop centre moves), as the
+    # field's methods augment; the model predicts the joints the dataset is scored on.
+    PRESETS[_name] = TrainConfig(
+        model=ModelConfig(layout=_layout),
+        data=DataConfig(augment=True),
+        steps=20000,
+        batch_size=32,
+        warmup_steps=500,
+        eval_every=2000,
+        eval_frames=500,
+    )
+
 
 def load_config(name_or_path: str, assignments: list[str] | None = None) -> TrainConfig:
     """A preset by name, or a YAML file of overrides, then ``key=value`` assignments."""
@@ -141,6 +156,12 @@ def load_config(name_or_path: str, assignments: list[str] | None = None) -> Trai
         config = override(copy.deepcopy(PRESETS[base]) if base else TrainConfig(), values)
     if assignments:
         config = override(config, parse_assignments(assignments))
+    if name_or_path in DATASET_PRESETS and not config.data.shards:
+        raise HandgraphError(
+            f"--config {name_or_path} trains on a crop cache of the dataset: make one with 'handgraph data cache "
+            f"{name_or_path}:train{'=P0' if name_or_path == 'msra' else ''} --root DIR --out CACHE', then add "
+            "--set data.shards=CACHE"
+        )
     return _matched_crop_size(config)
 
 
