@@ -68,3 +68,18 @@ def test_dataset_presets_need_a_cache(tmp_path):
         load_config("msra")
     config = load_config("icvl", [f"data.shards={tmp_path}"])
     assert config.model.layout == "icvl16" and config.data.augment
+
+
+def test_batches_mix_real_crops_and_synthetic_frames(tmp_path):
+    from handgraph.training.config import load_config
+    from handgraph.training.loop import _training_batches
+
+    write_nyu(tmp_path / "nyu", {"train": 4}, np.random.default_rng(6))
+    build_crop_cache("nyu:train", tmp_path / "nyu", tmp_path / "cache", size=32, workers=1, progress=False)
+    settings = [f"data.shards={tmp_path / 'cache'}", "data.synth_fraction=0.25", "model.layout=nyu14", "batch_size=4"]
+    batch = next(_training_batches(load_config("tiny", settings), 0, 0, 1))
+    assert batch["depth"].shape == (4, 1, 32, 32) and batch["xyz"].shape == (4, 14, 3)
+    # three real crops with NYU's 300 mm cube, one synthetic frame with the synthetic 250 mm cube
+    assert batch["cube_mm"].tolist() == [300.0, 300.0, 300.0, 250.0]
+    with pytest.raises(HandgraphError, match="synth_fraction must be within"):
+        next(_training_batches(load_config("tiny", [*settings[:1], "data.synth_fraction=2"]), 0, 0, 1))

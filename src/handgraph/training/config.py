@@ -28,7 +28,11 @@ class DataConfig:
     """Synthetic frames drawn on the fly: right hands (see ``synth.splits``), the crop centre jittered like a
     localiser's error on real frames."""
     shards: str | None = None
-    """A folder written by ``handgraph synth`` to cycle through instead of drawing frames on the fly."""
+    """A folder written by ``handgraph synth`` or ``handgraph data cache`` to train on instead of frames drawn
+    on the fly."""
+    synth_fraction: float = 0.0
+    """With ``shards``: the share of every batch drawn on the fly from ``synth`` instead (a mixture of real and
+    synthetic frames), labelled in the model's layout."""
     seed: int = 0
     """Stream seed of the training frames; the benchmark splits' seeds are refused."""
     workers: int = 1

@@ -58,13 +58,41 @@ def _training_batches(config: TrainConfig, first_step: int, rank: int, world: in
     creating an iterator must not draw from torch's global random state, which a resumed run restores."""
     own = torch.Generator().manual_seed(config.seed + rank)
     position = {"start_batch": first_step * world + rank, "batch_stride": world}
-    if config.data.shards:
+    fraction = config.data.synth_fraction if config.data.shards else 1.0
+    if not 0.0 <= fraction <= 1.0:
+        raise HandgraphError(f"data.synth_fraction must be within [0, 1], got {fraction}")
+    synthetic = round(config.batch_size * fraction)
+    streams = []
+    if synthetic < config.batch_size:
         ShardedFrames(config.data.shards)  # every checksum once, here: the workers trust them
-        stream = ShardStream(config.data.shards, config.seed, config.batch_size, **position)
-    else:
+        streams.append(ShardStream(config.data.shards, config.seed, config.batch_size - synthetic, **position))
+    if synthetic > 0:
         check_training_seed(config.data.seed)
-        stream = SynthStream(config.data.synth, config.data.seed, config.batch_size, **position)
-    return iter(torch.utils.data.DataLoader(stream, batch_size=None, num_workers=config.data.workers, generator=own))
+        streams.append(SynthStream(config.data.synth, config.data.seed, synthetic, **position))
+    loaders = [
+        iter(torch.utils.data.DataLoader(stream, batch_size=None, num_workers=config.data.workers, generator=own))
+        for stream in streams
+    ]
+    if len(loaders) == 1 and not config.data.shards:
+        return loaders[0]
+    return _mixed(loaders, config)
+
+
+def _mixed(loaders: list, config: TrainConfig):
+    """One batch from each loader, joined: real crops (with their per-frame cube) and synthetic frames (their
+    labels in the model's layout, the synthetic cube)."""
+    while True:
+        parts = []
+        for batch in (next(loader) for loader in loaders):
+            if "cube_mm" not in batch:  # drawn on the fly
+                frames = _in_layout({key: value.numpy() for key, value in batch.items() if key != "depth"},
+                                    config.model.layout)  # fmt: skip
+                batch = {"depth": batch["depth"], "intrinsics": batch["intrinsics"], "centre_xyz": batch["centre_xyz"],
+                         "uvd": torch.from_numpy(frames["uvd"]), "xyz": torch.from_numpy(frames["xyz"]),
+                         "cube_mm": torch.full((len(batch["depth"]),), float(config.data.synth.cube_mm))}  # fmt: skip
+            parts.append(batch)
+        keys = ("depth", "intrinsics", "centre_xyz", "uvd", "xyz", "cube_mm")
+        yield {key: torch.cat([part[key].to(parts[0][key].dtype) for part in parts]) for key in keys}
 
 
 def validation_frames(config: TrainConfig) -> dict[str, torch.Tensor]:
