@@ -12,8 +12,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +20,7 @@ import numpy as np
 import torch
 
 from handgraph.files import atomic_write_text
+from handgraph.provenance import provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -71,24 +70,6 @@ def machine() -> dict:
     }
 
 
-def provenance() -> dict:
-    """The commit the figures were measured at (with a note when the tree had uncommitted changes other than
-    benchmark outputs) and the command that measured them."""
-
-    def git(*words: str) -> str:
-        try:
-            return subprocess.run(["git", *words], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-
-    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results", ":!docs")
-    return {
-        "commit": git("rev-parse", "HEAD") or None,
-        "uncommitted_changes": bool(changed),  # outside the results and docs that benchmarks write
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-    }
-
-
 def write_result(name: str, quick: bool, settings: dict, figures: dict) -> Path:
     """``bench/results[/quick]/<name>.json`` with the commit, the command, the machine, the settings and the
     figures; atomic."""
@@ -96,7 +77,7 @@ def write_result(name: str, quick: bool, settings: dict, figures: dict) -> Path:
     payload = {
         "benchmark": name,
         "quick": quick,
-        **provenance(),
+        **provenance(),  # the commit and the command
         "machine": machine(),
         "settings": settings,
         **figures,

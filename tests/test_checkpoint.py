@@ -46,3 +46,18 @@ def test_bad_checkpoints_are_named(tmp_path):
         load_model(other)
     with pytest.raises(HandgraphError, match="is not a handgraph checkpoint folder"):
         load_model(tmp_path / "nowhere")
+
+
+def test_checkpoints_record_where_they_come_from(tmp_path):
+    import json
+    import re
+
+    from handgraph.models import create_model
+
+    save_checkpoint(tmp_path / "ck", create_model("regress", input_size=32, width=8), 3, {"mean_mm": 1.0})
+    written_by = json.loads((tmp_path / "ck" / "checkpoint.json").read_text())["written_by"]
+    assert written_by["handgraph"] and written_by["command"]
+    from handgraph.provenance import SOURCE_TREE
+
+    if (SOURCE_TREE / ".git").exists():  # a git checkout, as CI's clone is: the commit is its 40-digit sha
+        assert re.fullmatch(r"[0-9a-f]{40}", written_by["commit"])

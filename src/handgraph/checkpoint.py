@@ -28,6 +28,7 @@ from handgraph.errors import HandgraphError
 from handgraph.files import atomic_write_text, read_json, usual_permissions
 from handgraph.models import PoseModel, model_from_config
 from handgraph.models.config import ModelConfig
+from handgraph.provenance import provenance
 
 FORMAT = "handgraph-checkpoint"
 VERSION = 1
@@ -57,6 +58,7 @@ def save_checkpoint(
             "train": train_config,
             "step": step,
             "metrics": metrics,
+            "written_by": provenance(),
         }
         if optimizer is not None:
             tensors, meta["optimizer"] = _optimizer_state(optimizer)

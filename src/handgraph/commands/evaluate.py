@@ -144,12 +144,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(results: list, protocol, args: argparse.Namespace, data: dict | None = None) -> None:
-    """The table on stdout, and the JSON (with ``data``: what the figures are on) and plots when asked for."""
+    """The table on stdout, and the JSON (with ``data``: what the figures are on, and where they come from)
+    and plots when asked for."""
     from handgraph.evaluation import format_table, write_json, write_plots
+    from handgraph.provenance import provenance
 
     print(format_table(results, protocol))
     if args.json:
-        write_json(results, args.json, data)
+        write_json(results, args.json, {**(data or {}), "written_by": provenance()})
         print(f"wrote {args.json}")
     if args.plots:
         for path in write_plots(results, protocol, args.plots):

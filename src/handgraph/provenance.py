@@ -1,0 +1,35 @@
+"""Where a result comes from: the handgraph version, the commit of its source tree when it is a git checkout
+(and whether that tree had uncommitted changes), and the command. Written into checkpoints, evaluation JSON
+and benchmark result files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SOURCE_TREE = Path(__file__).resolve().parents[2]
+OUTPUTS = (":!bench/results", ":!docs", ":!runs")
+"""What benchmarks and runs write: not counted as uncommitted changes of the code."""
+
+
+def _git(*words: str) -> str:
+    try:
+        done = subprocess.run(["git", *words], cwd=SOURCE_TREE, capture_output=True, text=True, check=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip()
+
+
+def provenance() -> dict:
+    """{"handgraph": version, "commit": sha or None, "uncommitted_changes": bool or None, "command": argv}."""
+    from handgraph import __version__
+
+    commit = _git("rev-parse", "HEAD") or None
+    changed = bool(_git("status", "--porcelain", "--untracked-files=no", "--", ".", *OUTPUTS)) if commit else None
+    return {
+        "handgraph": __version__,
+        "commit": commit,
+        "uncommitted_changes": changed,
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+    }
