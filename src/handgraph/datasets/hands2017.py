@@ -16,8 +16,8 @@ from handgraph.datasets.split import (
     DatasetSplit,
     check_files,
     missing_or_png_problem,
-    parse_label_line,
-    read_lines,
+    read_named_joints,
+    require_files,
 )
 from handgraph.errors import HandgraphError
 from handgraph.layouts import HANDS2017_21
@@ -35,14 +35,7 @@ def camera():
 
 def read_annotations(path: Path) -> tuple[list[str], np.ndarray]:
     """Names and (N, 21, 3) xyz (mm, camera frame) of an annotation file."""
-    names, joints = [], []
-    for number, line in read_lines(path):
-        name, values = parse_label_line(path, number, line, 63)
-        names.append(name)
-        joints.append(values.reshape(21, 3))
-    if not names:
-        raise HandgraphError(f"{path}: holds no annotation lines")
-    return names, np.stack(joints)
+    return read_named_joints(path, 21)
 
 
 def read_split(root: Path, split: str, fold: str | None = None) -> DatasetSplit:
@@ -58,9 +51,7 @@ def read_split(root: Path, split: str, fold: str | None = None) -> DatasetSplit:
         if not folder.is_dir():
             raise HandgraphError(f"{folder}: not found; expected the HANDS2017 test frames")
         files, uvd = sorted(folder.glob("image_D*.png")), None
-    missing = [path for path in files if not path.is_file()]
-    if missing:
-        raise HandgraphError(f"{missing[0]}: not found ({len(missing)} of {len(files)} frames of hands2017:{split})")
+    require_files(files, f"hands2017:{split}")
     count = len(files)
     return DatasetSplit(f"hands2017:{split}", root, HANDS2017_21, camera(), files, uvd, np.full(count, ""),
                         np.full(count, CUBE_MM))  # fmt: skip

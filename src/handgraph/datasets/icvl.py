@@ -18,8 +18,8 @@ from handgraph.datasets.split import (
     DatasetSplit,
     check_files,
     missing_or_png_problem,
-    parse_label_line,
-    read_lines,
+    read_named_joints,
+    require_files,
 )
 from handgraph.errors import HandgraphError
 from handgraph.layouts import ICVL16
@@ -43,14 +43,7 @@ def is_original(name: str) -> bool:
 
 def read_labels(path: Path) -> tuple[list[str], np.ndarray]:
     """Names and (N, 16, 3) uvd of an ICVL label file."""
-    names, labels = [], []
-    for number, line in read_lines(path):
-        name, values = parse_label_line(path, number, line, 48)
-        names.append(name)
-        labels.append(values.reshape(16, 3))
-    if not names:
-        raise HandgraphError(f"{path}: holds no label lines")
-    return names, np.stack(labels)
+    return read_named_joints(path, 16)
 
 
 def read_split(root: Path, split: str, fold: str | None = None) -> DatasetSplit:
@@ -71,9 +64,7 @@ def read_split(root: Path, split: str, fold: str | None = None) -> DatasetSplit:
     else:
         raise HandgraphError(f"icvl: unknown split {split}{'=' + fold if fold else ''}; known: icvl:train, "
                              "icvl:train=all, icvl:test")  # fmt: skip
-    missing = [path for path in files if not path.is_file()]
-    if missing:
-        raise HandgraphError(f"{missing[0]}: not found ({len(missing)} of {len(files)} frames of icvl:{split})")
+    require_files(files, f"icvl:{split}")
     return DatasetSplit(f"icvl:{split}" + (f"={fold}" if fold else ""), root, ICVL16, camera(), files, uvd,
                         sequence, np.full(len(files), CUBE_MM))  # fmt: skip
 

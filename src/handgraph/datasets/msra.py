@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from handgraph.camera import xyz_to_uvd
-from handgraph.datasets.split import CheckReport, DatasetSplit, check_files, read_lines
+from handgraph.datasets.split import CheckReport, DatasetSplit, check_files, read_lines, require_files
 from handgraph.depth_images import MSRA_HEADER
 from handgraph.errors import HandgraphError
 from handgraph.layouts import MSRA21
@@ -84,9 +84,7 @@ def read_split(root: Path, split: str, fold: str | None = None) -> DatasetSplit:
             files += gesture_files
             labels.append(uvd)
             owners += [subject] * len(gesture_files)
-    missing = [path for path in files if not path.is_file()]
-    if missing:
-        raise HandgraphError(f"{missing[0]}: not found ({len(missing)} of {len(files)} frames of msra:{split}={fold})")
+    require_files(files, f"msra:{split}={fold}")
     owners_array = np.array(owners)
     cube = np.array([CUBE_MM[subject] for subject in owners])
     return DatasetSplit(f"msra:{split}={fold}", root, MSRA21, camera(), files, np.concatenate(labels),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handgraph.datasets.split import CheckReport, DatasetSplit, check_files, missing_or_png_problem
+from handgraph.datasets.split import CheckReport, DatasetSplit, check_files, missing_or_png_problem, require_files
 from handgraph.errors import HandgraphError
 from handgraph.layouts import NYU36
 
@@ -65,9 +65,7 @@ def read_split(root: Path, split: str, fold: str | None = None, camera_number: i
     folder = root / split
     uvd = read_labels(folder / "joint_data.mat", camera_number)
     files = [folder / frame_name(camera_number, index) for index in range(len(uvd))]
-    missing = [path for path in files if not path.is_file()]
-    if missing:
-        raise HandgraphError(f"{missing[0]}: not found ({len(missing)} of {len(files)} frames of nyu:{split} missing)")
+    require_files(files, f"nyu:{split}")
     first = np.arange(len(uvd)) < TEST_FIRST_SUBJECT if split == "test" else np.ones(len(uvd), dtype=bool)
     return DatasetSplit(
         name=f"nyu:{split}",

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from handgraph.camera import Intrinsics, xyz_to_uvd
-from handgraph.datasets.split import CheckReport, DatasetSplit, parse_label_line, read_lines
+from handgraph.datasets.split import CheckReport, DatasetSplit, read_named_joints, require_files
 from handgraph.errors import HandgraphError
 from handgraph.files import read_json
 from handgraph.layouts import get_layout
@@ -53,19 +53,9 @@ def read_split(root: Path, split: str, fold: str | None = None) -> DatasetSplit:
         raise HandgraphError(f"own: unknown split {split}{'=' + fold if fold else ''}; known: own:all")
     camera, scale, coordinates, layout_name = read_camera(root)
     layout = get_layout(layout_name)
-    names, labels = [], []
-    path = root / "labels.txt"
-    for number, line in read_lines(path):
-        name, values = parse_label_line(path, number, line, 3 * layout.num_joints)
-        names.append(name)
-        labels.append(values.reshape(layout.num_joints, 3))
-    if not names:
-        raise HandgraphError(f"{path}: holds no label lines")
+    names, uvd = read_named_joints(root / "labels.txt", layout.num_joints)
     files = [root / name for name in names]
-    missing = [file for file in files if not file.is_file()]
-    if missing:
-        raise HandgraphError(f"{missing[0]}: not found ({len(missing)} of {len(files)} labelled frames)")
-    uvd = np.stack(labels)
+    require_files(files, "own:all")
     if coordinates == "xyz":
         uvd = xyz_to_uvd(uvd, camera)
     count = len(files)

@@ -102,6 +102,25 @@ def parse_label_line(path: Path, number: int, line: str, values: int) -> tuple[s
     return parts[0], numbers
 
 
+def read_named_joints(path: Path, joints: int) -> tuple[list[str], np.ndarray]:
+    """A label file of lines 'name v1 ... v3J' (ICVL, HANDS2017, own recordings): the names and (N, J, 3)."""
+    names, labels = [], []
+    for number, line in read_lines(path):
+        name, values = parse_label_line(path, number, line, 3 * joints)
+        names.append(name)
+        labels.append(values.reshape(joints, 3))
+    if not names:
+        raise HandgraphError(f"{path}: holds no label lines")
+    return names, np.stack(labels)
+
+
+def require_files(files: list[Path], split: str) -> None:
+    """An error naming the first missing frame file of ``split``, and how many are missing."""
+    missing = [path for path in files if not path.is_file()]
+    if missing:
+        raise HandgraphError(f"{missing[0]}: not found ({len(missing)} of {len(files)} frames of {split} missing)")
+
+
 def read_lines(path: Path) -> list[tuple[int, str]]:
     """(line number, text) of the non-empty lines of a text file, numbered by '\\n' as grep -n does, whatever
     the line ends (ICVL's are '\\r\\r\\n')."""
