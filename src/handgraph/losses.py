@@ -66,3 +66,33 @@ def pose_loss(
     if heatmaps:
         total = total + weights.heatmap * terms["heatmap"]
     return total, {name: float(value.detach()) for name, value in terms.items()}
+
+
+def mapped_pose_loss(
+    output: dict, uvd_norm: torch.Tensor, xyz: torch.Tensor, layout, weights: LossWeights
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The pose loss of a model of canonical joints against labels of another ``layout`` (a dataset's): xyz
+    through the joint map (``evaluation.joint_map``, every joint of the layout), uvd and heatmaps on the joints
+    that have a canonical twin, bone lengths along the layout's bones.
+
+    Shapes: output of a canonical ``PoseModel``; true uvd_norm and xyz (B, J, 3) in ``layout``.
+    """
+    from handgraph.evaluation.joint_map import canonical_to_layout
+
+    own = [index for index, twin in enumerate(layout.canonical) if twin is not None]
+    twins = [layout.canonical[index] for index in own]
+    mapped = canonical_to_layout(output["xyz"], layout)  # (B, J, 3)
+    bones = torch.tensor(layout.bones, device=xyz.device)
+    terms = {
+        "uvd": (output["uvd_norm"][:, twins] - uvd_norm[:, own]).abs().mean(),
+        "xyz": (mapped - xyz).abs().mean() / MM_SCALE,
+        "bone": (bone_lengths(mapped, bones) - bone_lengths(xyz, bones)).abs().mean() / MM_SCALE,
+    }
+    total = terms["uvd"] + weights.xyz * terms["xyz"] + weights.bone * terms["bone"]
+    heatmaps = output.get("heatmaps", [])
+    if heatmaps:
+        terms["heatmap"] = sum(
+            heatmap_cross_entropy(logits[:, twins], uvd_norm[:, own, :2], weights.heatmap_sigma) for logits in heatmaps
+        )
+        total = total + weights.heatmap * terms["heatmap"]
+    return total, {name: float(value.detach()) for name, value in terms.items()}

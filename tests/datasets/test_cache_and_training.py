@@ -83,3 +83,34 @@ def test_batches_mix_real_crops_and_synthetic_frames(tmp_path):
     assert batch["cube_mm"].tolist() == [300.0, 300.0, 300.0, 250.0]
     with pytest.raises(HandgraphError, match="synth_fraction must be within"):
         next(_training_batches(load_config("tiny", [*settings[:1], "data.synth_fraction=2"]), 0, 0, 1))
+
+
+def test_a_canonical_model_fine_tunes_on_a_datasets_labels_through_the_joint_map(tmp_path):
+    import torch
+
+    from handgraph.evaluation.joint_map import canonical_to_layout
+    from handgraph.layouts import NYU14
+    from handgraph.losses import LossWeights, mapped_pose_loss
+    from handgraph.skeleton import HAND
+
+    # the map is the same on tensors as on arrays, and differentiable
+    canonical = torch.randn(2, 21, 3, dtype=torch.float64, requires_grad=True) * 50
+    mapped = canonical_to_layout(canonical, NYU14)
+    np.testing.assert_allclose(mapped.detach().numpy(), canonical_to_layout(canonical.detach().numpy(), NYU14))
+    output = {"xyz": canonical, "uvd_norm": canonical / 100, "heatmaps": []}
+    loss, terms = mapped_pose_loss(output, mapped.detach() / 100, mapped.detach(), NYU14, LossWeights())
+    assert float(loss.detach()) < 1e-6  # labels that the map of the prediction matches exactly
+    assert len(HAND.joint_names) == 21 and set(terms) == {"uvd", "xyz", "bone"}
+
+    write_nyu(tmp_path / "nyu", {"train": 4}, np.random.default_rng(7))
+    build_crop_cache("nyu:train", tmp_path / "nyu", tmp_path / "cache", size=32, workers=1, progress=False)
+    run = tmp_path / "run"
+    settings = [f"data.shards={tmp_path / 'cache'}", "data.synth_fraction=0.5", "steps=2", "batch_size=4"]
+    assert main(["train", "--config", "tiny", "--set", *settings, "--out", str(run), "--no-progress"]) == 0
+    assert json.loads((run / "model" / "checkpoint.json").read_text())["model"]["layout"] == "canonical"
+    with pytest.raises(HandgraphError, match="holds nyu14 labels, which a icvl16 model cannot learn"):
+        from handgraph.layouts import ICVL16
+        from handgraph.training.config import load_config
+        from handgraph.training.loop import labels_layout
+
+        labels_layout(load_config("tiny", [f"data.shards={tmp_path / 'cache'}"]), ICVL16)

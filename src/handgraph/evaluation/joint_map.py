@@ -8,13 +8,14 @@ synthetic labels place them on the model (``synth.labels``), from the predicted 
 - NYU ``wrist_back``: 30 mm from the wrist towards the little finger's side (along little MCP - index MCP);
 - ICVL ``palm``: 45 % of the way from the wrist to the middle MCP.
 
-Pure NumPy; shapes (N, J, 3) in mm.
+NumPy, or torch for training through the map; shapes (N, J, 3) in mm.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from handgraph.arrays import array_module
 from handgraph.errors import HandgraphError
 from handgraph.layouts import NYU14_SUBSET
 from handgraph.skeleton import HAND, JointLayout
@@ -28,10 +29,10 @@ FILLED = {
 }
 
 
-def _filled_points(canonical: np.ndarray) -> dict[str, np.ndarray]:
+def _filled_points(canonical):
     wrist, middle = canonical[:, _WRIST], canonical[:, _MIDDLE_MCP]
     across = canonical[:, _LITTLE_MCP] - canonical[:, _INDEX_MCP]
-    across /= np.maximum(np.linalg.norm(across, axis=-1, keepdims=True), 1e-9)
+    across = across / ((across * across).sum(axis=-1)[:, None] ** 0.5 + 1e-9)
     return {
         "nyu14:palm_centre": wrist + 0.90 * (middle - wrist),
         "nyu14:wrist_back": wrist + 30.0 * across,
@@ -39,8 +40,9 @@ def _filled_points(canonical: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def canonical_to_layout(canonical: np.ndarray, layout: JointLayout) -> np.ndarray:
-    """(N, 21, 3) canonical joints -> (N, J, 3) joints of ``layout``, its landmarks without a twin filled."""
+def canonical_to_layout(canonical, layout: JointLayout):
+    """(N, 21, 3) canonical joints -> (N, J, 3) joints of ``layout``, its landmarks without a twin filled.
+    NumPy arrays or torch tensors (differentiable: a canonical model learns from a dataset's labels through it)."""
     filled = _filled_points(canonical)
     columns = []
     for own, twin in enumerate(layout.canonical):
@@ -51,7 +53,7 @@ def canonical_to_layout(canonical: np.ndarray, layout: JointLayout) -> np.ndarra
             columns.append(filled[key])
         else:
             raise HandgraphError(f"no way to fill {layout.name}'s {layout.joint_names[own]} from canonical joints")
-    return np.stack(columns, axis=1)
+    return array_module(canonical).stack(columns, axis=1)
 
 
 def mapping_notes(layout: JointLayout) -> list[str]:

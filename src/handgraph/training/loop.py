@@ -20,7 +20,7 @@ from handgraph.errors import HandgraphError
 from handgraph.evaluation import metrics
 from handgraph.evaluation.model_eval import split_batches
 from handgraph.files import atomic_write_text
-from handgraph.losses import pose_loss
+from handgraph.losses import mapped_pose_loss, pose_loss
 from handgraph.models import model_from_config
 from handgraph.preprocess.augment import augment_crop
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
@@ -80,13 +80,16 @@ def _training_batches(config: TrainConfig, first_step: int, rank: int, world: in
 
 def _mixed(loaders: list, config: TrainConfig):
     """One batch from each loader, joined: real crops (with their per-frame cube) and synthetic frames (their
-    labels in the model's layout, the synthetic cube)."""
+    labels in the training labels' layout, the synthetic cube)."""
+    from handgraph.layouts import get_layout
+
+    layout = labels_layout(config, get_layout(config.model.layout)).name
     while True:
         parts = []
         for batch in (next(loader) for loader in loaders):
             if "cube_mm" not in batch:  # drawn on the fly
                 frames = _in_layout({key: value.numpy() for key, value in batch.items() if key != "depth"},
-                                    config.model.layout)  # fmt: skip
+                                    layout)  # fmt: skip
                 batch = {"depth": batch["depth"], "intrinsics": batch["intrinsics"], "centre_xyz": batch["centre_xyz"],
                          "uvd": torch.from_numpy(frames["uvd"]), "xyz": torch.from_numpy(frames["xyz"]),
                          "cube_mm": torch.full((len(batch["depth"]),), float(config.data.synth.cube_mm))}  # fmt: skip
@@ -161,6 +164,7 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine_schedule(config))
     first_step = _start(config, out, resume, model, optimizer, scheduler)
     recorded = {**asdict(config), "crop": crop_of_run(config)}  # the crop contract, with the config
+    labels = labels_layout(config, model.layout)
     if first_step == 0 and config.init_from:
         _initialise_from(model, config.init_from)
     if first_step == 0 or rank > 0:  # a resumed rank 0 continues from the random state it saved
@@ -181,7 +185,10 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
         if config.data.augment:
             inputs = _augmented(inputs, config)
         output = network(inputs["depth"], inputs["crop"])
-        loss, terms = pose_loss(output, inputs["uvd_norm"], inputs["xyz"], bones, config.loss)
+        if labels is model.layout:
+            loss, terms = pose_loss(output, inputs["uvd_norm"], inputs["xyz"], bones, config.loss)
+        else:  # a canonical model learning a dataset's labels through the joint map
+            loss, terms = mapped_pose_loss(output, inputs["uvd_norm"], inputs["xyz"], labels, config.loss)
         if not math.isfinite(loss.item()):
             raise HandgraphError(f"training diverged at step {step + 1}: the loss is {loss.item()}")
         optimizer.zero_grad(set_to_none=True)
@@ -225,6 +232,23 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
     if world > 1:
         torch.distributed.barrier()
     return last_metrics
+
+
+def labels_layout(config: TrainConfig, model_layout):
+    """The layout of the training labels: a crop cache's (its dataset's scored joints), else the model's. A
+    canonical model can learn another layout's labels through the joint map; other mismatches are refused."""
+    from handgraph.layouts import get_layout
+
+    if not config.data.shards:
+        return model_layout
+    manifest = read_manifest(config.data.shards)
+    name = manifest.get("layout", model_layout.name) if manifest["format"] == "handgraph-crops" else model_layout.name
+    if name == model_layout.name:
+        return model_layout
+    if model_layout.name != "canonical":
+        raise HandgraphError(f"{config.data.shards}: holds {name} labels, which a {model_layout.name} model cannot "
+                             f"learn; set model.layout={name} or canonical")  # fmt: skip
+    return get_layout(name)
 
 
 def crop_of_run(config: TrainConfig) -> dict:
