@@ -75,3 +75,25 @@ def test_centres_file_must_match_the_frames(shared_data, tmp_path, capsys):
     assert "8252 centres for the 1 frames of nyu:test; expected one line per frame" in capsys.readouterr().err
     assert main(arguments[:-2]) == 1
     assert "needs --root DIR" in capsys.readouterr().err
+
+
+def test_unlabelled_test_frames_are_predicted_in_the_challenge_format(tmp_path, capsys):
+    from minis import write_gray16
+
+    depth = np.zeros((480, 640))
+    depth[200:300, 280:360] = 600.0  # something in range for the localiser to point at
+    write_gray16(tmp_path / "frame" / "images" / "image_D00000001.png", depth)
+    arguments = [
+        "evaluate",
+        "--checkpoint",
+        "checkpoints/hgt-synth",
+        "--data",
+        "hands2017:test",
+        "--root",
+        str(tmp_path),
+    ]
+    assert main([*arguments, "--predictions", str(tmp_path / "out.txt")]) == 0
+    line = (tmp_path / "out.txt").read_text().splitlines()[0].split("\t")
+    assert line[0] == "image_D00000001.png" and len(line) == 64
+    assert main([*arguments, "--json", str(tmp_path / "r.json")]) == 1
+    assert "no public labels: it can only be predicted" in capsys.readouterr().err

@@ -214,10 +214,10 @@ def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
     if args.overlays or args.frames:
         raise HandgraphError("--overlays and --frames go with the synthetic splits")
     split = open_split(args.data, args.root)
-    if split.uvd is None:
-        raise HandgraphError(f"{split.name} has no public labels to score against")
     protocol = dataset_protocol(split)
     predictor = Predictor(args.checkpoint)
+    if split.uvd is None:
+        return _predict_unlabelled(args, split, predictor)
     predicted = predict_dataset(predictor, split, args.centers)
     truth = ground_truth_xyz(split)
     name = args.names[0] if args.names else f"{predictor.network.name} ({predicted.centre_source} centres)"
@@ -238,4 +238,24 @@ def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
     if args.predictions_out:
         write_joint_text(args.predictions_out, predicted.uvd)
         print(f"wrote {args.predictions_out}")
+    return 0
+
+
+def _predict_unlabelled(args: argparse.Namespace, split, predictor) -> int:
+    """A split without public labels (HANDS2017's test frames): predictions only, one line per frame in the
+    challenge's format, the frame's file name then 21 x (x, y, z) mm."""
+    from handgraph.errors import HandgraphError
+    from handgraph.evaluation.dataset_eval import predict_dataset
+    from handgraph.files import atomic_write_text
+
+    if not args.predictions_out or args.compare or args.json or args.plots or args.centers == "labels":
+        raise HandgraphError(
+            f"{split.name} has no public labels: it can only be predicted, with --predictions FILE (and --centers "
+            "FILE or the localiser)"
+        )
+    predicted = predict_dataset(predictor, split, args.centers)
+    lines = [path.name + "\t" + "\t".join(f"{value:.4f}" for value in joints.reshape(-1))
+             for path, joints in zip(split.files, predicted.xyz, strict=True)]  # fmt: skip
+    atomic_write_text(args.predictions_out, "\n".join(lines) + "\n")
+    print(f"wrote {args.predictions_out}: {len(lines)} frames of {split.name}, no labels to score against")
     return 0

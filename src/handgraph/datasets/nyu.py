@@ -91,6 +91,10 @@ def check(root: Path) -> CheckReport:
             labels = 0
         files = [folder / frame_name(1, index) for index in range(labels)]
         good = check_files(report, files, missing_or_png_problem("rgb8", 640, 480))
+        frames = len(list(folder.glob("depth_1_*.png"))) if folder.is_dir() else 0
+        if frames > labels:
+            report.note(f"{folder}: {frames} camera-1 frames but {labels} labels in joint_data.mat; "
+                        f"the {frames - labels} without labels are not used")  # fmt: skip
         report.rows.append((f"{split}: labelled frames (camera 1)", str(labels), str(published)))
         report.rows.append((f"{split}: readable depth PNGs of them", str(good), str(published)))
         if labels and labels != published:
