@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,7 @@ from PIL import Image
 from scipy.io import savemat
 
 from handgraph.datasets import msra
+from handgraph.layouts import NYU14_SUBSET
 
 
 def write_gray16(path: Path, depth: np.ndarray) -> None:
@@ -98,3 +100,15 @@ def write_hands2017(root: Path, rng: np.random.Generator, count: int = 3) -> dic
     (root / "training" / "Training_Annotation.txt").write_text("\n".join(lines) + "\n")
     write_gray16(root / "frame" / "images" / "image_D00000001.png", depths[0])
     return {"names": names, "xyz": xyz, "depths": depths}
+
+
+def write_one_frame_nyu(shared_data: Path, root: Path) -> np.ndarray:
+    """An NYU test set of one frame: the real frame 1 and its labels (line 1 of the kit's ground truth in the
+    36-joint layout, the 22 unscored joints at the palm centre). Returns the 14 scored (u, v, d)."""
+    (root / "test").mkdir(parents=True)
+    shutil.copy(shared_data / "real/nyu/depth_1_0000001.png", root / "test" / "depth_1_0000001.png")
+    truth = np.loadtxt(shared_data / "eval/groundtruth/nyu/nyu_test_groundtruth_label.txt", max_rows=1).reshape(14, 3)
+    uvd = np.repeat(truth[13:14], 36, axis=0)
+    uvd[list(NYU14_SUBSET)] = truth
+    savemat(root / "test" / "joint_data.mat", {"joint_uvd": np.stack([uvd[None]] * 3)})
+    return truth

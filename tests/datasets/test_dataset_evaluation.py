@@ -2,49 +2,27 @@
 frame: the community result file it writes scores the same through ``evaluate --dataset``."""
 
 import json
-import shutil
 
 import numpy as np
-from scipy.io import savemat
+from minis import write_one_frame_nyu
 
 from handgraph.cli import main
-from handgraph.layouts import NYU14_SUBSET
+from handgraph.predictor import DEFAULT_CHECKPOINT
 
 
-def _one_frame_nyu(shared_data, root):
-    (root / "test").mkdir(parents=True)
-    shutil.copy(shared_data / "real/nyu/depth_1_0000001.png", root / "test" / "depth_1_0000001.png")
-    truth = np.loadtxt(shared_data / "eval/groundtruth/nyu/nyu_test_groundtruth_label.txt", max_rows=1).reshape(14, 3)
-    uvd = np.repeat(truth[13:14], 36, axis=0)
-    uvd[list(NYU14_SUBSET)] = truth
-    savemat(root / "test" / "joint_data.mat", {"joint_uvd": np.stack([uvd[None]] * 3)})
-    return truth
+def _evaluate(root, *more):
+    """``handgraph evaluate`` of the shipped checkpoint on the one-frame NYU copy at ``root``."""
+    return main(["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--data", "nyu:test", "--root", str(root), *more])
 
 
 def test_score_the_shipped_model_on_nyu_and_rescore_its_result_file(shared_data, tmp_path, capsys):
-    truth = _one_frame_nyu(shared_data, tmp_path / "nyu")
+    truth = write_one_frame_nyu(shared_data, tmp_path / "nyu")
     centres = tmp_path / "centres.txt"
     centres.write_text((shared_data / "real/nyu/center_test_refined.txt").read_text().splitlines()[0] + "\n")
     published = tmp_path / "V2V_line1.txt"
     published.write_text((shared_data / "eval/results/nyu/CVPR18_NYU_V2V_PoseNet.txt").read_text().splitlines()[0])
-    arguments = [
-        "evaluate",
-        "--checkpoint",
-        "checkpoints/hgt-synth",
-        "--data",
-        "nyu:test",
-        "--root",
-        str(tmp_path / "nyu"),
-    ]
-    arguments += [
-        "--centers",
-        str(centres),
-        "--predictions",
-        str(tmp_path / "ours.txt"),
-        "--json",
-        str(tmp_path / "r.json"),
-    ]
-    assert main([*arguments, "--compare", str(published)]) == 0
+    outputs = ["--predictions", str(tmp_path / "ours.txt"), "--json", str(tmp_path / "r.json")]
+    assert _evaluate(tmp_path / "nyu", "--centers", str(centres), *outputs, "--compare", str(published)) == 0
     out = capsys.readouterr().out
     assert "NYU test set: 14 joints, 1 ground-truth frames" in out and "V2V_line1" in out
     assert "palm_centre has no canonical twin" in out
@@ -60,20 +38,11 @@ def test_score_the_shipped_model_on_nyu_and_rescore_its_result_file(shared_data,
 
 
 def test_centres_file_must_match_the_frames(shared_data, tmp_path, capsys):
-    _one_frame_nyu(shared_data, tmp_path / "nyu")
-    arguments = [
-        "evaluate",
-        "--checkpoint",
-        "checkpoints/hgt-synth",
-        "--data",
-        "nyu:test",
-        "--root",
-        str(tmp_path / "nyu"),
-    ]
+    write_one_frame_nyu(shared_data, tmp_path / "nyu")
     centres = shared_data / "real/nyu/center_test_refined.txt"
-    assert main([*arguments, "--centers", str(centres)]) == 1
+    assert _evaluate(tmp_path / "nyu", "--centers", str(centres)) == 1
     assert "8252 centres for the 1 frames of nyu:test; expected one line per frame" in capsys.readouterr().err
-    assert main(arguments[:-2]) == 1
+    assert main(["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--data", "nyu:test"]) == 1
     assert "needs --root DIR" in capsys.readouterr().err
 
 
@@ -86,7 +55,7 @@ def test_unlabelled_test_frames_are_predicted_in_the_challenge_format(tmp_path, 
     arguments = [
         "evaluate",
         "--checkpoint",
-        "checkpoints/hgt-synth",
+        str(DEFAULT_CHECKPOINT),
         "--data",
         "hands2017:test",
         "--root",

@@ -1,11 +1,9 @@
 """The real NYU test frame 1 through the NYU reader and the crop, with line 1 of the test ground truth and of
 the published refined centres."""
 
-import shutil
-
 import numpy as np
 import torch
-from scipy.io import savemat
+from minis import write_one_frame_nyu
 
 from handgraph.camera import xyz_to_uvd
 from handgraph.datasets import open_split
@@ -14,12 +12,7 @@ from handgraph.preprocess.crop import crop_depth, intrinsics_tensor, make_crops
 
 
 def test_every_labelled_joint_lands_on_the_hand_in_the_crop(shared_data, tmp_path):
-    (tmp_path / "test").mkdir()
-    shutil.copy(shared_data / "real/nyu/depth_1_0000001.png", tmp_path / "test" / "depth_1_0000001.png")
-    truth = np.loadtxt(shared_data / "eval/groundtruth/nyu/nyu_test_groundtruth_label.txt", max_rows=1).reshape(14, 3)
-    uvd = np.repeat(truth[13:14], 36, axis=0)  # the 22 joints the kit does not score: the palm centre
-    uvd[list(NYU14_SUBSET)] = truth
-    savemat(tmp_path / "test" / "joint_data.mat", {"joint_uvd": np.stack([uvd[None]] * 3)})
+    write_one_frame_nyu(shared_data, tmp_path)
     frames = open_split("nyu:test", tmp_path)
     refined = np.loadtxt(shared_data / "real/nyu/center_test_refined.txt", max_rows=1) * [1, -1, 1]  # y up -> down
     camera = intrinsics_tensor(frames.camera)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handgraph.camera import xyz_to_uvd
+from handgraph.camera import camera_preset, xyz_to_uvd
 from handgraph.datasets.split import (
     CheckReport,
     DatasetSplit,
@@ -23,14 +23,11 @@ from handgraph.errors import HandgraphError
 from handgraph.layouts import HANDS2017_21
 
 TRAINING_FRAMES, TEST_FRAMES = 957032, 295510
-CAMERA = (475.065948, 475.065857, 315.944855, 245.287079)
 CUBE_MM = 250.0
 
 
 def camera():
-    from handgraph.camera import Intrinsics
-
-    return Intrinsics(*CAMERA, width=640, height=480)
+    return camera_preset("hands2017")
 
 
 def read_annotations(path: Path) -> tuple[list[str], np.ndarray]:

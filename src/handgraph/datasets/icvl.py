@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from handgraph.camera import camera_preset
 from handgraph.datasets.split import (
     CheckReport,
     DatasetSplit,
@@ -26,14 +27,11 @@ from handgraph.layouts import ICVL16
 
 ORIGINAL_TRAINING_FRAMES = 22067
 TEST_SEQUENCES = {"test_seq_1": 702, "test_seq_2": 894}
-CAMERA = (240.99, 240.96, 160.0, 120.0)
 CUBE_MM = 250.0
 
 
 def camera():
-    from handgraph.camera import Intrinsics
-
-    return Intrinsics(*CAMERA, width=320, height=240)
+    return camera_preset("icvl")
 
 
 def is_original(name: str) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handgraph.camera import xyz_to_uvd
+from handgraph.camera import camera_preset, xyz_to_uvd
 from handgraph.datasets.split import CheckReport, DatasetSplit, check_files, read_lines, require_files
 from handgraph.depth_images import MSRA_HEADER
 from handgraph.errors import HandgraphError
@@ -24,13 +24,10 @@ GESTURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "I", "IP", "L", "MP", "
 CUBE_MM = {"P0": 200.0, "P1": 200.0, "P2": 200.0, "P3": 180.0, "P4": 180.0, "P5": 180.0, "P6": 170.0,
            "P7": 160.0, "P8": 150.0}  # fmt: skip
 FRAMES = 76375
-CAMERA = (241.42, 241.42, 160.0, 120.0)
 
 
 def camera():
-    from handgraph.camera import Intrinsics
-
-    return Intrinsics(*CAMERA, width=320, height=240)
+    return camera_preset("msra")
 
 
 def read_joints(path: Path) -> np.ndarray:

@@ -8,10 +8,12 @@ set and the test set's first subject (frames 0-2439), 250 mm for its second subj
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from handgraph.camera import camera_preset
 from handgraph.datasets.split import CheckReport, DatasetSplit, check_files, missing_or_png_problem, require_files
 from handgraph.errors import HandgraphError
 from handgraph.layouts import NYU36
@@ -19,14 +21,12 @@ from handgraph.layouts import NYU36
 SPLITS = {"train": 72757, "test": 8252}
 """Published frame counts."""
 TEST_FIRST_SUBJECT = 2440
-CAMERA = (588.03, 587.07, 320.0, 240.0)
-"""fx, fy, cx, cy with y down (the kit's fy is negative: NYU's world frame has y up)."""
 
 
 def camera():
-    from handgraph.camera import Intrinsics
-
-    return Intrinsics(*CAMERA, width=640, height=480)
+    """The kit's NYU camera with y down (the kit's fy < 0 makes NYU's world frame y up)."""
+    preset = camera_preset("nyu")
+    return replace(preset, fy=-preset.fy)
 
 
 def frame_name(camera_number: int, index: int) -> str:

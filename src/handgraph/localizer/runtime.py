@@ -70,6 +70,14 @@ def load_localizer_network(folder: str | os.PathLike) -> tuple[HandLocalizer, di
     return network.eval(), meta
 
 
+def with_centre_depth(canvases: np.ndarray, answers: np.ndarray) -> np.ndarray:
+    """The network's answers (B, 4) with each centre's depth read from its canvas (:func:`centre_depth`)."""
+    answers = np.array(answers, dtype=np.float64)
+    for canvas, answer in zip(canvases, answers, strict=True):
+        answer[2] = centre_depth(canvas, *answer[:3])
+    return answers
+
+
 class Localizer:
     """A trained localiser ready to run on frames. ``source``: a checkpoint folder (default: the shipped one)
     or, with ``backend="onnx"``, an ``.onnx`` file (or a folder holding ``localizer.onnx``)."""
@@ -109,10 +117,7 @@ class Localizer:
     def answer(self, canvases: np.ndarray) -> np.ndarray:
         """(B, H', W') canvases -> (B, 4): canvas u, v, the centre's depth (read from the canvas, see
         :func:`centre_depth`) and the score."""
-        answers = self.run_canvas(canvases).astype(np.float64)
-        for canvas, answer in zip(canvases, answers, strict=True):
-            answer[2] = centre_depth(canvas, *answer[:3])
-        return answers
+        return with_centre_depth(canvases, self.run_canvas(canvases))
 
     def __call__(self, depth_mm: np.ndarray, camera: Intrinsics) -> HandDetection:
         """Where the hand in one (H, W) frame in mm (0 = no measurement) is, if there is one."""

@@ -24,7 +24,7 @@ from handgraph.errors import HandgraphError
 from handgraph.files import atomic_write_text, read_json
 from handgraph.localizer.metrics import localizer_metrics
 from handgraph.localizer.network import HandLocalizer, LocalizerConfig, decode, localizer_loss, targets
-from handgraph.localizer.runtime import centre_depth, load_localizer_network
+from handgraph.localizer.runtime import load_localizer_network, with_centre_depth
 from handgraph.synth.datasets import BatchStream
 from handgraph.synth.scenes import SceneConfig, generate_scenes
 from handgraph.training.loop import warmup_cosine_schedule
@@ -110,11 +110,9 @@ def answers_of(network: HandLocalizer, canvases: torch.Tensor, batch_size: int =
     network.eval()
     answers = torch.cat(
         [decode(network(canvases[k : k + batch_size, None])) for k in range(0, len(canvases), batch_size)]
-    ).numpy().astype(np.float64)  # fmt: skip
+    ).numpy()  # fmt: skip
     network.train(was_training)
-    for canvas, answer in zip(canvases.numpy(), answers, strict=True):
-        answer[2] = centre_depth(canvas, *answer[:3])
-    return answers
+    return with_centre_depth(canvases.numpy(), answers)
 
 
 def evaluate_localizer(network: HandLocalizer, scenes: dict[str, torch.Tensor]) -> dict:

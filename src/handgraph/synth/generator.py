@@ -24,7 +24,7 @@ from handgraph.synth.poses import (
     sample_uniform_articulation,
     sample_view_rotation,
 )
-from handgraph.synth.raycast import render_depth, render_planes
+from handgraph.synth.raycast import nearest_depth, render_depth, render_planes
 from handgraph.synth.sensor import SENSOR_PRESETS, SensorModel, sensor_preset
 from handgraph.synth.surface import RoundCones, hand_cones
 
@@ -241,12 +241,7 @@ def _with_background(config, draws, cones: RoundCones, hand_depth: np.ndarray, i
     if with_plane:
         normals = np.stack([backgrounds[k].plane[0] for k in with_plane])
         offsets = np.array([backgrounds[k].plane[1] for k in with_plane])
-        depth[with_plane] = _nearest(
+        depth[with_plane] = nearest_depth(
             depth[with_plane], render_planes(normals, offsets, intrinsics[with_plane], height, width)
         )
-    return _nearest(hand_depth, depth)
-
-
-def _nearest(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Per pixel the nearer of two depth images, where 0 means nothing."""
-    return np.where((first > 0) & ((second == 0) | (first <= second)), first, second)
+    return nearest_depth(hand_depth, depth)

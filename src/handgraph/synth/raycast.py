@@ -45,6 +45,11 @@ def render_depth(cones: RoundCones, intrinsics: np.ndarray, height: int, width: 
     return depth
 
 
+def nearest_depth(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Per pixel the nearer of two depth images, where 0 means nothing: two renders composed into one scene."""
+    return np.where((first > 0) & ((second == 0) | (first <= second)), first, second)
+
+
 def render_planes(
     normals: np.ndarray, offsets: np.ndarray, intrinsics: np.ndarray, height: int, width: int
 ) -> np.ndarray:

@@ -37,7 +37,7 @@ from handgraph.synth.kinematics import chain_joints, hand_to_camera
 from handgraph.synth.labels import hand_centre
 from handgraph.synth.poses import sample_gesture_articulation, sample_shape, sample_uniform_articulation
 from handgraph.synth.poses import sample_view_rotation as view_rotation
-from handgraph.synth.raycast import render_depth, render_planes
+from handgraph.synth.raycast import nearest_depth, render_depth, render_planes
 from handgraph.synth.sensor import SENSOR_PRESETS, SensorModel
 from handgraph.synth.surface import RoundCones, hand_cones
 
@@ -316,7 +316,7 @@ def _objects_depth(scenes: list[_Scene], canvas: Canvas) -> np.ndarray:
         normals = np.stack([scenes[k].planes[slot][0] for k in having])
         offsets = np.array([scenes[k].planes[slot][1] for k in having])
         planes = render_planes(normals, offsets, intrinsics[having], canvas.height, canvas.width)
-        depth[having] = _nearest(depth[having], planes)
+        depth[having] = nearest_depth(depth[having], planes)
     return depth
 
 
@@ -342,11 +342,6 @@ _CONE_FIELDS = ("start", "end", "start_radius", "end_radius", "frame")
 def _intrinsics_row(canvas: Canvas) -> np.ndarray:
     camera = canvas.camera
     return np.array([[camera.fx, camera.fy, camera.cx, camera.cy]])
-
-
-def _nearest(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Per pixel the nearer of two depth images, where 0 means nothing."""
-    return np.where((first > 0) & ((second == 0) | (first <= second)), first, second)
 
 
 def _sensor_reading(scene: _Scene, exact: np.ndarray, window: np.ndarray, config: SceneConfig) -> np.ndarray:
@@ -380,7 +375,7 @@ def generate_scenes(config: SceneConfig, seed: int, indices: np.ndarray | list[i
     hands = _hands_depth(scenes, canvas)  # (B, K, H', W')
     scene_depth = _objects_depth(scenes, canvas)
     for slot in range(MAX_HANDS):
-        scene_depth = _nearest(hands[:, slot], scene_depth)
+        scene_depth = nearest_depth(hands[:, slot], scene_depth)
     count = len(scenes)
     hand_xyz = np.zeros((count, MAX_HANDS, 3))
     present = np.zeros((count, MAX_HANDS), dtype=bool)
