@@ -98,6 +98,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the frames show a left hand: models are trained on right hands, so the frame is mirrored for the "
         "model and the joints mirrored back",
     )  # fmt: skip
+    fitting = parser.add_argument_group("kinematic fit (--fit)")
+    fitting.add_argument(
+        "--fit", action="store_true",
+        help="fit the kinematic hand to every predicted hand: joint angles, a valid hand (constant bones, angles "
+        "within their limits), its shape, a refinement against the depth and a mesh per frame; a sequence gets "
+        "one shape for all its frames. Adds \"fit\" to each frame of predictions.json and a 3D view to the overlay",
+    )  # fmt: skip
+    fitting.add_argument(
+        "--no-refine", action="store_true", help="with --fit: inverse kinematics only, no refinement against the depth"
+    )
+    fitting.add_argument(
+        "--mesh-format", choices=("ply", "obj", "glb"), default="ply",
+        help="with --fit: file type of the meshes, OUT/<frame>_hand.<format> (default: %(default)s)",
+    )  # fmt: skip
     parser.add_argument("--out", default="predictions", metavar="DIR", help="output folder (default: %(default)s)")
     parser.add_argument("--no-overlays", action="store_true", help="write the JSON only")
 
@@ -181,7 +195,9 @@ def run(args: argparse.Namespace) -> int:
     predictor = Predictor(args.checkpoint, backend=args.backend, threads=args.threads, localizer=args.localizer)
     sequence = len(readers) > 1 and not args.no_track
     tracker = HandTracker(predictor, OneEuroFilter(args.min_cutoff, args.beta) if args.smooth and sequence else None)
-    frames, tally, busy = _predict_frames(args, readers, centres, camera, fps, tracker, sequence)
+    frames, tally, busy, hands = _predict_frames(args, readers, centres, camera, fps, tracker, sequence)
+    if args.fit and hands:
+        _fit_hands(args, readers, camera, predictor, frames, hands, sequence)
     result = {
         "checkpoint": str(predictor.network.source),
         "backend": args.backend,
@@ -212,7 +228,7 @@ def _predict_frames(args, readers, centres, camera, fps: float, tracker, sequenc
 
     from handgraph.errors import HandgraphError
 
-    frames, tally, busy = [], {"hand": 0, "no hand": 0, "error": 0}, 0.0
+    frames, tally, busy, hands = [], {"hand": 0, "no hand": 0, "error": 0}, 0.0, []
     for index, ((name, read), centre) in enumerate(zip(readers, centres, strict=True)):
         try:
             depth = read()
@@ -230,13 +246,72 @@ def _predict_frames(args, readers, centres, camera, fps: float, tracker, sequenc
             tracker.reset()  # unrelated frames: every one is localised afresh
         frames.append(frame_record(name, tracked))
         tally["hand" if tracked.prediction is not None else "no hand"] += 1
+        if tracked.prediction is not None:
+            hands.append((len(frames) - 1, index, tracked))
         if tracked.prediction is None:
             print(f"{name}: no hand")
-        elif not args.no_overlays:
+        elif not args.no_overlays and not args.fit:  # with --fit the overlays come after the fit
             overlay = Path(args.out) / f"{_stem(name)}_overlay.png"
             _write_overlay(overlay, depth, camera, tracked, tracker.predictor)
             print(f"{name}: wrote {overlay}")
-    return frames, tally, busy
+    return frames, tally, busy, hands
+
+
+def _fit_hands(args, readers, camera, predictor, frames: list[dict], hands: list, sequence: bool) -> None:
+    """The kinematic fit of every predicted hand, in place in ``frames``, with its mesh and overlay."""
+    import time
+    from pathlib import Path
+
+    import numpy as np
+
+    from handgraph.fitting.frames import FrameCrop, refine_fits, write_meshes
+    from handgraph.fitting.mesh import hand_mesh
+    from handgraph.fitting.result import fit_layout_joints, mirrored_model
+
+    started = time.perf_counter()
+    joints = np.stack([tracked.prediction.xyz for _, _, tracked in hands])
+    mirrored = mirrored_model(args.left, camera.fx, camera.fy)
+    fits = fit_layout_joints(joints, predictor.layout, mirrored, sequence, source="the predicted joints")
+    solved = time.perf_counter()
+    if not args.no_refine:
+
+        def crop_of(k: int) -> FrameCrop:
+            _, reader, tracked = hands[k]
+            return FrameCrop(readers[reader][1](), camera, tracked.prediction.centre_xyz, predictor.cube_mm)
+
+        fits = refine_fits(fits, crop_of, progress=len(hands) > 16)
+    refined = time.perf_counter()
+    out = Path(args.out)
+    names = [readers[reader][0] for _, reader, _ in hands]
+    paths = [out / f"{_stem(name)}_hand.{args.mesh_format}" for name in names]
+    write_meshes(fits, paths, progress=len(hands) > 16)
+    meshed = time.perf_counter()
+    for k, (position, reader, tracked) in enumerate(hands):
+        frames[position]["fit"] = fits.record(k, mesh=paths[k].name)
+        if not args.no_overlays:
+            overlay = out / f"{_stem(names[k])}_overlay.png"
+            drawing = _fit_drawing(fits, k, camera, hand_mesh(fits.x[k], bool(fits.mirrored[k]), spacing_mm=4.0))
+            _write_overlay(overlay, readers[reader][1](), camera, tracked, predictor, drawing)
+            print(f"{names[k]}: wrote {overlay}")
+    count = len(hands)
+    print(
+        f"fitted {count} hand(s): inverse kinematics {1000 * (solved - started) / count:.1f} ms/hand"
+        + ("" if args.no_refine else f", refinement against the depth {1000 * (refined - solved) / count:.0f} ms/frame")
+        + f", meshes {1000 * (meshed - refined) / count:.0f} ms/hand ({args.mesh_format})"
+    )
+
+
+def _fit_drawing(fits, k: int, camera, mesh):
+    import numpy as np
+
+    from handgraph.camera import xyz_to_uvd
+    from handgraph.overlay import FitDrawing
+
+    xyz = fits.xyz[k]
+    return FitDrawing(
+        uvd=xyz_to_uvd(xyz, camera), xyz=xyz, vertices=np.asarray(mesh.vertices), faces=np.asarray(mesh.faces),
+        fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy, angles_deg=fits.record(k)["angles_deg"],
+    )  # fmt: skip
 
 
 def _stem(name: str) -> str:
@@ -268,7 +343,7 @@ def frame_record(name: str, tracked) -> dict:
     return record
 
 
-def _write_overlay(path, depth, camera, tracked, predictor) -> None:
+def _write_overlay(path, depth, camera, tracked, predictor, fit=None) -> None:
     from handgraph.camera import cube_side_px, xyz_to_uvd
     from handgraph.overlay import write_overlay
 
@@ -276,4 +351,4 @@ def _write_overlay(path, depth, camera, tracked, predictor) -> None:
     centre_uvd = xyz_to_uvd(prediction.centre_xyz, camera)
     box = cube_side_px(camera, predictor.cube_mm, prediction.centre_xyz[2])
     title = f"{path.stem.removesuffix('_overlay')}: {predictor.network.name}, crop {tracked.source}"
-    write_overlay(path, depth, prediction.uvd, centre_uvd, box, predictor.layout, title)
+    write_overlay(path, depth, prediction.uvd, centre_uvd, box, predictor.layout, title, fit)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from handgraph.arrays import array_module, as_like
 from handgraph.synth.kinematics import HandShape, hand_to_camera
 
 NUM_HAND_PRIMITIVES = 26
@@ -50,13 +51,15 @@ class RoundCones:
         )
 
 
-def _finger_cones(joints: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, ...]:
+def _finger_cones(joints, radii) -> tuple:
+    xp = array_module(joints)
     chains = joints[:, 1:].reshape(-1, 5, 4, 3)  # (B, 5 chains, 4 joints, 3)
-    start, end = chains[:, :, :3].copy(), chains[:, :, 1:].copy()
+    start, end = chains[:, :, :3], chains[:, :, 1:]
     # The distal capsule ends one tip radius short of the fingertip joint so that its cap passes through it.
     tip_direction = end[:, :, 2] - start[:, :, 2]
-    tip_direction /= np.linalg.norm(tip_direction, axis=-1, keepdims=True)
-    end[:, :, 2] -= tip_direction * radii[:, :, 3, None]
+    tip_direction = tip_direction / (tip_direction * tip_direction).sum(axis=-1, keepdims=True) ** 0.5
+    tip = end[:, :, 2] - tip_direction * radii[:, :, 3, None]
+    end = xp.concatenate([end[:, :, :2], tip[:, :, None]], axis=2)
     count = len(joints)
     return (
         start.reshape(count, 15, 3),
@@ -66,44 +69,49 @@ def _finger_cones(joints: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, ..
     )
 
 
-def _palm_cones(joints: np.ndarray, shape: HandShape) -> tuple[np.ndarray, ...]:
-    scale = shape.scale[:, None, None]
-    thick = (shape.scale * shape.thickness)[:, None]  # (B, 1)
+def _palm_cones(joints, scale, thickness, forearm_length) -> tuple:
+    """Shapes: joints (B, 21, 3) hand frame, scale, thickness, forearm_length (B,)."""
+    xp = array_module(joints)
+    thick = (scale * thickness)[:, None]  # (B, 1)
+    scale = scale[:, None, None]
     mcp = joints[:, [5, 9, 13, 17]]  # (B, 4, 3) index to little
-    carpal = _CARPAL_ANCHORS_MM * scale
+    carpal = as_like(_CARPAL_ANCHORS_MM, joints) * scale
     mid_palm = 0.5 * (carpal + mcp)
     thenar_end = joints[:, 1] + 0.75 * (joints[:, 2] - joints[:, 1])  # along the thumb metacarpal
-    count = len(joints)
-    forearm_end = (
-        _FOREARM_START_MM * scale - np.stack([np.zeros(count), shape.forearm_length, np.zeros(count)], 1)[:, None]
-    )
-    start = np.concatenate(
+    zero = xp.zeros_like(forearm_length)
+    forearm_start = as_like(_FOREARM_START_MM, joints) * scale
+    forearm_end = forearm_start - xp.stack([zero, forearm_length, zero], axis=1)[:, None]
+    carpal_row = as_like(_CARPAL_ROW_MM, joints) * scale
+    start = xp.concatenate(
         [
             carpal,
             mcp[:, :1],
             mid_palm[:, :1],
-            (_CARPAL_ROW_MM[:1] * scale),
-            (_THENAR_ANCHOR_MM * scale[:, 0])[:, None],
+            carpal_row[:, :1],
+            (as_like(_THENAR_ANCHOR_MM, joints) * scale[:, 0])[:, None],
             joints[:, 2:3],  # the web: thumb MCP to index MCP
-            _FOREARM_START_MM * scale,
+            forearm_start,
         ],
         axis=1,
     )
-    end = np.concatenate(
-        [
-            mcp,
-            mcp[:, 3:],
-            mid_palm[:, 3:],
-            (_CARPAL_ROW_MM[1:] * scale),
-            thenar_end[:, None],
-            mcp[:, :1],
-            forearm_end,
-        ],
-        axis=1,
+    end = xp.concatenate(
+        [mcp, mcp[:, 3:], mid_palm[:, 3:], carpal_row[:, 1:], thenar_end[:, None], mcp[:, :1], forearm_end], axis=1
     )
-    start_radius = thick * np.array([11.5, 11.5, 11.0, 10.5, 10.0, 11.0, 15.0, 15.0, 7.0, 19.0, 19.0])
-    end_radius = thick * np.array([10.5, 10.5, 10.0, 9.5, 9.0, 10.0, 15.0, 12.0, 8.0, 23.0, 23.0])
+    start_radius = thick * as_like([11.5, 11.5, 11.0, 10.5, 10.0, 11.0, 15.0, 15.0, 7.0, 19.0, 19.0], joints)
+    end_radius = thick * as_like([10.5, 10.5, 10.0, 9.5, 9.0, 10.0, 15.0, 12.0, 8.0, 23.0, 23.0], joints)
     return start, end, start_radius, end_radius
+
+
+def hand_frame_cones(joints_hand, joint_radii, scale, thickness, forearm_length) -> tuple:
+    """The 26 round cones of each of B right hands in the hand frame: (B, 26, 3) starts and ends, (B, 26)
+    start and end radii. NumPy arrays or torch tensors (differentiable in the joints).
+
+    Shapes: joints_hand (B, 21, 3) from ``chain_joints``, joint_radii (B, 5, 4), the rest (B,); see ``HandShape``.
+    """
+    xp = array_module(joints_hand)
+    finger = _finger_cones(joints_hand, joint_radii)
+    palm = _palm_cones(joints_hand, scale, thickness, forearm_length)
+    return tuple(xp.concatenate([f, p], axis=1) for f, p in zip(finger, palm, strict=True))
 
 
 def hand_cones(
@@ -114,10 +122,9 @@ def hand_cones(
     Shapes: joints_hand (B, 21, 3) right-hand hand-frame joints from ``chain_joints``; rotation (B, 3, 3),
     translation (B, 3), left (B,) as in ``hand_to_camera``.
     """
-    finger = _finger_cones(joints_hand, shape.joint_radii)
-    palm = _palm_cones(joints_hand, shape)
-    start, end = (np.concatenate([f, p], axis=1) for f, p in zip(finger[:2], palm[:2], strict=True))
-    start_radius, end_radius = (np.concatenate([f, p], axis=1) for f, p in zip(finger[2:], palm[2:], strict=True))
+    start, end, start_radius, end_radius = hand_frame_cones(
+        joints_hand, shape.joint_radii, shape.scale, shape.thickness, shape.forearm_length
+    )
     return RoundCones.from_batched(
         hand_to_camera(start, rotation, translation, left),
         hand_to_camera(end, rotation, translation, left),

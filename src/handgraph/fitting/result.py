@@ -1,0 +1,107 @@
+"""Fitting joints of any layout, and what a fit reports: angles by name, a valid hand, the shape, the residuals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from handgraph.evaluation.joint_map import canonical_to_layout
+from handgraph.fitting import hand_model, ik
+from handgraph.fitting.targets import canonical_targets
+from handgraph.skeleton import FINGER_NAMES, JointLayout
+
+ANGLE_NAMES = {
+    "thumb": ("cmc_flexion", "cmc_abduction", "mcp_flexion", "ip_flexion"),
+    **{finger: ("mcp_flexion", "mcp_abduction", "pip_flexion", "dip_flexion") for finger in FINGER_NAMES[1:]},
+}
+"""Per chain, the names of its four angles in ``anatomy.ARTICULATION_NAMES`` order."""
+
+BONE_NAMES = {
+    "thumb": ("metacarpal", "proximal", "distal"),
+    **{finger: ("proximal", "middle", "distal") for finger in FINGER_NAMES[1:]},
+}
+
+
+@dataclass
+class HandFits:
+    """Kinematic fits of N hands to joints of one layout."""
+
+    x: torch.Tensor
+    """(N, 42) the fitted parameters (``hand_model``)."""
+    mirrored: torch.Tensor
+    """(N,) 1 where the model is mirrored (see ``mirrored_model``)."""
+    layout: JointLayout
+    joints: np.ndarray
+    """(N, J, 3) mm: the joints that were fitted, in ``layout``."""
+    refined: np.ndarray
+    """(N,) bool: moved against the depth after the inverse kinematics."""
+
+    @property
+    def canonical_xyz(self) -> np.ndarray:
+        """(N, 21, 3) mm: the fitted hand's joints, canonical order."""
+        return hand_model.joints_of(self.x, self.mirrored).numpy()
+
+    @property
+    def xyz(self) -> np.ndarray:
+        """(N, J, 3) mm: the fitted hand's joints in the layout that was fitted (landmarks without a twin filled)."""
+        return canonical_to_layout(self.canonical_xyz, self.layout)
+
+    @property
+    def residual_mm(self) -> np.ndarray:
+        """(N, J): distance of each fitted joint from the joint it was fitted to."""
+        return np.linalg.norm(self.xyz - self.joints, axis=-1)
+
+    @property
+    def angles_deg(self) -> np.ndarray:
+        """(N, 5, 4) the articulation angles in degrees."""
+        return ik.angles_degrees(self.x)
+
+    def record(self, index: int, mesh: str | None = None) -> dict:
+        """Hand ``index`` as predictions.json's "fit" entry."""
+        x = self.x[index]
+        angles = self.angles_deg[index]
+        bones = np.exp(x[hand_model.LOG_BONES].numpy()).reshape(5, 3)
+        return {
+            "xyz": self.xyz[index].round(3).tolist(),
+            "angles_deg": {
+                finger: dict(zip(ANGLE_NAMES[finger], angles[chain].round(2).tolist(), strict=True))
+                for chain, finger in enumerate(FINGER_NAMES)
+            },
+            "global": {
+                "rotation_vector_rad": x[:3].numpy().round(5).tolist(),
+                "wrist_xyz": x[3:6].numpy().round(3).tolist(),
+                "mirrored": bool(self.mirrored[index]),
+            },
+            "shape": {
+                "scale": round(float(np.exp(x[hand_model.LOG_SCALE])), 4),
+                "bone_lengths_mm": {
+                    finger: dict(zip(BONE_NAMES[finger], bones[chain].round(2).tolist(), strict=True))
+                    for chain, finger in enumerate(FINGER_NAMES)
+                },
+            },
+            "residual_mm": self.residual_mm[index].round(2).tolist(),
+            "refined": bool(self.refined[index]),
+            "mesh": mesh,
+        }
+
+
+def mirrored_model(left: bool, fx: float, fy: float) -> bool:
+    """Whether the kinematic (right) hand must be mirrored to explain a hand's joints: for a left hand, and for a
+    right hand whose coordinates come from a camera with fx fy < 0 (NYU's: x right, y up, z forward is a
+    left-handed frame, in which every hand looks like its mirror image); not for both at once."""
+    return bool(left) != (fx * fy < 0)
+
+
+def fit_layout_joints(
+    joints: np.ndarray, layout: JointLayout, mirrored: np.ndarray | bool = False, sequence: bool = False,
+    source: str = "joints",
+) -> HandFits:  # fmt: skip
+    """Fit N hands to (N, J, 3) joints (mm, camera frame) of ``layout``; ``mirrored`` as ``mirrored_model`` says.
+    With ``sequence`` the N frames show one hand: one shape is fitted for all of them, then each frame's pose.
+    ``source`` names the input in errors."""
+    observed, weights = canonical_targets(joints, layout, source)
+    flags = torch.as_tensor(np.broadcast_to(np.asarray(mirrored, dtype=np.float64), (len(observed),)).copy())
+    fit = (ik.fit_sequence if sequence and len(observed) > 1 else ik.fit_joints)(observed, weights, flags)
+    return HandFits(fit.x, flags, layout, np.asarray(joints, dtype=np.float64), np.zeros(len(observed), bool))
