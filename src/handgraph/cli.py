@@ -6,10 +6,10 @@ import argparse
 import sys
 
 from handgraph import __version__
-from handgraph.commands import data, evaluate, export, live, predict, synth, train, train_localizer
+from handgraph.commands import data, evaluate, export, fit, live, predict, synth, train, train_localizer
 from handgraph.errors import HandgraphError
 
-COMMANDS = (synth, train, evaluate, predict, export, live, train_localizer, data)
+COMMANDS = (synth, train, evaluate, predict, fit, export, live, train_localizer, data)
 """Modules that each define NAME, HELP, add_arguments(parser) and run(args) -> exit code."""
 
 

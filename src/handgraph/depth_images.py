@@ -158,3 +158,24 @@ def _npy_shape(path: Path) -> tuple[int, ...]:
         return np.load(path, mmap_mode="r", allow_pickle=False).shape
     except (ValueError, OSError) as error:
         raise HandgraphError(f"{path}: not a readable .npy array ({error})") from None
+
+
+def read_frame(name: str, depth_scale_mm: float = 1.0) -> np.ndarray:
+    """One frame by the name ``frame_readers`` gave it: a file, or ``stack.npy[k]``. Depth in mm."""
+    if name.endswith("]") and "[" in name:
+        file, _, index = name[:-1].rpartition("[")
+        if index.isdigit() and Path(file).suffix.lower() == ".npy":
+            frames = _stack_length(Path(file))
+            if frames is None or int(index) >= frames:
+                raise HandgraphError(f"{name}: {file} holds no frame {index}")
+            return _stack_frame(Path(file), int(index), depth_scale_mm)
+    return read_depth(name, depth_scale_mm)
+
+
+def frame_stem(name: str) -> str:
+    """A file name for a frame's outputs: 'a/b.png' -> 'b', 'a/rec.npy[12]' -> 'rec_000012'."""
+    if name.endswith("]") and "[" in name:
+        file, _, index = name[:-1].rpartition("[")
+        if index.isdigit():
+            return f"{Path(file).stem}_{int(index):06d}"
+    return Path(name).stem

@@ -160,3 +160,20 @@ def write_overlay(
     with atomic_writer(path, binary=True) as handle:
         figure.savefig(handle, format="png", dpi=100)
     plt.close(figure)
+
+
+def write_fit_view(path: str | os.PathLike, fit: FitDrawing, layout: JointLayout, title: str) -> None:
+    """A fit without its frame: the hand in 3D beside its joint angles."""
+    figure = plt.figure(figsize=(9, 5))
+    grid = figure.add_gridspec(1, 2, width_ratios=[1, 0.6])
+    view = figure.add_subplot(grid[0], projection="3d")
+    draw_fit_3d(view, fit, layout)
+    view.set_title(title, fontsize=9)
+    table = figure.add_subplot(grid[1])
+    table.axis("off")
+    table.text(0.0, 0.5, "joint angles (deg)\nflexion/abduction\n\n" + angle_lines(fit.angles_deg),
+               family="monospace", fontsize=8, va="center")  # fmt: skip
+    figure.tight_layout()
+    with atomic_writer(path, binary=True) as handle:
+        figure.savefig(handle, format="png", dpi=100)
+    plt.close(figure)

@@ -206,6 +206,9 @@ def run(args: argparse.Namespace) -> int:
         "localizer_backend": None if predictor.localizer is None else predictor.localizer.backend,
         "joints": list(predictor.layout.joint_names),
         "camera": camera.to_dict(),
+        "depth_scale": _depth_scale(args),
+        "cube_mm": predictor.cube_mm,
+        "left": bool(args.left),
         "tracking": sequence,
         "smoothing": {"min_cutoff_hz": args.min_cutoff, "beta": args.beta, "fps": fps} if args.smooth else None,
         "frames": frames,
@@ -222,10 +225,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _predict_frames(args, readers, centres, camera, fps: float, tracker, sequence: bool):
-    """Every frame through the tracker: (records for predictions.json, counts, seconds spent predicting)."""
+    """Every frame through the tracker: (records for predictions.json, counts, seconds spent predicting, and
+    the hands found as (position in the records, frame index, tracked result))."""
     import time
     from pathlib import Path
 
+    from handgraph.depth_images import frame_stem
     from handgraph.errors import HandgraphError
 
     frames, tally, busy, hands = [], {"hand": 0, "no hand": 0, "error": 0}, 0.0, []
@@ -251,7 +256,7 @@ def _predict_frames(args, readers, centres, camera, fps: float, tracker, sequenc
         if tracked.prediction is None:
             print(f"{name}: no hand")
         elif not args.no_overlays and not args.fit:  # with --fit the overlays come after the fit
-            overlay = Path(args.out) / f"{_stem(name)}_overlay.png"
+            overlay = Path(args.out) / f"{frame_stem(name)}_overlay.png"
             _write_overlay(overlay, depth, camera, tracked, tracker.predictor)
             print(f"{name}: wrote {overlay}")
     return frames, tally, busy, hands
@@ -264,6 +269,7 @@ def _fit_hands(args, readers, camera, predictor, frames: list[dict], hands: list
 
     import numpy as np
 
+    from handgraph.depth_images import frame_stem
     from handgraph.fitting.frames import FrameCrop, refine_fits, write_meshes
     from handgraph.fitting.mesh import hand_mesh
     from handgraph.fitting.result import fit_layout_joints, mirrored_model
@@ -283,13 +289,13 @@ def _fit_hands(args, readers, camera, predictor, frames: list[dict], hands: list
     refined = time.perf_counter()
     out = Path(args.out)
     names = [readers[reader][0] for _, reader, _ in hands]
-    paths = [out / f"{_stem(name)}_hand.{args.mesh_format}" for name in names]
+    paths = [out / f"{frame_stem(name)}_hand.{args.mesh_format}" for name in names]
     write_meshes(fits, paths, progress=len(hands) > 16)
     meshed = time.perf_counter()
     for k, (position, reader, tracked) in enumerate(hands):
         frames[position]["fit"] = fits.record(k, mesh=paths[k].name)
         if not args.no_overlays:
-            overlay = out / f"{_stem(names[k])}_overlay.png"
+            overlay = out / f"{frame_stem(names[k])}_overlay.png"
             drawing = _fit_drawing(fits, k, camera, hand_mesh(fits.x[k], bool(fits.mirrored[k]), spacing_mm=4.0))
             _write_overlay(overlay, readers[reader][1](), camera, tracked, predictor, drawing)
             print(f"{names[k]}: wrote {overlay}")
@@ -312,16 +318,6 @@ def _fit_drawing(fits, k: int, camera, mesh):
         uvd=xyz_to_uvd(xyz, camera), xyz=xyz, vertices=np.asarray(mesh.vertices), faces=np.asarray(mesh.faces),
         fx=camera.fx, fy=camera.fy, cx=camera.cx, cy=camera.cy, angles_deg=fits.record(k)["angles_deg"],
     )  # fmt: skip
-
-
-def _stem(name: str) -> str:
-    """A file name for a frame's overlay: 'a/b.png' -> 'b', 'a/rec.npy[12]' -> 'rec_000012'."""
-    from pathlib import Path
-
-    if name.endswith("]"):
-        file, _, index = name[:-1].rpartition("[")
-        return f"{Path(file).stem}_{int(index):06d}"
-    return Path(name).stem
 
 
 def frame_record(name: str, tracked) -> dict:

@@ -8,9 +8,9 @@ minimises over x (``hand_model``)
 
 with Levenberg-Marquardt (``solver``), started from an analytic guess: the palm's rotation, position and scale
 from wrist and knuckles by a scaled Procrustes fit (Umeyama 1991), then each chain's angles read off its bones
-in the chain's rest frame. The priors are weak (a 1 rad angle or a 20 % bone weigh like 1 mm of joint error):
-they only settle what the joints leave open, such as a finger's abduction when it is bent 90 degrees at its
-root, or the bones of a layout without middle joints.
+in the chain's rest frame. The priors are weak (a 1 rad angle weighs like 0.3 mm of joint error, a bone 20 %
+off the average like 0.4 mm): they only settle what the joints leave open, such as a finger's abduction when it
+is bent 90 degrees at its root, or the bones of a layout without middle joints.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from handgraph.rotations import rotation_x, rotation_z
 from handgraph.synth import anatomy
 from handgraph.synth.kinematics import ABDUCTION_SIGN, REST_ROTATIONS
 
-W_POSE = 1.0
+W_POSE = 0.3
 """mm per rad: the pull of each angle towards the flat hand."""
-W_BONE = 5.0
+W_BONE = 2.0
 """mm per unit of log bone length: the pull of each bone towards the average hand of the fitted scale."""
 W_SCALE = 2.0
 """mm per unit of log scale: the pull towards the average hand's size."""

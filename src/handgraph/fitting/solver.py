@@ -55,7 +55,9 @@ def levenberg_marquardt(
     r, jacobian = residuals(x)
     cost = (r * r).sum(dim=1)
     lam = torch.full_like(cost, damping)
-    for iteration in range(1, iterations + 1):
+    iteration = 0
+    while iteration < iterations:
+        iteration += 1
         gradient = (jacobian.mT @ r[..., None])[..., 0]  # (B, P)
         held = ~free | ((x <= lower) & (gradient > 0)) | ((x >= upper) & (gradient < 0))
         jacobian = jacobian * ~held[:, None, :]
