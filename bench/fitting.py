@@ -9,7 +9,7 @@
 3. The real NYU frame: the same three against its labels (the 12 NYU joints with a canonical twin), the crop
    centred by the localiser.
 
-    .venv/bin/python bench/fitting.py [--quick] [--frames 500]
+    .venv/bin/python bench/fitting.py [--quick] [--frames 2000]
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def nyu_frame() -> dict:
 
 def main() -> None:
     parser = arguments(__doc__)
-    parser.add_argument("--frames", type=int, default=500, help="synthetic test frames (default: %(default)s)")
+    parser.add_argument("--frames", type=int, default=2000, help="synthetic test frames (default: %(default)s, all)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     frames = 32 if args.quick else args.frames

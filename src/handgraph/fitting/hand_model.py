@@ -28,7 +28,6 @@ import numpy as np
 import roma
 import torch
 
-from handgraph.rotations import rotation_x, rotation_z
 from handgraph.synth import anatomy
 from handgraph.synth.kinematics import ABDUCTION_SIGN, POSE_DOF_NAMES, REST_ROTATIONS
 
@@ -77,22 +76,25 @@ def _placement(x: torch.Tensor, left: torch.Tensor) -> torch.Tensor:
 
 
 def _chains(x: torch.Tensor):
-    """Hand-frame chain points and what their derivatives need. x (B, P)."""
+    """Hand-frame chain points and what their derivatives need. x (B, P).
+
+    Abduction turns a chain's rest frame R0 about its z axis: the turned frame's x and y axes are
+    cos(a) x0 + sin(a) y0 and cos(a) y0 - sin(a) x0. Every flexion then turns about that x axis, so bone k
+    points along cos(phi_k) y + sin(phi_k) z with phi_k the sum of the first k flexions: no matrix products.
+    """
     count = x.shape[0]
     angles = x[:, ANGLES].reshape(count, 5, 4)
-    flexion_1, abduction, flexion_2, flexion_3 = angles.unbind(-1)  # (B, 5) each
-    rest = torch.as_tensor(REST_ROTATIONS, dtype=x.dtype)  # (5, 3, 3)
-    sign = torch.as_tensor(ABDUCTION_SIGN, dtype=x.dtype)
-    abducted = rest @ rotation_z(abduction * sign)  # (B, 5, 3, 3)
-    frames = [abducted @ rotation_x(flexion_1)]
-    for flexion in (flexion_2, flexion_3):
-        frames.append(frames[-1] @ rotation_x(flexion))
-    bones = torch.exp(x[:, LOG_BONES]).reshape(count, 5, 3)
-    segments = torch.stack([frame[..., :, 1] for frame in frames], dim=2) * bones[..., None]  # (B, 5, 3, 3)
+    rest = torch.as_tensor(REST_ROTATIONS, dtype=x.dtype)  # (5, 3, 3), columns x0, y0, z0
+    turn = angles[..., 1] * torch.as_tensor(ABDUCTION_SIGN, dtype=x.dtype)  # (B, 5)
+    cos_turn, sin_turn = torch.cos(turn)[..., None], torch.sin(turn)[..., None]
+    flexion_axis = cos_turn * rest[:, :, 0] + sin_turn * rest[:, :, 1]  # (B, 5, 3)
+    along = cos_turn * rest[:, :, 1] - sin_turn * rest[:, :, 0]
+    phi = torch.cumsum(angles[..., [0, 2, 3]], dim=-1)[..., None]  # (B, 5, 3 bones, 1)
+    directions = torch.cos(phi) * along[:, :, None] + torch.sin(phi) * rest[:, None, :, 2]  # (B, 5, 3, 3)
+    segments = directions * torch.exp(x[:, LOG_BONES]).reshape(count, 5, 3, 1)
     roots = torch.exp(x[:, LOG_SCALE])[:, None, None] * torch.as_tensor(anatomy.ROOT_OFFSETS_MM, dtype=x.dtype)
     chain = torch.cat([roots[:, :, None], roots[:, :, None] + torch.cumsum(segments, dim=2)], dim=2)  # (B, 5, 4, 3)
-    flexion_axis = abducted[..., :, 0]  # (B, 5, 3)
-    abduction_axis = (rest[:, :, 2] * sign[:, None]).expand_as(flexion_axis)
+    abduction_axis = (rest[:, :, 2] * torch.as_tensor(ABDUCTION_SIGN, dtype=x.dtype)[:, None]).expand_as(flexion_axis)
     return chain, segments, flexion_axis, abduction_axis
 
 

@@ -43,7 +43,7 @@ def levenberg_marquardt(
     free: torch.Tensor | None = None,
     iterations: int = 30,
     damping: float = 1e-3,
-    tolerance: float = 1e-6,
+    tolerance: float = 1e-4,
 ) -> Solution:
     """Minimise ||residuals(x)||^2 for each of B problems from x (B, P) within lower <= x <= upper (P,).
 
