@@ -74,8 +74,13 @@ def synthetic_accuracy(frames: int) -> dict:
     refined = refine_fits(fits, crop_of)
     refine_s = time.perf_counter() - started
     bones = _bone_spread(raw)
+    per_joint = {
+        name: np.linalg.norm(xyz - truth, axis=-1).mean(0).round(3).tolist()
+        for name, xyz in (("raw", raw), ("fitted", fits.canonical_xyz), ("refined", refined.canonical_xyz))
+    }
     return {
         "frames": frames,
+        "per_joint_mm": per_joint,
         "raw_mm": _mean_error(raw, truth),
         "fitted_mm": _mean_error(fits.canonical_xyz, truth),
         "refined_mm": _mean_error(refined.canonical_xyz, truth),
