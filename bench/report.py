@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from _common import ROOT, arguments, results_folder  # noqa: E402
 from _markdown import missing, source, table  # noqa: E402
-from report_real import cache_section, localizer_section, realism_section  # noqa: E402
+from report_real import cache_section, fitting_section, localizer_section, realism_section  # noqa: E402
 
 from handgraph.files import atomic_write_text, atomic_writer  # noqa: E402
 from handgraph.models import DEFAULT_MODEL  # noqa: E402
@@ -398,6 +398,7 @@ def main() -> None:
         localizer_section(_load(folder, "localizer"), folder),
         realism_section(_load(folder, "realism"), folder),
         cache_section(_load(folder, "cache"), folder),
+        fitting_section(_load(folder, "fitting"), folder, figures),
     ]
     if FINDINGS.is_file():
         sections.append(FINDINGS.read_text().strip())

@@ -193,6 +193,10 @@ def run(args: argparse.Namespace) -> int:
     if args.threads and args.backend == "torch":
         torch.set_num_threads(args.threads)
     predictor = Predictor(args.checkpoint, backend=args.backend, threads=args.threads, localizer=args.localizer)
+    if args.fit:
+        from handgraph.fitting.targets import check_fittable
+
+        check_fittable(predictor.layout, f"--fit with {predictor.network.source}")
     sequence = len(readers) > 1 and not args.no_track
     tracker = HandTracker(predictor, OneEuroFilter(args.min_cutoff, args.beta) if args.smooth and sequence else None)
     frames, tally, busy, hands = _predict_frames(args, readers, centres, camera, fps, tracker, sequence)

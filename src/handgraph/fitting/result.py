@@ -60,9 +60,9 @@ class HandFits:
 
     def record(self, index: int, mesh: str | None = None) -> dict:
         """Hand ``index`` as predictions.json's "fit" entry."""
-        x = self.x[index]
+        x = self.x[index].numpy()
         angles = self.angles_deg[index]
-        bones = np.exp(x[hand_model.LOG_BONES].numpy()).reshape(5, 3)
+        bones = np.exp(x[hand_model.LOG_BONES]).reshape(5, 3)
         return {
             "xyz": self.xyz[index].round(3).tolist(),
             "angles_deg": {
@@ -70,8 +70,8 @@ class HandFits:
                 for chain, finger in enumerate(FINGER_NAMES)
             },
             "global": {
-                "rotation_vector_rad": x[:3].numpy().round(5).tolist(),
-                "wrist_xyz": x[3:6].numpy().round(3).tolist(),
+                "rotation_vector_rad": x[:3].round(5).tolist(),
+                "wrist_xyz": x[3:6].round(3).tolist(),
                 "mirrored": bool(self.mirrored[index]),
             },
             "shape": {

@@ -25,16 +25,8 @@ def canonical_targets(joints: np.ndarray, layout: JointLayout, source: str = "jo
             f"{source}: joints of shape {joints.shape}; expected (frames, {layout.num_joints}, 3) for the "
             f"{layout.name} layout"
         )
+    check_fittable(layout, source)
     pairs = layout.canonical_pairs()
-    if HAND.index("wrist") not in [canonical for _, canonical in pairs]:
-        raise HandgraphError(
-            f"{source}: the {layout.name} layout has no wrist joint; a fit needs one to place the hand"
-        )
-    if len(pairs) < MIN_OBSERVED:
-        raise HandgraphError(
-            f"{source}: the {layout.name} layout has {len(pairs)} joints with a canonical twin; a fit needs "
-            f"at least {MIN_OBSERVED}"
-        )
     bad = ~np.isfinite(joints)
     if bad.any():
         frame, joint, _ = np.argwhere(bad)[0]
@@ -47,3 +39,17 @@ def canonical_targets(joints: np.ndarray, layout: JointLayout, source: str = "jo
     for own, canonical in pairs:
         observed[:, canonical], weights[:, canonical] = joints[:, own], 1.0
     return torch.from_numpy(observed), torch.from_numpy(weights)
+
+
+def check_fittable(layout: JointLayout, source: str = "joints") -> None:
+    """Refuse a layout without the wrist, or with too few canonical joints to place a hand."""
+    pairs = layout.canonical_pairs()
+    if HAND.index("wrist") not in [canonical for _, canonical in pairs]:
+        raise HandgraphError(
+            f"{source}: the {layout.name} layout has no wrist joint; a fit needs one to place the hand"
+        )
+    if len(pairs) < MIN_OBSERVED:
+        raise HandgraphError(
+            f"{source}: the {layout.name} layout has {len(pairs)} joints with a canonical twin; a fit needs "
+            f"at least {MIN_OBSERVED}"
+        )
