@@ -3,6 +3,7 @@
     L = |uvd_n - uvd_n*|_1 + w_xyz |xyz - xyz*|_1 / 100 mm
         + w_heatmap sum_maps CE(softmax(logits), Gaussian(uv*))
         + w_bone | |x_p - x_c| - |x_p* - x_c*| |_1 / 100 mm         (over the layout's bones)
+        + the model's own terms, already weighted (``auxiliary``: a2j's anchor surrounding, awr's dense maps)
 
 Normalised uvd errors of 1 are half a cube (125 mm), so 100 mm puts the millimetre terms on a similar scale.
 Every term is a mean over frames and joints (or bones).
@@ -65,6 +66,10 @@ def pose_loss(
     total = terms["uvd"] + weights.xyz * terms["xyz"] + weights.bone * terms["bone"]
     if heatmaps:
         total = total + weights.heatmap * terms["heatmap"]
+    if "auxiliary" in output:
+        own = output["auxiliary"](uvd_norm)
+        terms.update(own)
+        total = total + sum(own.values())
     return total, {name: float(value.detach()) for name, value in terms.items()}
 
 

@@ -17,7 +17,7 @@ def _inputs(batch=2, size=32):
 
 
 def test_the_default_model_comes_last():
-    assert list_models() == ["regress", "heatmap", "gcn_flat", "sia_gcn", "hgt"]
+    assert list_models() == ["regress", "heatmap", "a2j", "awr", "gcn_flat", "sia_gcn", "hgt"]
     assert DEFAULT_MODEL == "hgt"
 
 

@@ -9,8 +9,8 @@ NAME = "train"
 HELP = "train a hand pose model on synthetic depth frames"
 DESCRIPTION = textwrap.dedent(
     """\
-    Train one of the models (regress, heatmap, gcn_flat, sia_gcn, hgt) on synthetic frames drawn on the fly,
-    with AdamW and a cosine schedule. Every --config's eval_every steps the model is scored on the fixed
+    Train one of the models (regress, heatmap, a2j, awr, gcn_flat, sia_gcn, hgt) on synthetic frames drawn on the
+    fly, with AdamW and a cosine schedule. Every --config's eval_every steps the model is scored on the fixed
     synthetic validation split; checkpoints (safetensors weights + JSON, written atomically) go to
     OUT/checkpoints/, TensorBoard scalars to OUT/tensorboard/, the final model to OUT/model/. A killed run
     continues exactly where it stopped with --resume. Under `torchrun --nproc_per_node=N` the same command

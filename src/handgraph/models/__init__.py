@@ -1,7 +1,8 @@
 """The model factory: ``create_model(name, **overrides)`` and ``list_models()``.
 
 Every model takes (depth (B, C, S, S) in [-1, 1], crop (B, 6)) and returns a dict with ``uvd_norm``, ``uvd``,
-``xyz`` (B, J, 3) and its supervised ``heatmaps`` (see ``models.base.PoseModel``).
+``xyz`` (B, J, 3) and its supervised ``heatmaps`` (see ``models.base.PoseModel``). ``a2j`` and ``awr`` are the
+field's anchor and dense-vote designs, implemented from their papers as peers of handgraph's own.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handgraph.errors import HandgraphError
+from handgraph.models.a2j import A2JModel
+from handgraph.models.awr import AWRModel
 from handgraph.models.base import PoseModel
 from handgraph.models.config import ModelConfig
 from handgraph.models.gcn_flat import FlatGCNModel
@@ -20,6 +23,8 @@ from handgraph.models.sia_gcn import SIAGCNModel
 MODELS: dict[str, Callable[[ModelConfig], PoseModel]] = {
     "regress": RegressionModel,
     "heatmap": HeatmapModel,
+    "a2j": A2JModel,
+    "awr": AWRModel,
     "gcn_flat": FlatGCNModel,
     "sia_gcn": SIAGCNModel,
     "hgt": HandGraphTransformer,

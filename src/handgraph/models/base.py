@@ -16,7 +16,9 @@ class PoseModel(nn.Module):
     ``forward(depth, crop)`` takes depth (B, C, S, S) in [-1, 1] (``preprocess.crop.normalize_depth``) and
     crop (B, 6) = (fx, fy, cx, cy, centre_z, cube), and returns a dict with ``uvd_norm`` (B, J, 3) normalised,
     ``uvd`` (B, J, 3) crop pixels and mm, ``xyz`` (B, J, 3) mm in the camera frame, and ``heatmaps``: the
-    list of (B, J, H, W) heatmap logits the model supervises (empty for direct regression).
+    list of (B, J, H, W) heatmap logits the model supervises (empty for direct regression). A model with losses
+    of its own (a2j's anchor surrounding, awr's dense maps) adds ``auxiliary``: a function of the true uvd_norm
+    (B, J, 3) that returns them, named and weighted, for ``losses.pose_loss`` to add.
     Subclasses implement ``predict(depth) -> dict`` with ``uvd_norm`` and ``heatmaps``.
     """
 

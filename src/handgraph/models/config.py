@@ -15,7 +15,7 @@ class ModelConfig:
     """Sizes of a hand pose model. The defaults are the shipped model's: small enough for 2 CPU cores."""
 
     name: str = "hgt"
-    """Architecture: regress, heatmap, gcn_flat, sia_gcn or hgt."""
+    """Architecture: regress, heatmap, a2j, awr, gcn_flat, sia_gcn or hgt."""
     layout: str = "canonical"
     """Joints predicted, a layout of ``handgraph.layouts``: canonical (21), nyu14, icvl16, msra21, ..."""
     in_channels: int = 1

@@ -1,0 +1,92 @@
+"""a2j and awr: their votes against a loop over anchors or cells, and their own losses."""
+
+import torch
+
+from handgraph.heatmaps import cell_centres
+from handgraph.losses import LossWeights, pose_loss
+from handgraph.models import create_model
+from handgraph.models.awr import BACKGROUND, RADIUS
+
+TINY = dict(input_size=32, width=8, blocks=1)
+
+
+def _inputs(batch=2, size=32):
+    torch.manual_seed(1)
+    depth = torch.ones(batch, 1, size, size)
+    depth[:, :, 8:24, 10:22] = torch.rand(batch, 1, 16, 12) * 0.6 - 0.3  # a hand in front of the far value
+    crop = torch.tensor([[60.0, 60.0, 15.5, 15.5, 450.0, 250.0]]).expand(batch, 6)
+    return depth, crop
+
+
+def test_a2j_is_a_weighted_vote_of_its_anchors():
+    model = create_model("a2j", **TINY).eval()
+    depth, _ = _inputs()
+    output = model.predict(depth)
+    features = model.backbone(depth)
+    offsets, depths, responses = model.offsets(features), model.depths(features), model.responses(features)
+    size = features.shape[-1]
+    centres = cell_centres(size, features)
+    for b in range(2):
+        for j in (0, 7, 20):
+            weights = torch.softmax(responses[b, j].reshape(-1), dim=0).reshape(size, size)
+            u = v = d = 0.0
+            for row in range(size):
+                for column in range(size):
+                    w = weights[row, column]
+                    u += w * (centres[column] + offsets[b, 2 * j, row, column])
+                    v += w * (centres[row] + offsets[b, 2 * j + 1, row, column])
+                    d += w * depths[b, j, row, column]
+            torch.testing.assert_close(output["uvd_norm"][b, j], torch.stack([u, v, d]), atol=1e-5, rtol=1e-5)
+
+
+def test_awr_is_a_weighted_vote_of_the_hand_cells():
+    model = create_model("awr", **TINY).eval()
+    depth, _ = _inputs()
+    output = model.predict(depth)
+    features = model.backbone(depth)
+    maps = model.head(features)
+    size = features.shape[-1]
+    centres = cell_centres(size, features)
+    joints = 21
+    for b in range(2):
+        for j in (0, 9, 20):
+            votes, logits = [], []
+            for row in range(size):
+                for column in range(size):
+                    nearest = depth[b, 0, 4 * row : 4 * row + 4, 4 * column : 4 * column + 4].min()
+                    if nearest >= BACKGROUND:
+                        continue
+                    point = torch.stack([centres[column], centres[row], nearest])
+                    raw = maps[b, 5 * j + 1 : 5 * j + 4, row, column]
+                    closeness = maps[b, 5 * j, row, column]
+                    votes.append(point + RADIUS * (1 - closeness) * raw / raw.norm())
+                    logits.append(maps[b, 5 * j + 4, row, column])
+            weights = torch.softmax(torch.stack(logits), dim=0)
+            expected = (weights[:, None] * torch.stack(votes)).sum(dim=0)
+            torch.testing.assert_close(output["uvd_norm"][b, j], expected, atol=1e-5, rtol=1e-5)
+    assert maps.shape[1] == 5 * joints
+
+
+def test_the_peers_own_losses_are_added_to_the_pose_loss_and_can_be_learned():
+    for name, term in (("a2j", "surround"), ("awr", "dense")):
+        torch.manual_seed(0)
+        model = create_model(name, **TINY).train()
+        depth, crop = _inputs(4)
+        target = torch.rand(4, 21, 3) * 0.6 - 0.3
+        output = model(depth, crop)
+        bones = torch.tensor([[0, 1], [1, 2]])
+        total, terms = pose_loss(output, target, output["xyz"].detach() + 10, bones, LossWeights())
+        own = output["auxiliary"](target)[term]
+        assert terms[term] == float(own) > 0
+        without = dict(output)
+        del without["auxiliary"]
+        base, _ = pose_loss(without, target, output["xyz"].detach() + 10, bones, LossWeights())
+        torch.testing.assert_close(total, base + own)
+        optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+        first = float(own)
+        for _ in range(60):  # the term alone: differentiable, and pointing the right way
+            own = model(depth, crop)["auxiliary"](target)[term]
+            optimiser.zero_grad()
+            own.backward()
+            optimiser.step()
+        assert float(own) < 0.5 * first, (name, first, float(own))
