@@ -1,5 +1,5 @@
-"""Accuracy ablation: regress, heatmap, gcn_flat, sia_gcn and hgt trained alike and scored on the synthetic
-test split, several seeds each.
+"""Accuracy ablation: regress, heatmap, the field's a2j and awr, gcn_flat, sia_gcn and hgt trained alike and
+scored on the synthetic test split, several seeds each.
 
 Every run uses the same recipe (steps, batch, schedule, input size, right-hand synthetic frames drawn on the
 fly); seed k sets both the initialisation and the training stream, so for a given seed all models see the
@@ -7,7 +7,8 @@ same frames. Each finished run is saved as bench/results/ablation_runs/<model>_s
 next time, and an interrupted run resumes from its last checkpoint (bench/runs/ablation/), so the table can
 be built up over several sittings. bench/results/ablation.json is rebuilt from all finished runs each time:
 per model the mean error over seeds, the seed means and their spread, success at 10/20/40 mm, per-joint and
-per-pose-kind errors, parameters and FLOPs per frame.
+per-pose-kind errors, the error on the frontal views (palm or back within 60 degrees of facing the camera, as
+in NYU, ICVL and MSRA), parameters and FLOPs per frame.
 
     .venv/bin/python bench/ablation.py [--quick] [--models hgt sia_gcn] [--seeds 0 1 2] [--steps 1800]
 
@@ -33,7 +34,7 @@ from handgraph.evaluation.metrics import joint_errors
 from handgraph.evaluation.model_eval import predict_split
 from handgraph.files import atomic_write_text
 from handgraph.models import list_models
-from handgraph.synth.splits import BENCHMARK_VERSION, same_benchmark_version
+from handgraph.synth.splits import BENCHMARK_VERSION, frontal_views, same_benchmark_version
 from handgraph.training.config import load_config
 from handgraph.training.loop import train
 
@@ -68,6 +69,7 @@ def _run(name: str, seed: int, settings: dict, out: Path, quick: bool, overrides
     scored = score_method(f"{name} seed {seed}", str(out), result["predicted_xyz"], truth, get_protocol("synthetic"))
     frame_errors = joint_errors(result["predicted_xyz"], truth).mean(axis=1)
     gestures = result["gesture"] >= 0
+    frontal = frontal_views(result["pose"], result["centre_xyz"])
     history = json.loads((out / "history.json").read_text())
     return {
         "model": name,
@@ -83,6 +85,9 @@ def _run(name: str, seed: int, settings: dict, out: Path, quick: bool, overrides
             "named gestures": float(frame_errors[gestures].mean()),
             "uniform poses": float(frame_errors[~gestures].mean()),
         },
+        "frontal_mean_mm": float(frame_errors[frontal].mean()),
+        "frontal_frames": int(frontal.sum()),
+        "frame_errors_mm": frame_errors.round(3).tolist(),
         "validation_history": history,
     }
 
@@ -117,6 +122,7 @@ def _summary(run_files: list[Path]) -> dict:
                 kind: float(np.mean([run["pose_kind_mean_mm"][kind] for run in runs]))
                 for kind in runs[0]["pose_kind_mean_mm"]
             },
+            "frontal_mean_mm": _mean_of_runs(runs, "frontal_mean_mm"),
             "params": runs[0]["params"],
             "flops_per_frame": runs[0]["flops_per_frame"],
             "steps": runs[0]["steps"],
@@ -125,6 +131,12 @@ def _summary(run_files: list[Path]) -> dict:
             "benchmark_version": runs[0].get("benchmark_version"),
         }
     return models
+
+
+def _mean_of_runs(runs: list[dict], key: str) -> float | None:
+    """The mean of a figure over the runs that have it (runs older than the figure do not), None if none do."""
+    values = [run[key] for run in runs if key in run]
+    return float(np.mean(values)) if values else None
 
 
 def main() -> None:

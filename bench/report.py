@@ -56,12 +56,13 @@ def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
                 *rates,
                 f"{entry['pose_kind_mean_mm']['named gestures']:.2f}",
                 f"{entry['pose_kind_mean_mm']['uniform poses']:.2f}",
+                "-" if entry.get("frontal_mean_mm") is None else f"{entry['frontal_mean_mm']:.2f}",
                 f"{entry['params']:,}",
                 f"{entry['flops_per_frame'] / 1e6:.0f}",
             ]
         )
     headers = ["model", "mean mm", "sd over seeds", "seed means", "<=10 mm %", "<=20 mm %", "<=40 mm %"]
-    headers += ["gestures mm", "uniform poses mm", "params", "MFLOP/frame"]
+    headers += ["gestures mm", "uniform poses mm", "frontal views mm", "params", "MFLOP/frame"]
     parts = [
         "## Accuracy ablation",
         f"Every model trained with the same recipe ({settings['steps']} steps of batch 32 at 128x128, AdamW with "
@@ -69,7 +70,9 @@ def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
         f"training stream), scored on the first {settings['test_frames']} frames of the synthetic test split: mean "
         "3D joint error over seeds, its standard deviation across seeds, and the share of frames whose largest "
         "joint error is within 10/20/40 mm. 'gestures' and 'uniform poses' split the test frames by how their pose "
-        "was drawn (perturbed named gestures, or uniform within the joint limits).",
+        "was drawn (perturbed named gestures, or uniform within the joint limits); 'frontal views' are the frames "
+        "whose palm or back is within 60 degrees of facing the camera, as in NYU, ICVL and MSRA (- for runs made "
+        "before that figure was recorded).",
         table(headers, rows),
         _verdict(models, data.get("variants") or {}),
         *_variants(models, data.get("variants") or {}),
@@ -77,8 +80,10 @@ def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
     ]
     _success_plot(folder, models, figures / "ablation_success.png")
     _per_joint_plot(models, figures / "ablation_per_joint.png")
+    _time_to_accuracy_plot(folder, models, figures / "ablation_time_to_accuracy.png")
     parts.append(
         "![success curves](figures/ablation_success.png)\n\n![per-joint errors](figures/ablation_per_joint.png)"
+        "\n\n![validation error against training time](figures/ablation_time_to_accuracy.png)"
     )
     return "\n\n".join(parts)
 
@@ -156,6 +161,26 @@ def _success_plot(folder: Path, models: dict, path: Path) -> None:
     axes.set_xlabel("maximum allowed distance to GT (mm)")
     axes.set_ylabel("fraction of frames within distance (%)")
     axes.set_title("Synthetic test split: success rate, mean over seeds")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    _save(figure, path)
+
+
+def _time_to_accuracy_plot(folder: Path, models: dict, path: Path) -> None:
+    """Validation error against training seconds, every model's seeds averaged step by step."""
+    figure, axes = plt.subplots(figsize=(6.4, 4.2))
+    for name in models:
+        runs = [json.loads(p.read_text()) for p in sorted((folder / "ablation_runs").glob(f"{name}_seed*.json"))]
+        histories = [run["validation_history"] for run in runs if run.get("validation_history")]
+        if not histories:
+            continue
+        points = min(len(history) for history in histories)
+        seconds = np.mean([[entry["train_seconds"] for entry in h[:points]] for h in histories], axis=0)
+        errors = np.mean([[entry["mean_mm"] for entry in h[:points]] for h in histories], axis=0)
+        axes.plot(seconds / 60, errors, marker="o", markersize=3, label=name)
+    axes.set_xlabel("training time (minutes, 2 threads)")
+    axes.set_ylabel("validation mean joint error (mm)")
+    axes.set_title("Time to accuracy, mean over seeds")
     axes.grid(alpha=0.3)
     axes.legend()
     _save(figure, path)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from handgraph.errors import HandgraphError
 from handgraph.synth.generator import SynthConfig
 
@@ -62,3 +64,19 @@ def check_training_seed(seed: int) -> None:
     for split in SPLITS.values():
         if seed == split.seed:
             raise HandgraphError(f"seed {seed} is the {split.name} split's; train on another seed")
+
+
+FRONTAL_DEGREES = 60.0
+"""The real datasets' view range: NYU, ICVL and MSRA show the palm or the back of the hand to the camera."""
+
+
+def frontal_views(pose: np.ndarray, centre_xyz: np.ndarray, degrees: float = FRONTAL_DEGREES) -> np.ndarray:
+    """Frames whose palm (or back) faces the camera within ``degrees``: the angle between the palm's normal
+    (the hand frame's z axis, see ``synth.anatomy``) and the line of sight to the hand. Shapes: pose (B, 26)
+    as ``generate_frames`` gives it, centre_xyz (B, 3) -> (B,) bool."""
+    from scipy.spatial.transform import Rotation
+
+    normal = Rotation.from_rotvec(np.asarray(pose, dtype=np.float64)[:, :3]).as_matrix()[:, :, 2]  # (B, 3)
+    sight = np.asarray(centre_xyz, dtype=np.float64)
+    sight = sight / np.linalg.norm(sight, axis=1, keepdims=True)
+    return np.abs((normal * sight).sum(axis=1)) >= np.cos(np.radians(degrees))

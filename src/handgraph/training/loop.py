@@ -200,8 +200,10 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
         done = step + 1
         if writer is not None and (done % config.log_every == 0 or done == config.steps):
             rate = seen / (time.perf_counter() - started)
-            _log(writer, done, {"loss": loss.item(), **terms, "lr": scheduler.get_last_lr()[0], "frames_per_s": rate})
-            bar.set_postfix(loss=f"{loss.item():.4f}", mm=f"{terms['xyz'] * 100:.1f}", fps=f"{rate:.0f}")
+            joint_mm = _batch_joint_error(output["xyz"], inputs["xyz"], model.layout, labels)
+            scalars = {"loss": loss.item(), **terms, "train_joint_error_mm": joint_mm}
+            _log(writer, done, {**scalars, "lr": scheduler.get_last_lr()[0], "frames_per_s": rate})
+            bar.set_postfix(loss=f"{loss.item():.4f}", batch_joint_mm=f"{joint_mm:.1f}", fps=f"{rate:.0f}")
         if rank == 0 and (done % config.eval_every == 0 or done == config.steps):
             evaluating = time.perf_counter()
             train_seconds = earlier + evaluating - started - evaluating_seconds
@@ -331,3 +333,12 @@ def _log(writer, step: int, scalars: dict[str, float]) -> None:
     if writer is not None:
         for name, value in scalars.items():
             writer.add_scalar(name, value, step)
+
+
+def _batch_joint_error(predicted: torch.Tensor, true: torch.Tensor, layout, labels) -> float:
+    """Mean 3D joint error (mm) of a training batch, in the labels' joints: what the progress bar shows."""
+    from handgraph.evaluation.joint_map import canonical_to_layout
+
+    with torch.no_grad():
+        mapped = predicted if labels is layout else canonical_to_layout(predicted, labels)
+        return float((mapped - true).norm(dim=-1).mean())
