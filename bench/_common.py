@@ -24,6 +24,9 @@ from handgraph.provenance import provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
+STARTED = provenance()
+"""The commit and command as the script started: a long run records the code it ran, not what was committed
+while it ran."""
 
 
 def arguments(description: str) -> argparse.ArgumentParser:
@@ -74,10 +77,13 @@ def write_result(name: str, quick: bool, settings: dict, figures: dict) -> Path:
     """``bench/results[/quick]/<name>.json`` with the commit, the command, the machine, the settings and the
     figures; atomic."""
     path = results_folder(quick) / f"{name}.json"
+    ended = provenance()
+    changed = ended["commit"] != STARTED["commit"] or bool(ended["uncommitted_changes"])
     payload = {
         "benchmark": name,
         "quick": quick,
-        **provenance(),  # the commit and the command
+        **STARTED,  # the commit and the command as the run started
+        "code_changed_during_run": changed and not STARTED["uncommitted_changes"],
         "machine": machine(),
         "settings": settings,
         **figures,
