@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from handgraph.files import atomic_write_text
-from handgraph.provenance import provenance
+from handgraph.provenance import changed_since, provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -77,13 +77,11 @@ def write_result(name: str, quick: bool, settings: dict, figures: dict) -> Path:
     """``bench/results[/quick]/<name>.json`` with the commit, the command, the machine, the settings and the
     figures; atomic."""
     path = results_folder(quick) / f"{name}.json"
-    ended = provenance()
-    changed = ended["commit"] != STARTED["commit"] or bool(ended["uncommitted_changes"])
     payload = {
         "benchmark": name,
         "quick": quick,
         **STARTED,  # the commit and the command as the run started
-        "code_changed_during_run": changed and not STARTED["uncommitted_changes"],
+        "changed_during_run": changed_since(STARTED["commit"]),  # files, to judge whether they matter
         "machine": machine(),
         "settings": settings,
         **figures,

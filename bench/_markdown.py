@@ -17,7 +17,11 @@ def source(name: str, data: dict, folder: Path) -> str:
     machine = data["machine"]
     where = (folder / f"{name}.json").relative_to(ROOT)
     commit = f", commit {data['commit'][:7]}" if data.get("commit") else ""
-    return f"_Source: `{where}`{commit}, {machine['date']}, {machine['cpu']} ({machine['cores']} cores)._"
+    if data.get("uncommitted_changes"):
+        commit += " with uncommitted changes"
+    changed = data.get("changed_during_run")
+    during = f"; changed while it ran: {', '.join(f'`{name}`' for name in changed)}" if changed else ""
+    return f"_Source: `{where}`{commit}, {machine['date']}, {machine['cpu']} ({machine['cores']} cores){during}._"
 
 
 def missing(script: str) -> str:

@@ -33,3 +33,13 @@ def provenance() -> dict:
         "uncommitted_changes": changed,
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
     }
+
+
+def changed_since(commit: str | None) -> list[str] | None:
+    """The source files (outputs left out) that differ now from ``commit``, committed or not: what changed
+    under a long run that started there. None outside a git checkout."""
+    if not commit:
+        return None
+    committed = _git("diff", "--name-only", commit, "HEAD", "--", ".", *OUTPUTS).splitlines()
+    uncommitted = _git("diff", "--name-only", "HEAD", "--", ".", *OUTPUTS).splitlines()
+    return sorted(set(committed) | set(uncommitted))
