@@ -43,9 +43,11 @@ def save_checkpoint(
     train_config: dict | None = None,
     optimizer: torch.optim.Optimizer | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    average: torch.nn.Module | None = None,
 ) -> Path:
     """Write a checkpoint folder atomically (replacing an older one of the same name). ``model`` is a pose model
-    or the hand localiser: anything with a ``config`` that has ``to_dict()``."""
+    or the hand localiser: anything with a ``config`` that has ``to_dict()``. A training checkpoint (with the
+    optimiser) also keeps the weight average of the run, if it has one (``average``, an ``AveragedModel``)."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -63,6 +65,8 @@ def save_checkpoint(
         if optimizer is not None:
             tensors, meta["optimizer"] = _optimizer_state(optimizer)
             tensors["rng.torch"] = torch.get_rng_state()
+            if average is not None:
+                tensors |= {f"average.{key}": value.contiguous() for key, value in average.state_dict().items()}
             save_file(tensors, staging / "training.safetensors")
             meta["scheduler"] = scheduler.state_dict() if scheduler is not None else None
         (staging / "checkpoint.json").write_text(json.dumps(meta, indent=1) + "\n")
@@ -137,8 +141,10 @@ def restore_training(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
+    average: torch.nn.Module | None = None,
 ) -> dict:
-    """Load weights, optimiser, scheduler and random state of a training checkpoint; returns its metadata."""
+    """Load weights, optimiser, scheduler, random state and weight average (into ``average``, when the run keeps
+    one) of a training checkpoint; returns its metadata."""
     meta = read_checkpoint_meta(folder)
     if "optimizer" not in meta:
         raise HandgraphError(f"{folder}: holds no optimiser state; it cannot resume training")
@@ -155,6 +161,11 @@ def restore_training(
     optimizer.load_state_dict({"state": state, "param_groups": meta["optimizer"]["param_groups"]})
     scheduler.load_state_dict(meta["scheduler"])
     torch.set_rng_state(tensors["rng.torch"])
+    if average is not None:
+        saved = {key.removeprefix("average."): value for key, value in tensors.items() if key.startswith("average.")}
+        if not saved:
+            raise HandgraphError(f"{folder}: holds no weight average, but the run keeps one (ema_decay)")
+        average.load_state_dict(saved)
     return meta
 
 

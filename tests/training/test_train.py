@@ -39,8 +39,9 @@ def test_a_few_steps_reduce_the_loss(name):
     assert losses[-1] < 0.7 * losses[0], losses
 
 
-def test_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch):
-    config = load_config("tiny")  # 6 steps, a checkpoint every 3
+@pytest.mark.parametrize("assignments", [[], ["ema_decay=0.6"]], ids=["last weights", "weight average"])
+def test_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch, assignments):
+    config = load_config("tiny", assignments)  # 6 steps, a checkpoint every 3
     train(config, tmp_path / "straight", progress=False)
 
     def killed_after_the_first_checkpoint(run, folder, keep=2):
@@ -66,6 +67,25 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch):
     assert [entry["step"] for entry in history] == [3, 6]
     assert 0 < history[0]["train_seconds"] < history[1]["train_seconds"]
     assert history[1]["mean_mm"] == metrics["mean_mm"]
+
+
+def test_the_weight_average_is_the_runs_model(tmp_path):
+    live = train(load_config("tiny", ["steps=4", "checkpoint_every=4"]), tmp_path / "live", progress=False)
+    nearly = train(load_config("tiny", ["steps=4", "checkpoint_every=4", "ema_decay=1e-9"]), tmp_path / "nearly",
+                   progress=False)  # fmt: skip
+    averaged = train(load_config("tiny", ["steps=4", "checkpoint_every=4", "ema_decay=0.9"]), tmp_path / "average",
+                     progress=False)  # fmt: skip
+    weights = {
+        name: load_file(tmp_path / name / "model" / "model.safetensors") for name in ("live", "nearly", "average")
+    }
+    last = load_file(tmp_path / "average" / "checkpoints" / "step_0000004" / "model.safetensors")  # live weights
+    key = next(key for key in weights["live"] if key.endswith("weight") and weights["live"][key].ndim == 4)
+    torch.testing.assert_close(weights["nearly"][key], weights["live"][key])  # an average of the last step only
+    torch.testing.assert_close(last[key], weights["live"][key])
+    assert not torch.allclose(weights["average"][key], weights["live"][key])
+    assert live["mean_mm"] == pytest.approx(nearly["mean_mm"], abs=1e-3) and np.isfinite(averaged["mean_mm"])
+    with pytest.raises(HandgraphError, match="ema_decay must be 0"):
+        train(load_config("tiny", ["ema_decay=1.5"]), tmp_path / "bad", progress=False)
 
 
 def test_training_with_augmentation(tmp_path):

@@ -162,7 +162,8 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
     model = model_from_config(config.model).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine_schedule(config))
-    first_step = _start(config, out, resume, model, optimizer, scheduler)
+    average = weight_average(model, config.ema_decay)
+    first_step = _start(config, out, resume, model, optimizer, scheduler, average)
     recorded = {**asdict(config), "crop": crop_of_run(config)}  # the crop contract, with the config
     labels = labels_layout(config, model.layout)
     if first_step == 0 and config.init_from:
@@ -196,6 +197,8 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
         scheduler.step()
+        if average is not None:
+            average.update_parameters(model)
         seen += len(inputs["xyz"]) * world
         done = step + 1
         if writer is not None and (done % config.log_every == 0 or done == config.steps):
@@ -207,7 +210,7 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
         if rank == 0 and (done % config.eval_every == 0 or done == config.steps):
             evaluating = time.perf_counter()
             train_seconds = earlier + evaluating - started - evaluating_seconds
-            last_metrics = evaluate(model, validation, device)
+            last_metrics = evaluate(model if average is None else average.module, validation, device)
             _log(writer, done, {f"validation/{key}": value for key, value in last_metrics.items()})
             tqdm.write(f"step {done}: validation mean joint error {last_metrics['mean_mm']:.2f} mm")
             history.append({"step": done, "train_seconds": round(train_seconds, 2), **last_metrics})
@@ -222,12 +225,14 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
                 recorded,
                 optimizer,
                 scheduler,
+                average,
             )
             mark_latest(out, folder)
         bar.update(1)
     bar.close()
     if rank == 0:
-        save_checkpoint(out / "model", model, config.steps, last_metrics, recorded)
+        final = model if average is None else average.module  # the average is the run's model, when it keeps one
+        save_checkpoint(out / "model", final, config.steps, last_metrics, recorded)
         atomic_write_text(out / "metrics.json", json.dumps({"step": config.steps, **last_metrics}, indent=1) + "\n")
     if writer is not None:
         writer.close()
@@ -302,7 +307,19 @@ def _augmented(inputs: dict[str, torch.Tensor], config: TrainConfig) -> dict[str
     return {"depth": depth, "crop": crop, "uvd_norm": uvd_norm, "xyz": xyz}
 
 
-def _start(config: TrainConfig, out: Path, resume: bool, model, optimizer, scheduler) -> int:
+def weight_average(model: torch.nn.Module, decay: float):
+    """The exponential moving average of the model's weights and buffers (torch's ``AveragedModel``), or None
+    for ``decay`` 0."""
+    if decay == 0:
+        return None
+    if not 0 < decay < 1:
+        raise HandgraphError(f"ema_decay must be 0 (off) or within (0, 1), got {decay}")
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+def _start(config: TrainConfig, out: Path, resume: bool, model, optimizer, scheduler, average) -> int:
     """The first step to run: 0 for a new run, the checkpoint's step when resuming."""
     checkpoint = latest_checkpoint(out)
     if not resume:
@@ -320,7 +337,7 @@ def _start(config: TrainConfig, out: Path, resume: bool, model, optimizer, sched
         raise HandgraphError(
             f"{out}/config.json: differs from this run's config; resume with the same --config and --set"
         )
-    return restore_training(checkpoint, model, optimizer, scheduler)["step"]
+    return restore_training(checkpoint, model, optimizer, scheduler, average)["step"]
 
 
 def _tensorboard(out: Path):
