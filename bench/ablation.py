@@ -34,6 +34,7 @@ from handgraph.evaluation.metrics import joint_errors
 from handgraph.evaluation.model_eval import predict_split
 from handgraph.files import atomic_write_text
 from handgraph.models import list_models
+from handgraph.provenance import changed_since, provenance
 from handgraph.synth.splits import BENCHMARK_VERSION, frontal_views, same_benchmark_version
 from handgraph.training.config import load_config
 from handgraph.training.loop import train
@@ -59,6 +60,7 @@ def _config(name: str, seed: int, settings: dict, overrides: list[str]):
 
 
 def _run(name: str, seed: int, settings: dict, out: Path, quick: bool, overrides: list[str]) -> dict:
+    origin = provenance()  # each run file says which code made it: runs accumulate over sittings and commits
     started = time.perf_counter()
     config = _config(name, seed, settings, overrides)
     train(config, out, resume=latest_checkpoint(out) is not None, progress=not quick)
@@ -73,6 +75,8 @@ def _run(name: str, seed: int, settings: dict, out: Path, quick: bool, overrides
     history = json.loads((out / "history.json").read_text())
     return {
         "model": name,
+        **origin,
+        "changed_during_run": changed_since(origin["commit"]),
         "benchmark_version": BENCHMARK_VERSION,
         "overrides": overrides,
         "seed": seed,
