@@ -37,6 +37,16 @@ def _save(figure, path: Path) -> None:
     plt.close(figure)
 
 
+def _throughput(folder: Path, name: str) -> tuple[str, str]:
+    """A model's training samples/s (training.json) and frames/s at batch 1 on one thread in ONNX Runtime
+    (inference.json), "-" where the file or the model is missing."""
+    training, inference = _load(folder, "training"), _load(folder, "inference")
+    rate = (training or {}).get("samples_per_s", {}).get(name)
+    runs = (inference or {}).get("models", {}).get(name, {}).get("runs", [])
+    fps = next((r["frames_per_s"] for r in runs if (r["backend"], r["threads"], r["batch"]) == ("onnx", 1, 1)), None)
+    return ("-" if rate is None else f"{rate:.0f}"), ("-" if fps is None else f"{fps:.0f}")
+
+
 def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
     if data is None:
         return "## Accuracy ablation\n\n" + missing("ablation")
@@ -59,10 +69,12 @@ def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
                 "-" if entry.get("frontal_mean_mm") is None else f"{entry['frontal_mean_mm']:.2f}",
                 f"{entry['params']:,}",
                 f"{entry['flops_per_frame'] / 1e6:.0f}",
+                *_throughput(folder, entry["model"]),
             ]
         )
     headers = ["model", "mean mm", "sd over seeds", "seed means", "<=10 mm %", "<=20 mm %", "<=40 mm %"]
     headers += ["gestures mm", "uniform poses mm", "frontal views mm", "params", "MFLOP/frame"]
+    headers += ["train samples/s", "frames/s"]
     parts = [
         "## Accuracy ablation",
         f"Every model trained with the same recipe ({settings['steps']} steps of batch 32 at 128x128, AdamW with "
@@ -72,7 +84,8 @@ def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
         "joint error is within 10/20/40 mm. 'gestures' and 'uniform poses' split the test frames by how their pose "
         "was drawn (perturbed named gestures, or uniform within the joint limits); 'frontal views' are the frames "
         "whose palm or back is within 60 degrees of facing the camera, as in NYU, ICVL and MSRA (- for runs made "
-        "before that figure was recorded).",
+        "before that figure was recorded). 'train samples/s' is `training.json`'s rate (2 threads), 'frames/s' "
+        "`inference.json`'s end to end at batch 1 on one thread in ONNX Runtime.",
         table(headers, rows),
         _verdict(models, data.get("variants") or {}),
         *_variants(models, data.get("variants") or {}),
