@@ -85,7 +85,7 @@ def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
         "was drawn (perturbed named gestures, or uniform within the joint limits); 'frontal views' are the frames "
         "whose palm or back is within 60 degrees of facing the camera, as in NYU, ICVL and MSRA (- for runs made "
         "before that figure was recorded). 'train samples/s' is `training.json`'s rate (2 threads), 'frames/s' "
-        "`inference.json`'s end to end at batch 1 on one thread in ONNX Runtime.",
+        "`inference.json`'s network rate at batch 1 on one thread in ONNX Runtime.",
         table(headers, rows),
         _verdict(models, data.get("variants") or {}),
         *_variants(models, data.get("variants") or {}),
