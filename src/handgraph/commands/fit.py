@@ -125,9 +125,8 @@ def _fit(source, sequence: bool, refine: bool):
 
     pieces = []
     for start, stop in source.sequences if sequence else [(0, len(source.names))]:
-        pieces.append(
-            fit_layout_joints(source.joints[start:stop], source.layout, source.mirrored, sequence, source.path)
-        )
+        joints = source.joints[start:stop]
+        pieces.append(fit_layout_joints(joints, source.layout, source.mirrored, sequence, source.path, progress=True))
     fits = HandFits(
         torch.cat([piece.x for piece in pieces]), torch.cat([piece.mirrored for piece in pieces]), source.layout,
         source.joints, np.zeros(len(source.names), dtype=bool),

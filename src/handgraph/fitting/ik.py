@@ -150,9 +150,6 @@ def fit_joints(
     analytic guess; with ``fix_shape`` its scale and bones are kept and only the pose moves.
     """
     x = initial_guess(observed, weights, left) if start is None else start
-    if start is not None and fix_shape:
-        guess = initial_guess(observed, weights, left)
-        x = torch.cat([guess[:, : hand_model.NUM_POSE], start[:, hand_model.NUM_POSE :]], dim=1)
     lower, upper = hand_model.parameter_bounds(observed.dtype)
     free = torch.ones(NUM_PARAMETERS, dtype=torch.bool)
     if fix_shape:
@@ -166,17 +163,17 @@ def shared_shape(x: torch.Tensor) -> torch.Tensor:
     return x[:, hand_model.NUM_POSE :].median(dim=0).values
 
 
+def with_shape(x: torch.Tensor, shape: torch.Tensor) -> torch.Tensor:
+    """Fits x (F, 42) with their shape replaced by one shape (16,): the start of a sequence's pose-only fit."""
+    return torch.cat([x[:, : hand_model.NUM_POSE], shape.expand(len(x), -1)], dim=1)
+
+
 def fit_sequence(observed: torch.Tensor, weights: torch.Tensor, left: torch.Tensor, iterations: int = 30):
     """A sequence of F frames of one hand: the shape fitted once (free fits, then their median), then every
     frame's pose with that shape. Same shapes as ``fit_joints``."""
     free_fit = fit_joints(observed, weights, left, iterations=iterations)
-    shape = shared_shape(free_fit.x)
-    start = torch.cat([free_fit.x[:, : hand_model.NUM_POSE], shape.expand(len(observed), -1)], dim=1)
-    lower, upper = hand_model.parameter_bounds(observed.dtype)
-    free = torch.zeros(NUM_PARAMETERS, dtype=torch.bool)
-    free[: hand_model.NUM_POSE] = True
-    residuals = _residuals(observed, weights, left)
-    return levenberg_marquardt(residuals, start, hand_model.retract, lower, upper, free, iterations)
+    start = with_shape(free_fit.x, shared_shape(free_fit.x))
+    return fit_joints(observed, weights, left, start=start, fix_shape=True, iterations=iterations)
 
 
 def angles_degrees(x: torch.Tensor) -> np.ndarray:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from handgraph.evaluation.joint_map import canonical_to_layout
 from handgraph.fitting import hand_model, ik
@@ -94,14 +95,30 @@ def mirrored_model(left: bool, fx: float, fy: float) -> bool:
     return bool(left) != (fx * fy < 0)
 
 
+FIT_CHUNK = 1024
+"""Hands solved together: a long result file is fitted chunk by chunk, with a progress bar."""
+
+
 def fit_layout_joints(
     joints: np.ndarray, layout: JointLayout, mirrored: np.ndarray | bool = False, sequence: bool = False,
-    source: str = "joints",
+    source: str = "joints", progress: bool = False,
 ) -> HandFits:  # fmt: skip
     """Fit N hands to (N, J, 3) joints (mm, camera frame) of ``layout``; ``mirrored`` as ``mirrored_model`` says.
-    With ``sequence`` the N frames show one hand: one shape is fitted for all of them, then each frame's pose.
-    ``source`` names the input in errors."""
+    With ``sequence`` the N frames show one hand: one shape is fitted for all of them (the median of free fits),
+    then each frame's pose. ``source`` names the input in errors."""
     observed, weights = canonical_targets(joints, layout, source)
     flags = torch.as_tensor(np.broadcast_to(np.asarray(mirrored, dtype=np.float64), (len(observed),)).copy())
-    fit = (ik.fit_sequence if sequence and len(observed) > 1 else ik.fit_joints)(observed, weights, flags)
-    return HandFits(fit.x, flags, layout, np.asarray(joints, dtype=np.float64), np.zeros(len(observed), bool))
+    chunks = [slice(start, start + FIT_CHUNK) for start in range(0, len(observed), FIT_CHUNK)]
+    show = progress and len(chunks) > 1
+
+    def solve(description: str, start: torch.Tensor | None = None) -> torch.Tensor:
+        fitted = []
+        for chunk in tqdm(chunks, desc=description, unit="chunk", disable=not show):
+            begin = None if start is None else start[chunk]
+            fitted.append(ik.fit_joints(observed[chunk], weights[chunk], flags[chunk], begin, start is not None).x)
+        return torch.cat(fitted)
+
+    x = solve("inverse kinematics")
+    if sequence and len(observed) > 1:
+        x = solve("inverse kinematics, one shape", ik.with_shape(x, ik.shared_shape(x)))
+    return HandFits(x, flags, layout, np.asarray(joints, dtype=np.float64), np.zeros(len(observed), bool))
