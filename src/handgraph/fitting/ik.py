@@ -168,14 +168,6 @@ def with_shape(x: torch.Tensor, shape: torch.Tensor) -> torch.Tensor:
     return torch.cat([x[:, : hand_model.NUM_POSE], shape.expand(len(x), -1)], dim=1)
 
 
-def fit_sequence(observed: torch.Tensor, weights: torch.Tensor, left: torch.Tensor, iterations: int = 30):
-    """A sequence of F frames of one hand: the shape fitted once (free fits, then their median), then every
-    frame's pose with that shape. Same shapes as ``fit_joints``."""
-    free_fit = fit_joints(observed, weights, left, iterations=iterations)
-    start = with_shape(free_fit.x, shared_shape(free_fit.x))
-    return fit_joints(observed, weights, left, start=start, fix_shape=True, iterations=iterations)
-
-
 def angles_degrees(x: torch.Tensor) -> np.ndarray:
     """(B, 42) -> (B, 5, 4) articulation angles in degrees, as ``anatomy.ARTICULATION_NAMES`` per chain."""
     return np.degrees(x[:, ANGLES].reshape(-1, 5, 4).detach().cpu().numpy())
