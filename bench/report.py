@@ -21,7 +21,7 @@ from _markdown import missing, source, table  # noqa: E402
 from report_real import cache_section, fitting_section, localizer_section, realism_section  # noqa: E402
 
 from handgraph.files import atomic_write_text, atomic_writer  # noqa: E402
-from handgraph.models import DEFAULT_MODEL  # noqa: E402
+from handgraph.models import DEFAULT_MODEL, list_models  # noqa: E402
 
 FINDINGS = ROOT / "bench" / "findings.md"
 
@@ -87,6 +87,7 @@ def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
         "before that figure was recorded). 'train samples/s' is `training.json`'s rate (2 threads), 'frames/s' "
         "`inference.json`'s network rate at batch 1 on one thread in ONNX Runtime.",
         table(headers, rows),
+        _not_yet_run(models),
         _verdict(models, data.get("variants") or {}),
         *_variants(models, data.get("variants") or {}),
         source("ablation", data, folder),
@@ -99,6 +100,18 @@ def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
         "\n\n![validation error against training time](figures/ablation_time_to_accuracy.png)"
     )
     return "\n\n".join(parts)
+
+
+def _not_yet_run(models: dict) -> str:
+    """Which models of ``list_models()`` have no run at this benchmark version yet."""
+    missing_models = [name for name in list_models() if name not in models]
+    if not missing_models:
+        return ""
+    names = ", ".join(f"`{name}`" for name in missing_models)
+    return (
+        f"Not yet run at this benchmark version: {names} (`.venv/bin/python bench/ablation.py --models ...`; "
+        "the runs of the first version are in `bench/results/history/ablation_v1/`)."
+    )
 
 
 def _variants(models: dict, variants: dict) -> list[str]:
