@@ -68,14 +68,14 @@ def rotation_matrix(x: torch.Tensor) -> torch.Tensor:
     return roma.rotvec_to_rotmat(x[:, :3])
 
 
-def _placement(x: torch.Tensor, left: torch.Tensor) -> torch.Tensor:
+def placement(x: torch.Tensor, left: torch.Tensor) -> torch.Tensor:
     """R M: hand frame to camera axes, mirrored in x for left hands. (B, P), (B,) -> (B, 3, 3)."""
     sign = 1.0 - 2.0 * left.to(x.dtype)
     mirror = torch.stack([sign, torch.ones_like(sign), torch.ones_like(sign)], dim=-1)  # (B, 3)
     return rotation_matrix(x) * mirror[:, None, :]
 
 
-def _chains(x: torch.Tensor):
+def chains(x: torch.Tensor):
     """Hand-frame chain points and what their derivatives need. x (B, P).
 
     Abduction turns a chain's rest frame R0 about its z axis: the turned frame's x and y axes are
@@ -119,8 +119,8 @@ def joints_and_jacobian(x: torch.Tensor, left: torch.Tensor) -> tuple[torch.Tens
     Shapes: x (B, 42), left (B,) -> joints (B, 21, 3) mm, jacobian (B, 21, 3, 42).
     """
     count, dtype = x.shape[0], x.dtype
-    chain, segments, flexion_axis, abduction_axis = _chains(x)
-    placed = _placement(x, left)  # (B, 3, 3)
+    chain, segments, flexion_axis, abduction_axis = chains(x)
+    placed = placement(x, left)  # (B, 3, 3)
     offsets = torch.cat([torch.zeros(count, 1, 3, dtype=dtype), chain.reshape(count, 20, 3)], dim=1) @ placed.mT
     joints = offsets + x[:, None, 3:6]  # (B, 21, 3)
 
@@ -142,7 +142,7 @@ def joints_and_jacobian(x: torch.Tensor, left: torch.Tensor) -> tuple[torch.Tens
 def joints_of(x: torch.Tensor, left: torch.Tensor) -> torch.Tensor:
     """Camera-frame canonical joints only, differentiable in x. (B, 42), (B,) -> (B, 21, 3)."""
     count = x.shape[0]
-    chain = _chains(x)[0].reshape(count, 20, 3)
-    placed = _placement(x, left)
+    chain = chains(x)[0].reshape(count, 20, 3)
+    placed = placement(x, left)
     hand = torch.cat([torch.zeros(count, 1, 3, dtype=x.dtype), chain], dim=1)
     return hand @ placed.mT + x[:, None, 3:6]

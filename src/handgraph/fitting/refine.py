@@ -100,7 +100,7 @@ def depth_view(
 
 def _before_wrist(points: np.ndarray, x: torch.Tensor, left: bool) -> np.ndarray:
     """Points on the hand's side of the fitted wrist: hand-frame y above -10 mm. (N, 3) -> (N,) bool."""
-    placement = hand_model._placement(x[None], torch.tensor([float(left)], dtype=x.dtype))[0].numpy()
+    placement = hand_model.placement(x[None], torch.tensor([float(left)], dtype=x.dtype))[0].numpy()
     hand = (points - x[3:6].numpy()) @ placement  # (R M)^T (p - t), rows
     return hand[:, 1] > -10.0
 

@@ -48,7 +48,7 @@ def fitted_cones(x: torch.Tensor, left: torch.Tensor) -> tuple[torch.Tensor, ...
     """The 24 cones of fitted hands in the camera frame, differentiable in x. (B, 42), (B,) -> (B, 24, 3) starts and
     ends, (B, 24) start and end radii. Finger radii are the average hand's times the fitted scale."""
     count, dtype = x.shape[0], x.dtype
-    chain = hand_model._chains(x)[0].reshape(count, 20, 3)
+    chain = hand_model.chains(x)[0].reshape(count, 20, 3)
     joints_hand = torch.cat([torch.zeros(count, 1, 3, dtype=dtype), chain], dim=1)
     scale = torch.exp(x[:, hand_model.LOG_SCALE])
     radii = torch.as_tensor(anatomy.JOINT_RADII_MM, dtype=dtype) * scale[:, None, None]
