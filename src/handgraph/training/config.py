@@ -70,9 +70,9 @@ class TrainConfig:
     grad_clip: float = 5.0
     """Largest gradient norm; larger gradients are scaled down."""
     ema_decay: float = 0.0
-    """Keep an exponential moving average of the weights (and batch-norm statistics), updated after every
-    step with this decay (0.99: about the last 100 steps weigh), and evaluate and save that instead of the last
-    weights; 0 keeps the last weights."""
+    """Keep an exponential moving average of the weights, updated after every step with this decay (0.99: about
+    the last 100 steps weigh; batch-norm statistics are the last step's), and evaluate and save that instead of
+    the last weights; 0 keeps the last weights."""
     eval_every: int = 500
     """Steps between evaluations on the synthetic validation split (and at the end)."""
     eval_frames: int = 500

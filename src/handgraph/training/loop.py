@@ -198,7 +198,7 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
         optimizer.step()
         scheduler.step()
         if average is not None:
-            average.update_parameters(model)
+            update_average(average, model)
         seen += len(inputs["xyz"]) * world
         done = step + 1
         if writer is not None and (done % config.log_every == 0 or done == config.steps):
@@ -308,15 +308,23 @@ def _augmented(inputs: dict[str, torch.Tensor], config: TrainConfig) -> dict[str
 
 
 def weight_average(model: torch.nn.Module, decay: float):
-    """The exponential moving average of the model's weights and buffers (torch's ``AveragedModel``), or None
-    for ``decay`` 0."""
+    """The exponential moving average of the model's weights (torch's ``AveragedModel``), or None for ``decay`` 0.
+    Buffers are not averaged (masks hold -inf, whose average is NaN): ``update_average`` copies them."""
     if decay == 0:
         return None
     if not 0 < decay < 1:
         raise HandgraphError(f"ema_decay must be 0 (off) or within (0, 1), got {decay}")
     from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))
+
+
+@torch.no_grad()
+def update_average(average, model: torch.nn.Module) -> None:
+    """One step of the weight average, and the live model's buffers (batch-norm statistics) copied into it."""
+    average.update_parameters(model)
+    for kept, live in zip(average.module.buffers(), model.buffers(), strict=True):
+        kept.copy_(live)
 
 
 def _start(config: TrainConfig, out: Path, resume: bool, model, optimizer, scheduler, average) -> int:
