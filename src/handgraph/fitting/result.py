@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
@@ -27,7 +28,8 @@ BONE_NAMES = {
 
 @dataclass
 class HandFits:
-    """Kinematic fits of N hands to joints of one layout."""
+    """Kinematic fits of N hands to joints of one layout. Its derived arrays are computed once (a new fit, such
+    as ``dataclasses.replace`` makes, computes its own)."""
 
     x: torch.Tensor
     """(N, 42) the fitted parameters (``hand_model``)."""
@@ -39,22 +41,22 @@ class HandFits:
     refined: np.ndarray
     """(N,) bool: moved against the depth after the inverse kinematics."""
 
-    @property
+    @cached_property
     def canonical_xyz(self) -> np.ndarray:
         """(N, 21, 3) mm: the fitted hand's joints, canonical order."""
         return hand_model.joints_of(self.x, self.mirrored).numpy()
 
-    @property
+    @cached_property
     def xyz(self) -> np.ndarray:
         """(N, J, 3) mm: the fitted hand's joints in the layout that was fitted (landmarks without a twin filled)."""
         return canonical_to_layout(self.canonical_xyz, self.layout)
 
-    @property
+    @cached_property
     def residual_mm(self) -> np.ndarray:
         """(N, J): distance of each fitted joint from the joint it was fitted to."""
         return np.linalg.norm(self.xyz - self.joints, axis=-1)
 
-    @property
+    @cached_property
     def angles_deg(self) -> np.ndarray:
         """(N, 5, 4) the articulation angles in degrees."""
         return ik.angles_degrees(self.x)
