@@ -154,8 +154,12 @@ def _verdict(models: dict, variants: dict) -> str:
         ]
         verdict = "holds" if len(beaten) == len(others) else "does not hold"
         seeds = min(len(entry["seed_means_mm"]) for entry in models.values())
+        absent = [name for name in list_models() if name not in models]
         if seeds < 2:
             verdict += " so far, with one seed per model and no spread yet to compare with"
+        elif absent or seeds < 3:
+            verdict += f" so far, with {seeds} seeds of some model" if seeds < 3 else " so far"
+            verdict += f" and {', '.join(absent)} not yet run" if absent else ""
         lines.append(
             f"- Goal 1, `hgt` lower than every other model by more than the seed spread: **{verdict}** "
             f"(beaten by more than the spread: {', '.join(beaten) or 'none'})."
