@@ -11,11 +11,13 @@ TINY = dict(
     input_size=32, width=8, blocks=1, transformer_dim=16, transformer_heads=2, encoder_layers=1, decoder_layers=1
 )
 
+VOTE = {"first_estimate": "vote"}
 
-@pytest.mark.parametrize("name", list_models())
-def test_onnx_runtime_agrees_with_pytorch_at_any_batch(name, tmp_path):
+
+@pytest.mark.parametrize(("name", "options"), [*((name, {}) for name in list_models()), ("hgt", VOTE)])
+def test_onnx_runtime_agrees_with_pytorch_at_any_batch(name, options, tmp_path):
     torch.manual_seed(0)
-    model = create_model(name, **TINY).eval()
+    model = create_model(name, **TINY, **options).eval()
     path = export_onnx(model, tmp_path / f"{name}.onnx", {"model": model.config.to_dict(), "cube_mm": 250.0})
     network = OnnxNetwork(path)
     assert (network.name, network.input_size, network.layout.num_joints) == (name, 32, 21)

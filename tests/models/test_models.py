@@ -16,15 +16,20 @@ def _inputs(batch=2, size=32):
     return depth, crop
 
 
+EVERY_MODEL = pytest.mark.parametrize(
+    ("name", "options"), [*((name, {}) for name in list_models()), ("hgt", {"first_estimate": "vote"})]
+)
+
+
 def test_the_default_model_comes_last():
     assert list_models() == ["regress", "heatmap", "a2j", "awr", "gcn_flat", "sia_gcn", "hgt"]
     assert DEFAULT_MODEL == "hgt"
 
 
-@pytest.mark.parametrize("name", list_models())
-def test_forward_shapes_and_no_nan(name):
+@EVERY_MODEL
+def test_forward_shapes_and_no_nan(name, options):
     torch.manual_seed(0)
-    model = create_model(name, **TINY).eval()
+    model = create_model(name, **TINY, **options).eval()
     depth, crop = _inputs()
     output = model(depth, crop)
     for key in ("uvd_norm", "uvd", "xyz"):
@@ -35,10 +40,10 @@ def test_forward_shapes_and_no_nan(name):
         assert heatmap.shape == (2, 21, 8, 8)
 
 
-@pytest.mark.parametrize("name", list_models())
-def test_every_parameter_gets_a_gradient(name):
+@EVERY_MODEL
+def test_every_parameter_gets_a_gradient(name, options):
     torch.manual_seed(0)
-    model = create_model(name, **TINY).train()
+    model = create_model(name, **TINY, **options).train()
     depth, crop = _inputs()
     output = model(depth, crop)
     loss = output["xyz"].square().mean() + sum(logits.square().mean() for logits in output["heatmaps"])
@@ -80,6 +85,7 @@ def test_joint_map_channels_default_per_model_and_are_stored_explicitly(name, ch
         ({"kernel_size": 4}, "odd"),
         ({"layout": "nyu15"}, "unknown joint layout"),
         ({"node_channels": 0}, "node_channels must be at least 1"),
+        ({"first_estimate": "anchors"}, "first_estimate must be one of"),
     ],
 )
 def test_bad_configs(overrides, message):

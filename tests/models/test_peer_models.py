@@ -1,11 +1,11 @@
-"""a2j and awr: their votes against a loop over anchors or cells, and their own losses."""
+"""a2j, awr and hgt's vote estimate: their votes against a loop over anchors or cells, and their own losses."""
 
 import torch
 
 from handgraph.heatmaps import cell_centres
 from handgraph.losses import LossWeights, pose_loss
 from handgraph.models import create_model
-from handgraph.models.awr import BACKGROUND, RADIUS
+from handgraph.models.dense_vote import BACKGROUND, RADIUS
 
 TINY = dict(input_size=32, width=8, blocks=1)
 
@@ -65,6 +65,36 @@ def test_awr_is_a_weighted_vote_of_the_hand_cells():
             expected = (weights[:, None] * torch.stack(votes)).sum(dim=0)
             torch.testing.assert_close(output["uvd_norm"][b, j], expected, atol=1e-5, rtol=1e-5)
     assert maps.shape[1] == 5 * joints
+
+
+def test_hgt_votes_with_the_refined_heatmaps_as_weights():
+    model = create_model("hgt", first_estimate="vote", transformer_dim=16, transformer_heads=2, **TINY).eval()
+    depth, _ = _inputs()
+    output = model.predict(depth)
+    body = model.body(depth)
+    assert body["depth_maps"] is None  # the vote gives the depth
+    maps = model.vote(body["features"])
+    size = maps.shape[-1]
+    centres = cell_centres(size, maps)
+    for b in range(2):
+        for j in (0, 4, 20):
+            votes, logits = [], []
+            for row in range(size):
+                for column in range(size):
+                    nearest = depth[b, 0, 4 * row : 4 * row + 4, 4 * column : 4 * column + 4].min()
+                    if nearest >= BACKGROUND:
+                        continue
+                    point = torch.stack([centres[column], centres[row], nearest])
+                    raw = maps[b, 4 * j + 1 : 4 * j + 4, row, column]
+                    votes.append(point + RADIUS * (1 - maps[b, 4 * j, row, column]) * raw / raw.norm())
+                    logits.append(body["refined"][b, j, row, column])
+            weights = torch.softmax(torch.stack(logits), dim=0)
+            expected = (weights[:, None] * torch.stack(votes)).sum(dim=0)
+            torch.testing.assert_close(output["estimate"][b, j], expected, atol=1e-5, rtol=1e-5)
+    target = torch.rand(2, 21, 3) * 0.6 - 0.3
+    own = output["auxiliary"](target)
+    torch.testing.assert_close(own["estimate"], (output["estimate"] - target).abs().mean())
+    assert own["dense"] > 0
 
 
 def test_the_peers_own_losses_are_added_to_the_pose_loss_and_can_be_learned():

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, replace
 
 from handgraph.errors import HandgraphError
 
+FIRST_ESTIMATES = ("integral", "vote")
 NODE_CHANNELS = {"sia_gcn": 4}
 """Models whose joint maps default to more than one channel (``ModelConfig.node_channels`` None)."""
 
@@ -56,6 +57,10 @@ class ModelConfig:
     """Layers decoding the learned joint queries, all joints at once."""
     laplacian_dims: int = 8
     """Laplacian eigenvectors in the positional encoding (Dwivedi & Bresson)."""
+    first_estimate: str = "integral"
+    """hgt's first estimate of each joint, which the transformer corrects: integral (soft-argmax of the refined
+    heatmaps, the depth from depth maps) or vote (the refined maps weigh a dense vote of the hand's cells, AWR's
+    3D offsets, supervised themselves)."""
 
     def __post_init__(self) -> None:
         if self.input_size % 8 != 0 or self.input_size < 32:
@@ -76,6 +81,10 @@ class ModelConfig:
 
         if self.edge_score not in SCORES:
             raise HandgraphError(f"model config: edge_score must be one of {SCORES}, got {self.edge_score!r}")
+        if self.first_estimate not in FIRST_ESTIMATES:
+            raise HandgraphError(
+                f"model config: first_estimate must be one of {FIRST_ESTIMATES}, got {self.first_estimate!r}"
+            )
         if self.transformer_dim % self.transformer_heads:
             raise HandgraphError("model config: transformer_dim must be a multiple of transformer_heads")
 

@@ -1,8 +1,11 @@
 """``hgt``, the hand graph transformer: SIA-GCN heatmaps, one token per joint, graph-transformer layers with
 structural encodings, and non-autoregressive decoding of all joints at once. The default model.
 
-1. ``SIAGCNBody`` gives refined heatmaps, features and depth maps; integral regression gives each joint's
-   first estimate (u, v, d).
+1. ``SIAGCNBody`` gives refined heatmaps and features; each joint's first estimate (u, v, d) is either
+   (``first_estimate``) integral regression (soft-argmax of the refined heatmap, the depth expected from a
+   depth map) or a dense vote (``dense_vote``): every hand cell votes for the joint with a 3D offset, weighted
+   by the softmax of the refined heatmap over the hand's cells, so the SIA-GCN layers refine the vote's
+   weights. The vote's own maps and the estimate itself are supervised as well (``auxiliary``).
 2. Token j = W_f (features pooled under joint j's heatmap distribution) + W_e (joint j's estimate).
 3. Structural encodings, added to tokens and queries: Laplacian eigenvectors of the hand graph (Dwivedi &
    Bresson 2020; their signs flipped at random in training), an embedding of the joint's finger and of its
@@ -16,12 +19,15 @@ structural encodings, and non-autoregressive decoding of all joints at once. The
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from handgraph.layers.encodings import branch_ids, chain_positions, hop_distances, laplacian_eigenvectors
 from handgraph.layers.graph_transformer import GraphDecoderLayer, GraphEncoderLayer
+from handgraph.models.backbone import conv_bn_relu
 from handgraph.models.base import PoseModel
 from handgraph.models.config import ModelConfig
+from handgraph.models.dense_vote import cell_points, dense_loss, dense_vote, hand_cells
 from handgraph.models.integral import integral_uvd
 from handgraph.models.sia_gcn import SIAGCNBody
 
@@ -58,7 +64,14 @@ class HandGraphTransformer(PoseModel):
     def __init__(self, config: ModelConfig):
         super().__init__(config)
         joints, dim = self.layout.num_joints, config.transformer_dim
-        self.body = SIAGCNBody(self.config, self.layout)
+        voting = config.first_estimate == "vote"
+        self.body = SIAGCNBody(self.config, self.layout, depth_maps=not voting)
+        # Per cell and joint: a closeness and a 3D direction to the joint (the vote's offsets).
+        self.vote = (
+            nn.Sequential(conv_bn_relu(config.width, config.width), nn.Conv2d(config.width, 4 * joints, 1))
+            if voting
+            else None
+        )
         self.register_buffer("hops", torch.tensor(hop_distances(self.layout)), persistent=False)
         max_hops = int(self.hops.max())
         self.pool_features = nn.Linear(config.width, dim)
@@ -77,9 +90,26 @@ class HandGraphTransformer(PoseModel):
         nn.init.normal_(self.correction.weight, std=1e-3)
         nn.init.zeros_(self.correction.bias)
 
+    def first_estimate(self, depth: torch.Tensor, body: dict) -> tuple[torch.Tensor, torch.Tensor, object]:
+        """(B, J, 3) estimate, (B, J, H, W) weights of the cells, and the loss of its own parts (or None)."""
+        if self.vote is None:
+            return *integral_uvd(body["refined"], body["depth_maps"]), None
+        batch, joints, height, width = body["refined"].shape
+        maps = self.vote(body["features"]).reshape(batch, joints, 4, height * width)
+        closeness, direction = maps[:, :, 0], F.normalize(maps[:, :, 1:], dim=2)
+        points = cell_points(depth[:, :1], height, width)  # (B, 3, N)
+        hand = hand_cells(points)  # (B, N)
+        estimate, weights = dense_vote(body["refined"].flatten(2), closeness, direction, points, hand)
+        dense = dense_loss(closeness, direction, points, hand, weight=1.0)
+
+        def auxiliary(target_uvd_norm: torch.Tensor) -> dict[str, torch.Tensor]:
+            return {**dense(target_uvd_norm), "estimate": (estimate - target_uvd_norm).abs().mean()}
+
+        return estimate, weights.reshape(batch, joints, height, width), auxiliary
+
     def predict(self, depth: torch.Tensor) -> dict:
         body = self.body(depth)
-        estimate, probability = integral_uvd(body["refined"], body["depth_maps"])  # (B, J, 3), (B, J, H, W)
+        estimate, probability, auxiliary = self.first_estimate(depth, body)  # (B, J, 3), (B, J, H, W)
         features = body["features"].flatten(2)  # (B, C, H W)
         pooled = probability.flatten(2) @ features.transpose(1, 2)  # (B, J, C)
         structure = self.structure()  # (J, D)
@@ -90,4 +120,5 @@ class HandGraphTransformer(PoseModel):
         for layer in self.decoder:
             queries = layer(queries, tokens, self.hops)
         uvd_norm = estimate + self.correction(self.norm(queries))
-        return {"uvd_norm": uvd_norm, "heatmaps": [body["initial"], body["refined"]], "estimate": estimate}
+        output = {"uvd_norm": uvd_norm, "heatmaps": [body["initial"], body["refined"]], "estimate": estimate}
+        return output if auxiliary is None else {**output, "auxiliary": auxiliary}

@@ -10,15 +10,16 @@ from handgraph.heatmaps import expected_value, soft_argmax
 
 
 class IntegralHead(nn.Module):
-    """Features (B, C, H, W) -> heatmap logits (B, J, H, W) and depth maps (B, J, H, W) by 1x1 convolutions."""
+    """Features (B, C, H, W) -> heatmap logits (B, J, H, W) and depth maps (B, J, H, W) by 1x1 convolutions
+    (None without ``depths``, for a model that gets its depths elsewhere)."""
 
-    def __init__(self, channels: int, joints: int):
+    def __init__(self, channels: int, joints: int, depths: bool = True):
         super().__init__()
         self.heatmaps = nn.Conv2d(channels, joints, 1)
-        self.depths = nn.Conv2d(channels, joints, 1)
+        self.depths = nn.Conv2d(channels, joints, 1) if depths else None
 
-    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.heatmaps(features), self.depths(features)
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return self.heatmaps(features), self.depths(features) if self.depths is not None else None
 
 
 def integral_uvd(logits: torch.Tensor, depth_maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -24,15 +24,15 @@ class SIAGCNBody(nn.Module):
     the initial logits.
 
     Shapes: depth (B, C_in, S, S) -> features (B, C, S/4, S/4), initial and refined logits and depth maps
-    (B, J, S/4, S/4).
+    (B, J, S/4, S/4; None without ``depth_maps``).
     """
 
-    def __init__(self, config: ModelConfig, layout):
+    def __init__(self, config: ModelConfig, layout, depth_maps: bool = True):
         super().__init__()
         joints, channels = layout.num_joints, config.node_channels
         self.joints, self.channels = joints, channels
         self.backbone = Backbone(config.in_channels, config.width, config.blocks)
-        self.head = IntegralHead(config.width, joints)
+        self.head = IntegralHead(config.width, joints, depth_maps)
         self.nodes = nn.Conv2d(config.width, joints * (channels - 1), 1) if channels > 1 else None
         edges = graph_edges(layout, self_loops=True)
         self.layers = nn.ModuleList(

@@ -1,0 +1,71 @@
+"""The dense vote of AWR (Huang et al., AAAI 2020), shared by ``awr`` and by ``hgt``'s vote estimate.
+
+Every cell p of a stride-4 map is a 3D point P_p of the crop in normalised (u, v, d): its centre, and the
+nearest depth among its pixels (a point of the surface, where an average would mix hand and background).
+Per cell and joint a network predicts a closeness H_j(p) and a unit direction U_j(p); within the radius r the
+offset to the joint is r (1 - H) U, so each cell votes for a joint position, and the joint is the vote
+weighted by a softmax of logits W_j over the cells that see the hand:
+
+    J_j = sum_p softmax_p(W_j)(p) (P_p + r (1 - H_j(p)) U_j(p))
+
+The dense maps are supervised directly (the dense loss), against H* = max(0, 1 - |J* - P_p| / r) and
+U* = (J* - P_p) / |J* - P_p| on the cells within r of the joint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from handgraph.heatmaps import cell_centres
+
+RADIUS = 0.4
+"""r in normalised units: 50 mm of a 250 mm cube (a unit is half the cube)."""
+BACKGROUND = 0.99
+"""Cells whose nearest normalised depth is at least this hold no hand (the far value is 1) and do not vote."""
+
+
+def cell_points(depth: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """(B, 1, S, S) normalised depth -> (B, 3, H W): each cell's centre (u, v) and its nearest depth."""
+    batch = depth.shape[0]
+    pooled = -F.adaptive_max_pool2d(-depth, (height, width)).reshape(batch, -1)
+    v, u = torch.meshgrid(cell_centres(height, depth), cell_centres(width, depth), indexing="ij")
+    plane = torch.stack([u.reshape(-1), v.reshape(-1)]).expand(batch, 2, -1)
+    return torch.cat([plane, pooled[:, None]], dim=1)
+
+
+def hand_cells(points: torch.Tensor) -> torch.Tensor:
+    """(B, 3, N) cell points -> (B, N) bool: the cells that see the hand; a crop without one lets all vote."""
+    hand = points[:, 2] < BACKGROUND
+    return hand | ~hand.any(dim=1, keepdim=True)
+
+
+def dense_vote(
+    logits: torch.Tensor, closeness: torch.Tensor, direction: torch.Tensor, points: torch.Tensor, hand: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The weighted vote. logits and closeness (B, J, N), direction (B, J, 3, N) of unit vectors, points (B, 3,
+    N), hand (B, N) -> joints (B, J, 3) in normalised uvd and the weights (B, J, N)."""
+    weights = torch.softmax(logits.masked_fill(~hand[:, None], float("-inf")), dim=-1)
+    votes = points[:, None] + RADIUS * (1 - closeness)[:, :, None] * direction  # (B, J, 3, N)
+    return torch.einsum("bjn,bjcn->bjc", weights, votes), weights
+
+
+def dense_loss(
+    closeness: torch.Tensor, direction: torch.Tensor, points: torch.Tensor, hand: torch.Tensor, weight: float
+) -> Callable[[torch.Tensor], dict[str, torch.Tensor]]:
+    """The dense maps' own loss, as a model's ``auxiliary``: true uvd_norm (B, J, 3) -> {"dense": loss}."""
+
+    def loss(target_uvd_norm: torch.Tensor) -> dict[str, torch.Tensor]:
+        offset = target_uvd_norm[..., None] - points[:, None]  # (B, J, 3, N)
+        distance = offset.norm(dim=2)  # (B, J, N)
+        near = (distance < RADIUS) & hand[:, None]
+        target_closeness = (1 - distance / RADIUS).clamp_min(0.0)
+        closeness_loss = F.smooth_l1_loss(closeness * hand[:, None], target_closeness * hand[:, None])
+        unit = offset / distance[:, :, None].clamp_min(1e-6)
+        direction_error = F.smooth_l1_loss(direction, unit, reduction="none").sum(dim=2)  # (B, J, N)
+        direction_loss = (direction_error * near).sum() / near.sum().clamp_min(1)
+        return {"dense": weight * (closeness_loss + direction_loss)}
+
+    return loss
