@@ -12,13 +12,12 @@ also supervised directly (the dense loss).
 
 from __future__ import annotations
 
-import torch.nn.functional as F
 from torch import nn
 
 from handgraph.models.backbone import Backbone, conv_bn_relu
 from handgraph.models.base import PoseModel
 from handgraph.models.config import ModelConfig
-from handgraph.models.dense_vote import cell_points, dense_loss, dense_vote, hand_cells
+from handgraph.models.dense_vote import cell_points, dense_loss, dense_vote, hand_cells, unit_vectors
 
 DENSE_WEIGHT = 1.0
 
@@ -40,7 +39,7 @@ class AWRModel(PoseModel):
         features = self.backbone(depth)  # (B, C, H, W)
         batch, _, height, width = features.shape
         maps = self.head(features).reshape(batch, self.layout.num_joints, 5, height * width)
-        closeness, direction, logits = maps[:, :, 0], F.normalize(maps[:, :, 1:4], dim=2), maps[:, :, 4]
+        closeness, direction, logits = maps[:, :, 0], unit_vectors(maps[:, :, 1:4]), maps[:, :, 4]
         points = cell_points(depth[:, :1], height, width)  # (B, 3, N)
         hand = hand_cells(points)  # (B, N)
         uvd_norm, _ = dense_vote(logits, closeness, direction, points, hand)

@@ -27,6 +27,17 @@ BACKGROUND = 0.99
 """Cells whose nearest normalised depth is at least this hold no hand (the far value is 1) and do not vote."""
 
 
+def unit_vectors(vectors: torch.Tensor) -> torch.Tensor:
+    """(B, J, 3, N) -> the same vectors scaled to length 1 (F.normalize's result; its strided norm over the
+    axis of 3 took a quarter of a training step)."""
+    return vectors * lengths(vectors).clamp_min(1e-12).reciprocal()[:, :, None]
+
+
+def lengths(vectors: torch.Tensor) -> torch.Tensor:
+    """(B, J, 3, N) -> (B, J, N) Euclidean lengths over the axis of 3, as a sum of three squares."""
+    return vectors.square().sum(dim=2).clamp_min(1e-24).sqrt()
+
+
 def cell_points(depth: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """(B, 1, S, S) normalised depth -> (B, 3, H W): each cell's centre (u, v) and its nearest depth."""
     batch = depth.shape[0]
@@ -59,7 +70,7 @@ def dense_loss(
 
     def loss(target_uvd_norm: torch.Tensor) -> dict[str, torch.Tensor]:
         offset = target_uvd_norm[..., None] - points[:, None]  # (B, J, 3, N)
-        distance = offset.norm(dim=2)  # (B, J, N)
+        distance = lengths(offset)  # (B, J, N)
         near = (distance < RADIUS) & hand[:, None]
         target_closeness = (1 - distance / RADIUS).clamp_min(0.0)
         closeness_loss = F.smooth_l1_loss(closeness * hand[:, None], target_closeness * hand[:, None])

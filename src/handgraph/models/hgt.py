@@ -19,7 +19,6 @@ structural encodings, and non-autoregressive decoding of all joints at once. The
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from handgraph.layers.encodings import branch_ids, chain_positions, hop_distances, laplacian_eigenvectors
@@ -27,7 +26,7 @@ from handgraph.layers.graph_transformer import GraphDecoderLayer, GraphEncoderLa
 from handgraph.models.backbone import conv_bn_relu
 from handgraph.models.base import PoseModel
 from handgraph.models.config import ModelConfig
-from handgraph.models.dense_vote import cell_points, dense_loss, dense_vote, hand_cells
+from handgraph.models.dense_vote import cell_points, dense_loss, dense_vote, hand_cells, unit_vectors
 from handgraph.models.integral import integral_uvd
 from handgraph.models.sia_gcn import SIAGCNBody
 
@@ -96,7 +95,7 @@ class HandGraphTransformer(PoseModel):
             return *integral_uvd(body["refined"], body["depth_maps"]), None
         batch, joints, height, width = body["refined"].shape
         maps = self.vote(body["features"]).reshape(batch, joints, 4, height * width)
-        closeness, direction = maps[:, :, 0], F.normalize(maps[:, :, 1:], dim=2)
+        closeness, direction = maps[:, :, 0], unit_vectors(maps[:, :, 1:])
         points = cell_points(depth[:, :1], height, width)  # (B, 3, N)
         hand = hand_cells(points)  # (B, N)
         estimate, weights = dense_vote(body["refined"].flatten(2), closeness, direction, points, hand)
