@@ -79,6 +79,7 @@ def _run(name: str, seed: int, settings: dict, out: Path, quick: bool, overrides
         "changed_during_run": changed_since(origin["commit"]),
         "benchmark_version": BENCHMARK_VERSION,
         "overrides": overrides,
+        "config": {**meta["train"], "model": meta["model"]},  # resolved: the model config as the model holds it
         "seed": seed,
         "steps": meta["step"],
         "wall_seconds_this_sitting": wall_s,

@@ -1,8 +1,10 @@
 """Where the graph models' accuracy comes from: every trained ablation run of gcn_flat, sia_gcn and hgt (and
 their variants) decoded three ways on the same test frames.
 
-- initial: integral regression from the backbone's heatmaps, before any graph layer;
-- refined: integral regression from the heatmaps the graph layers refined (gcn_flat's and sia_gcn's output);
+- initial: the first estimate from the backbone's heatmaps, before any graph layer (integral regression, or
+  for hgt's vote the dense vote weighted by them);
+- refined: the same from the heatmaps the graph layers refined (gcn_flat's and sia_gcn's output, hgt's first
+  estimate);
 - output: the model's prediction (for hgt, the graph transformer's decoding).
 
 initial - refined is what the graph layers on the heatmaps add to the model's own first estimate; refined -
@@ -25,6 +27,7 @@ from handgraph.checkpoint import load_model
 from handgraph.evaluation.metrics import joint_errors
 from handgraph.evaluation.model_eval import split_batches
 from handgraph.models import PoseModel
+from handgraph.models.hgt import HandGraphTransformer
 from handgraph.models.integral import integral_uvd
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
 
@@ -32,15 +35,16 @@ GRAPH_MODELS = ("gcn_flat", "sia_gcn", "hgt")
 RUN_NAME = re.compile(r"^(?P<label>(?P<model>[a-z_]+)(-[\w.-]+)?)_seed(?P<seed>\d+)$")
 
 
-def _depth_maps(model: PoseModel, depth: torch.Tensor) -> torch.Tensor:
-    """The per-joint depth maps (B, J, H, W) that integral regression reads beside the heatmaps."""
-    if hasattr(model, "body"):  # sia_gcn, hgt
-        return model.body(depth)["depth_maps"]
-    return model.head(model.backbone(depth))[1]  # gcn_flat
+def _estimates(model: PoseModel, depth: torch.Tensor, heatmaps: list[torch.Tensor]) -> list[torch.Tensor]:
+    """The first estimate (B, J, 3) normalised uvd from each of ``heatmaps``, as the model decodes its own."""
+    if isinstance(model, HandGraphTransformer):
+        body = model.body(depth)
+        return [model.first_estimate(depth, body, logits)[0] for logits in heatmaps]
+    depth_maps = model.body(depth)["depth_maps"] if hasattr(model, "body") else model.head(model.backbone(depth))[1]
+    return [integral_uvd(logits, depth_maps)[0] for logits in heatmaps]
 
 
-def _xyz(logits: torch.Tensor, depth_maps: torch.Tensor, crop: torch.Tensor, size: int) -> torch.Tensor:
-    uvd_norm, _ = integral_uvd(logits, depth_maps)
+def _xyz(uvd_norm: torch.Tensor, crop: torch.Tensor, size: int) -> torch.Tensor:
     return crop_uvd_to_xyz(normalized_to_uvd(uvd_norm, crop, size), crop)  # (B, J, 3) mm
 
 
@@ -53,11 +57,10 @@ def decode_three_ways(model: PoseModel, frames: int, batch_size: int = 50) -> di
     errors: dict[str, list[np.ndarray]] = {"initial_mm": [], "refined_mm": [], "output_mm": []}
     for batch, inputs in split_batches("test", size, count=frames, batch_size=batch_size):
         output = model(inputs["depth"], inputs["crop"])
-        depth_maps = _depth_maps(model, inputs["depth"])
-        initial, refined = output["heatmaps"][0], output["heatmaps"][-1]
+        initial, refined = _estimates(model, inputs["depth"], [output["heatmaps"][0], output["heatmaps"][-1]])
         for key, xyz in (
-            ("initial_mm", _xyz(initial, depth_maps, inputs["crop"], size)),
-            ("refined_mm", _xyz(refined, depth_maps, inputs["crop"], size)),
+            ("initial_mm", _xyz(initial, inputs["crop"], size)),
+            ("refined_mm", _xyz(refined, inputs["crop"], size)),
             ("output_mm", output["xyz"]),
         ):
             errors[key].append(joint_errors(xyz.double().numpy(), batch["xyz"].astype(np.float64)).mean(axis=1))

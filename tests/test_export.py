@@ -11,10 +11,10 @@ TINY = dict(
     input_size=32, width=8, blocks=1, transformer_dim=16, transformer_heads=2, encoder_layers=1, decoder_layers=1
 )
 
-VOTE = {"first_estimate": "vote"}
+INTEGRAL = {"first_estimate": "integral"}
 
 
-@pytest.mark.parametrize(("name", "options"), [*((name, {}) for name in list_models()), ("hgt", VOTE)])
+@pytest.mark.parametrize(("name", "options"), [*((name, {}) for name in list_models()), ("hgt", INTEGRAL)])
 def test_onnx_runtime_agrees_with_pytorch_at_any_batch(name, options, tmp_path):
     torch.manual_seed(0)
     model = create_model(name, **TINY, **options).eval()

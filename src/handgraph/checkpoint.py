@@ -114,7 +114,7 @@ def read_checkpoint_meta(folder: str | os.PathLike) -> dict:
 def load_model(folder: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[PoseModel, dict]:
     """The model of a checkpoint folder, in eval mode, and the checkpoint's metadata."""
     meta = read_checkpoint_meta(folder)
-    model = model_from_config(ModelConfig.from_dict(meta["model"]))
+    model = model_from_config(ModelConfig.from_stored(meta["model"]))
     model.load_state_dict(read_weights(Path(folder) / "model.safetensors", model.state_dict().keys()))
     return model.to(device).eval(), meta
 

@@ -75,7 +75,7 @@ class OnnxNetwork:
                 f"{self.source}: no '{METADATA_KEY}' metadata; export the model with 'handgraph export'"
             )
         self.meta = json.loads(properties[METADATA_KEY])
-        config = ModelConfig.from_dict(self.meta["model"])
+        config = ModelConfig.from_stored(self.meta["model"])
         self.name = config.name
         self.layout = get_layout(config.layout)
         self.input_size = config.input_size

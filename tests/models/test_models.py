@@ -17,7 +17,7 @@ def _inputs(batch=2, size=32):
 
 
 EVERY_MODEL = pytest.mark.parametrize(
-    ("name", "options"), [*((name, {}) for name in list_models()), ("hgt", {"first_estimate": "vote"})]
+    ("name", "options"), [*((name, {}) for name in list_models()), ("hgt", {"first_estimate": "integral"})]
 )
 
 
@@ -76,6 +76,14 @@ def test_joint_map_channels_default_per_model_and_are_stored_explicitly(name, ch
     assert ModelConfig.from_dict(model.config.to_dict()).node_channels == channels  # what checkpoints hold
     assert create_model(name, node_channels=2, **TINY).body.layers[0].channels == 2  # a set value wins
     assert ModelConfig.from_dict({"name": name}).node_channels is None  # the name alone leaves it open
+
+
+def test_stored_configs_without_first_estimate_keep_the_integral_estimate_they_were_trained_with():
+    stored = create_model("hgt", **TINY).config.to_dict()
+    assert stored.pop("first_estimate") == "vote"  # the default now
+    assert ModelConfig.from_stored(stored).first_estimate == "integral"  # written before the field existed
+    assert ModelConfig.from_stored({**stored, "first_estimate": "vote"}).first_estimate == "vote"
+    assert ModelConfig.from_dict(stored).first_estimate == "vote"  # a user's config takes the default
 
 
 @pytest.mark.parametrize(

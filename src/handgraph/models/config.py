@@ -8,6 +8,9 @@ from handgraph.errors import HandgraphError
 
 FIRST_ESTIMATES = ("integral", "vote")
 NODE_CHANNELS = {"sia_gcn": 4}
+STORED_BEFORE = {"first_estimate": "integral"}
+"""What a stored config (a checkpoint's, an export's) without one of these fields meant: the value every model
+had before the field was added, so that old checkpoints keep their meaning."""
 """Models whose joint maps default to more than one channel (``ModelConfig.node_channels`` None)."""
 
 
@@ -57,10 +60,10 @@ class ModelConfig:
     """Layers decoding the learned joint queries, all joints at once."""
     laplacian_dims: int = 8
     """Laplacian eigenvectors in the positional encoding (Dwivedi & Bresson)."""
-    first_estimate: str = "integral"
-    """hgt's first estimate of each joint, which the transformer corrects: integral (soft-argmax of the refined
-    heatmaps, the depth from depth maps) or vote (the refined maps weigh a dense vote of the hand's cells, AWR's
-    3D offsets, supervised themselves)."""
+    first_estimate: str = "vote"
+    """hgt's first estimate of each joint, which the transformer corrects: vote (the refined maps weigh a dense
+    vote of the hand's cells, AWR's 3D offsets, supervised themselves) or integral (soft-argmax of the refined
+    heatmaps, the depth from depth maps; hgt's before benchmark 2, and the shipped checkpoint's)."""
 
     def __post_init__(self) -> None:
         if self.input_size % 8 != 0 or self.input_size < 32:
@@ -104,3 +107,8 @@ class ModelConfig:
         from handgraph.configs import override
 
         return override(cls(), values)
+
+    @classmethod
+    def from_stored(cls, values: dict) -> ModelConfig:
+        """From a checkpoint's or an export's stored config: fields it lacks take ``STORED_BEFORE``'s values."""
+        return cls.from_dict({**STORED_BEFORE, **values} if isinstance(values, dict) else values)

@@ -89,16 +89,20 @@ class HandGraphTransformer(PoseModel):
         nn.init.normal_(self.correction.weight, std=1e-3)
         nn.init.zeros_(self.correction.bias)
 
-    def first_estimate(self, depth: torch.Tensor, body: dict) -> tuple[torch.Tensor, torch.Tensor, object]:
-        """(B, J, 3) estimate, (B, J, H, W) weights of the cells, and the loss of its own parts (or None)."""
+    def first_estimate(
+        self, depth: torch.Tensor, body: dict, logits: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, object]:
+        """(B, J, 3) estimate, (B, J, H, W) weights of the cells, and the loss of its own parts (or None). The
+        weights come from ``logits`` (B, J, H, W), by default the body's refined heatmaps."""
+        logits = body["refined"] if logits is None else logits
         if self.vote is None:
-            return *integral_uvd(body["refined"], body["depth_maps"]), None
-        batch, joints, height, width = body["refined"].shape
+            return *integral_uvd(logits, body["depth_maps"]), None
+        batch, joints, height, width = logits.shape
         maps = self.vote(body["features"]).reshape(batch, joints, 4, height * width)
         closeness, direction = maps[:, :, 0], unit_vectors(maps[:, :, 1:])
         points = cell_points(depth[:, :1], height, width)  # (B, 3, N)
         hand = hand_cells(points)  # (B, N)
-        estimate, weights = dense_vote(body["refined"].flatten(2), closeness, direction, points, hand)
+        estimate, weights = dense_vote(logits.flatten(2), closeness, direction, points, hand)
         dense = dense_loss(closeness, direction, points, hand, weight=1.0)
 
         def auxiliary(target_uvd_norm: torch.Tensor) -> dict[str, torch.Tensor]:
