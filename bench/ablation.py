@@ -56,7 +56,7 @@ def _config(name: str, seed: int, settings: dict, overrides: list[str]):
         "warmup_steps=100" if settings["steps"] >= 400 else "warmup_steps=2",
         *overrides,
     ]
-    return load_config("demo", assignments)
+    return load_config("ablation", assignments)
 
 
 def _run(name: str, seed: int, settings: dict, out: Path, quick: bool, overrides: list[str]) -> dict:
@@ -199,7 +199,12 @@ def main() -> None:
     write_result(
         "ablation",
         args.quick,
-        {**settings, "batch_size": 32, "recipe": "handgraph train --config demo with the steps above", "seeds": seeds},
+        {
+            **settings,
+            "batch_size": 32,
+            "recipe": "handgraph train --config ablation with the steps above",
+            "seeds": seeds,
+        },
         {"models": models, "variants": variants},
     )
 

@@ -26,7 +26,7 @@ BUDGETS_MIN = (2, 5, 10, 15)
 
 
 def samples_per_second(name: str, steps: int) -> float:
-    config = load_config("demo", [f"model.name={name}", f"steps={steps}", f"eval_every={steps}", "eval_frames=8"])
+    config = load_config("ablation", [f"model.name={name}", f"steps={steps}", f"eval_every={steps}", "eval_frames=8"])
     with tempfile.TemporaryDirectory() as folder:
         train(config, Path(folder) / "run", progress=False)
         history = json.loads((Path(folder) / "run" / "history.json").read_text())

@@ -100,8 +100,11 @@ class TrainConfig:
 
 
 PRESETS: dict[str, TrainConfig] = {
-    # About 15 minutes on 2 CPU cores (about 64 frames/s with the frames drawn beside it): the demo's budget.
-    "demo": TrainConfig(steps=1800, batch_size=32, eval_every=900, eval_frames=500),
+    # `make demo`'s model, at most 15 minutes on 2 CPU cores: 96 x 96 crops train 1.7x faster than 128 x 128,
+    # and 4500 steps of them reach 20.9 mm where 1800 steps at 128 reached 28.5 (bench/findings.md).
+    "demo": TrainConfig(model=ModelConfig(input_size=96), steps=4500, batch_size=32, eval_every=900, eval_frames=500),
+    # The accuracy ablation's recipe (bench/ablation.py), every model alike: 1800 steps of 32 at 128 x 128.
+    "ablation": TrainConfig(steps=1800, batch_size=32, eval_every=300, eval_frames=500, checkpoint_every=300),
     # The shipped checkpoint's recipe: longer, larger batches; hours on 2 cores, minutes on a GPU.
     "full": TrainConfig(
         steps=40000, batch_size=64, learning_rate=2e-3, warmup_steps=500, eval_every=2000, eval_frames=1000
