@@ -140,6 +140,10 @@ def _variants(models: dict, variants: dict) -> list[str]:
     ]
 
 
+MAX_DEFAULT_SPREAD_MM = 0.8
+"""The standard deviation over three seeds that the default model's training may have (issue 15)."""
+
+
 def _verdict(models: dict, variants: dict) -> str:
     def spread(name: str) -> float:
         return models[name]["seed_std_mm"] or 0.0
@@ -164,6 +168,12 @@ def _verdict(models: dict, variants: dict) -> str:
             f"- Goal 1, `hgt` lower than every other model by more than the seed spread: **{verdict}** "
             f"(beaten by more than the spread: {', '.join(beaten) or 'none'})."
         )
+        if len(models[DEFAULT_MODEL]["seed_means_mm"]) >= 3:
+            stable = spread(DEFAULT_MODEL) <= MAX_DEFAULT_SPREAD_MM
+            lines.append(
+                f"- `hgt`'s spread over seeds at most {MAX_DEFAULT_SPREAD_MM} mm: "
+                f"**{'holds' if stable else 'does not hold'}** ({spread(DEFAULT_MODEL):.2f} mm)."
+            )
     if {"sia_gcn", "gcn_flat", "heatmap"} <= models.keys():
         lower = all(models["sia_gcn"]["mean_mm"] < models[name]["mean_mm"] for name in ("gcn_flat", "heatmap"))
         lines.append(
