@@ -26,7 +26,7 @@ lint: setup
 test: lint
 	$(BIN)/python -m pytest
 
-# Train the default model (hgt) on synthetic frames (about 15 minutes on 2 CPU cores), score it on the
+# Train the default model (hgt) on synthetic frames (about 13 minutes on 2 CPU cores), score it on the
 # synthetic test split, and predict the real NYU frame. A finished run is reused; an interrupted one resumes.
 demo: setup
 	@if [ -f $(DEMO)/model/checkpoint.json ]; then echo "$(DEMO) is trained already (delete it to train again)"; \
