@@ -39,32 +39,36 @@ def test_a2j_is_a_weighted_vote_of_its_anchors():
             torch.testing.assert_close(output["uvd_norm"][b, j], torch.stack([u, v, d]), atol=1e-5, rtol=1e-5)
 
 
+def _vote_by_loop(depth, closeness, direction, logits, b, j):
+    """Joint j of frame b, cell by cell: each hand cell's point plus r (1 - closeness) times its unit direction,
+    weighted by the softmax of the logits over the hand's cells. closeness and logits (B, J, H, W), direction
+    (B, J, 3, H, W) not yet of unit length."""
+    size = closeness.shape[-1]
+    centres = cell_centres(size, closeness)
+    votes, weights = [], []
+    for row in range(size):
+        for column in range(size):
+            nearest = depth[b, 0, 4 * row : 4 * row + 4, 4 * column : 4 * column + 4].min()
+            if nearest >= BACKGROUND:
+                continue
+            point = torch.stack([centres[column], centres[row], nearest])
+            raw = direction[b, j, :, row, column]
+            votes.append(point + RADIUS * (1 - closeness[b, j, row, column]) * raw / raw.norm())
+            weights.append(logits[b, j, row, column])
+    weights = torch.softmax(torch.stack(weights), dim=0)
+    return (weights[:, None] * torch.stack(votes)).sum(dim=0)
+
+
 def test_awr_is_a_weighted_vote_of_the_hand_cells():
     model = create_model("awr", **TINY).eval()
     depth, _ = _inputs()
     output = model.predict(depth)
-    features = model.backbone(depth)
-    maps = model.head(features)
-    size = features.shape[-1]
-    centres = cell_centres(size, features)
-    joints = 21
+    maps = model.head(model.backbone(depth))  # (B, 5 J, H, W): closeness, direction, logit per joint
+    maps = maps.unflatten(1, (21, 5))
     for b in range(2):
         for j in (0, 9, 20):
-            votes, logits = [], []
-            for row in range(size):
-                for column in range(size):
-                    nearest = depth[b, 0, 4 * row : 4 * row + 4, 4 * column : 4 * column + 4].min()
-                    if nearest >= BACKGROUND:
-                        continue
-                    point = torch.stack([centres[column], centres[row], nearest])
-                    raw = maps[b, 5 * j + 1 : 5 * j + 4, row, column]
-                    closeness = maps[b, 5 * j, row, column]
-                    votes.append(point + RADIUS * (1 - closeness) * raw / raw.norm())
-                    logits.append(maps[b, 5 * j + 4, row, column])
-            weights = torch.softmax(torch.stack(logits), dim=0)
-            expected = (weights[:, None] * torch.stack(votes)).sum(dim=0)
+            expected = _vote_by_loop(depth, maps[:, :, 0], maps[:, :, 1:4], maps[:, :, 4], b, j)
             torch.testing.assert_close(output["uvd_norm"][b, j], expected, atol=1e-5, rtol=1e-5)
-    assert maps.shape[1] == 5 * joints
 
 
 def test_hgt_votes_with_the_refined_heatmaps_as_weights():
@@ -73,23 +77,10 @@ def test_hgt_votes_with_the_refined_heatmaps_as_weights():
     output = model.predict(depth)
     body = model.body(depth)
     assert body["depth_maps"] is None  # the vote gives the depth
-    maps = model.vote(body["features"])
-    size = maps.shape[-1]
-    centres = cell_centres(size, maps)
+    maps = model.vote(body["features"]).unflatten(1, (21, 4))  # (B, J, 4, H, W): closeness, direction
     for b in range(2):
         for j in (0, 4, 20):
-            votes, logits = [], []
-            for row in range(size):
-                for column in range(size):
-                    nearest = depth[b, 0, 4 * row : 4 * row + 4, 4 * column : 4 * column + 4].min()
-                    if nearest >= BACKGROUND:
-                        continue
-                    point = torch.stack([centres[column], centres[row], nearest])
-                    raw = maps[b, 4 * j + 1 : 4 * j + 4, row, column]
-                    votes.append(point + RADIUS * (1 - maps[b, 4 * j, row, column]) * raw / raw.norm())
-                    logits.append(body["refined"][b, j, row, column])
-            weights = torch.softmax(torch.stack(logits), dim=0)
-            expected = (weights[:, None] * torch.stack(votes)).sum(dim=0)
+            expected = _vote_by_loop(depth, maps[:, :, 0], maps[:, :, 1:], body["refined"], b, j)
             torch.testing.assert_close(output["estimate"][b, j], expected, atol=1e-5, rtol=1e-5)
     target = torch.rand(2, 21, 3) * 0.6 - 0.3
     own = output["auxiliary"](target)
