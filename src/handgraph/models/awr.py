@@ -12,6 +12,7 @@ also supervised directly (the dense loss).
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from handgraph.models.backbone import Backbone, conv_bn_relu
@@ -35,7 +36,7 @@ class AWRModel(PoseModel):
             nn.Conv2d(config.width, 5 * joints, 1),
         )
 
-    def predict(self, depth):
+    def predict(self, depth: torch.Tensor) -> dict:
         features = self.backbone(depth)  # (B, C, H, W)
         batch, _, height, width = features.shape
         maps = self.head(features).reshape(batch, self.layout.num_joints, 5, height * width)

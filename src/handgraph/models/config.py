@@ -6,12 +6,12 @@ from dataclasses import asdict, dataclass, replace
 
 from handgraph.errors import HandgraphError
 
-FIRST_ESTIMATES = ("integral", "vote")
 NODE_CHANNELS = {"sia_gcn": 4}
+"""Models whose joint maps default to more than one channel (``ModelConfig.node_channels`` None)."""
+FIRST_ESTIMATES = ("integral", "vote")
 STORED_BEFORE = {"first_estimate": "integral"}
 """What a stored config (a checkpoint's, an export's) without one of these fields meant: the value every model
 had before the field was added, so that old checkpoints keep their meaning."""
-"""Models whose joint maps default to more than one channel (``ModelConfig.node_channels`` None)."""
 
 
 @dataclass

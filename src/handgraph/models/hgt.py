@@ -6,7 +6,8 @@ structural encodings, and non-autoregressive decoding of all joints at once. The
    depth map) or a dense vote (``dense_vote``): every hand cell votes for the joint with a 3D offset, weighted
    by the softmax of the refined heatmap over the hand's cells, so the SIA-GCN layers refine the vote's
    weights. The vote's own maps and the estimate itself are supervised as well (``auxiliary``).
-2. Token j = W_f (features pooled under joint j's heatmap distribution) + W_e (joint j's estimate).
+2. Token j = W_f (features pooled under joint j's weights over the cells: the softmax of its refined heatmap,
+   over the hand's cells for the vote) + W_e (joint j's estimate).
 3. Structural encodings, added to tokens and queries: Laplacian eigenvectors of the hand graph (Dwivedi &
    Bresson 2020; their signs flipped at random in training), an embedding of the joint's finger and of its
    position along the chain (the kinematic structure), and in every attention a learned bias per head and
