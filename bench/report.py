@@ -265,6 +265,15 @@ def refinement_section(data: dict | None, folder: Path) -> str:
             "heatmaps the graph layers refined, and the model's output (the graph transformer's, for `hgt`). "
             "The gains are what the graph layers add to the model's own first estimate, and what the transformer "
             "adds to that; means over the seeds.",
+            *(
+                []
+                if data.get("commit")
+                else [
+                    "These are the runs of benchmark version 1, made before result files named their commit, with "
+                    "`hgt`'s first estimate by integral regression; the script is rerun once every version-2 run "
+                    "of the table above is done."
+                ]
+            ),
             table(headers, rows),
             source("refinement", data, folder),
         ]
