@@ -18,7 +18,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from _common import ROOT, arguments, results_folder  # noqa: E402
 from _markdown import missing, source, table  # noqa: E402
-from report_real import cache_section, fitting_section, localizer_section, realism_section  # noqa: E402
+from report_real import (  # noqa: E402
+    cache_section,
+    fitting_section,
+    fuzz_section,
+    localizer_section,
+    realism_section,
+)
 
 from handgraph.files import atomic_write_text, atomic_writer  # noqa: E402
 from handgraph.models import DEFAULT_MODEL, list_models  # noqa: E402
@@ -261,10 +267,11 @@ def refinement_section(data: dict | None, folder: Path) -> str:
         [
             "### Where the accuracy comes from",
             f"The ablation's trained graph models decoded three ways on the first {data['settings']['frames']} test "
-            "frames (`bench/refinement.py`): integral regression from the backbone's initial heatmaps, from the "
-            "heatmaps the graph layers refined, and the model's output (the graph transformer's, for `hgt`). "
-            "The gains are what the graph layers add to the model's own first estimate, and what the transformer "
-            "adds to that; means over the seeds.",
+            "frames (`bench/refinement.py`): the model's own first estimate (integral regression; for `hgt`, the "
+            "dense vote its heatmaps weigh) from the backbone's initial heatmaps, the same from the heatmaps the "
+            "graph layers refined, and the model's output (the graph transformer's, for `hgt`). The gains are "
+            "what the graph layers add to that first estimate, and what the transformer adds to it; means over "
+            "the seeds decoded (the runs whose checkpoints this machine still had).",
             *(
                 []
                 if data.get("commit")
@@ -473,6 +480,7 @@ def main() -> None:
         realism_section(_load(folder, "realism"), folder),
         cache_section(_load(folder, "cache"), folder),
         fitting_section(_load(folder, "fitting"), folder, figures),
+        fuzz_section(_load(folder, "fuzz"), folder),
     ]
     if FINDINGS.is_file():
         sections.append(FINDINGS.read_text().strip())

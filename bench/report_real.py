@@ -134,3 +134,32 @@ def _fitting_plot(synthetic: dict, path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def fuzz_section(data: dict | None, folder: Path) -> str:
+    """The long fuzz run: inputs per reader, how each was answered, and every kind of failure."""
+    if data is None:
+        return "## Reliability: the readers fuzzed\n\n" + missing("fuzz")
+    rows = [
+        [name, f"{r['inputs']:,}", f"{r['refused']:,}", f"{r['accepted']:,}", str(r["failures"]), f"{r['seconds']:.0f}"]
+        for name, r in data["readers"].items()
+    ]
+    totals = data["totals"]
+    kinds = [
+        f"- {name}: {failure['count']} x {kind}: {failure['message'][:160]}"
+        for name, r in data["readers"].items()
+        for kind, failure in r["kinds"].items()
+    ]
+    return "\n\n".join(
+        [
+            "## Reliability: the readers fuzzed",
+            "Every reader a command calls, through that function, fed random bytes, valid files truncated, "
+            "bit-flipped or overwritten, numbers replaced by extreme values, huge dimensions and valid files of "
+            "the other readers (`bench/fuzz.py`, `tests/fuzz/`). Refused: a one-line error naming the file; "
+            "accepted: a result the reader's check finds possible; failures: anything else.",
+            table(["reader", "inputs", "refused", "accepted", "failures", "seconds"], rows),
+            f"In all {totals['inputs']:,} inputs, {totals['failures']} failures."
+            + ("" if not kinds else "\n\n" + "\n".join(kinds)),
+            source("fuzz", data, folder),
+        ]
+    )

@@ -22,6 +22,16 @@ from handgraph.errors import HandgraphError
 Array = TypeVar("Array")  # a numpy.ndarray or a torch.Tensor; the functions return the same type
 
 
+def is_finite_number(value: object) -> bool:
+    """An int or float (not a bool) that is finite as a float: JSON's 1e999 and 10**400 are not."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
+
+
 @dataclass(frozen=True)
 class Intrinsics:
     """A pinhole camera: focal lengths and principal point in pixels, plus the image size."""
@@ -42,13 +52,13 @@ class Intrinsics:
     def __post_init__(self) -> None:
         for field_name in ("fx", "fy", "cx", "cy"):
             value = getattr(self, field_name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
+            if not is_finite_number(value):
                 raise HandgraphError(f"camera intrinsics: {field_name} must be a finite number, got {value!r}")
         if self.fx == 0 or self.fy == 0:
             raise HandgraphError(f"camera intrinsics: fx and fy must be non-zero, got fx={self.fx}, fy={self.fy}")
         for field_name in ("width", "height"):
             value = getattr(self, field_name)
-            if value is not None and (not isinstance(value, int) or value <= 0):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
                 raise HandgraphError(f"camera intrinsics: {field_name} must be a positive integer, got {value!r}")
 
     def to_dict(self) -> dict[str, float | int | None]:

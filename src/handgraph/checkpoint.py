@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -24,15 +25,19 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from handgraph.errors import HandgraphError
-from handgraph.files import atomic_write_text, read_json, usual_permissions
+from handgraph.camera import is_finite_number
+from handgraph.errors import HandgraphError, about
+from handgraph.files import atomic_write_text, usual_permissions
 from handgraph.models import PoseModel, model_from_config
 from handgraph.models.config import ModelConfig
 from handgraph.provenance import provenance
+from handgraph.reading import one_line, read_json
 
 FORMAT = "handgraph-checkpoint"
 VERSION = 1
 REQUIRED_KEYS = ("format", "version", "model", "step")
+DEFAULT_CUBE_MM = 250.0
+"""The crop cube of runs that did not record theirs."""
 
 
 def save_checkpoint(
@@ -44,10 +49,12 @@ def save_checkpoint(
     optimizer: torch.optim.Optimizer | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     average: torch.nn.Module | None = None,
+    rng_states: list[torch.Tensor] | None = None,
 ) -> Path:
     """Write a checkpoint folder atomically (replacing an older one of the same name). ``model`` is a pose model
     or the hand localiser: anything with a ``config`` that has ``to_dict()``. A training checkpoint (with the
-    optimiser) also keeps the weight average of the run, if it has one (``average``, an ``AveragedModel``)."""
+    optimiser) also keeps the weight average of the run, if it has one (``average``, an ``AveragedModel``), and
+    the random state of this process, or of every process of a distributed run (``rng_states``, by rank)."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -64,7 +71,8 @@ def save_checkpoint(
         }
         if optimizer is not None:
             tensors, meta["optimizer"] = _optimizer_state(optimizer)
-            tensors["rng.torch"] = torch.get_rng_state()
+            for rank, state in enumerate(rng_states or [torch.get_rng_state()]):
+                tensors["rng.torch" if rank == 0 else f"rng.torch.rank{rank}"] = state
             if average is not None:
                 tensors |= {f"average.{key}": value.contiguous() for key, value in average.state_dict().items()}
             save_file(tensors, staging / "training.safetensors")
@@ -108,32 +116,85 @@ def read_checkpoint_meta(folder: str | os.PathLike) -> dict:
         raise HandgraphError(
             f"{path}: format {meta['format']!r} version {meta['version']}; expected {FORMAT!r} {VERSION}"
         )
+    if not isinstance(meta["step"], int) or isinstance(meta["step"], bool) or meta["step"] < 0:
+        raise HandgraphError(f"{path}: step must be a non-negative integer, got {meta['step']!r}")
+    if not isinstance(meta["model"], dict):
+        raise HandgraphError(f"{path}: model must be a mapping of config fields, got {meta['model']!r}")
+    crop_cube(meta, path)
     return meta
+
+
+def crop_cube(meta: dict, where: str | os.PathLike = "checkpoint.json") -> float | None:
+    """The crop cube (mm) a checkpoint's model was trained with, from its training config: the ``crop`` the run
+    recorded (None: a crop cache's per-frame cubes, the dataset's own), else its synthetic data's, 250 mm when
+    unrecorded. A value that is not a positive number is an error naming ``where``."""
+    train = meta.get("train")
+    if train is None:
+        return DEFAULT_CUBE_MM
+    if not isinstance(train, dict):
+        raise HandgraphError(f"{where}: train must be a mapping of the training config, got {train!r:.80}")
+    if isinstance(train.get("crop"), dict):
+        cube, field = train["crop"].get("cube_mm"), "train.crop.cube_mm"
+        if cube is None:
+            return None
+    else:
+        data = train.get("data")
+        synth = data.get("synth") if isinstance(data, dict) else None
+        cube = synth.get("cube_mm", DEFAULT_CUBE_MM) if isinstance(synth, dict) else DEFAULT_CUBE_MM
+        field = "train.data.synth.cube_mm"
+    if not is_finite_number(cube) or not cube > 0:
+        raise HandgraphError(f"{where}: {field} must be a positive number, got {cube!r:.80}")
+    return float(cube)
 
 
 def load_model(folder: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[PoseModel, dict]:
     """The model of a checkpoint folder, in eval mode, and the checkpoint's metadata."""
     meta = read_checkpoint_meta(folder)
-    model = model_from_config(ModelConfig.from_stored(meta["model"]))
-    model.load_state_dict(read_weights(Path(folder) / "model.safetensors", model.state_dict().keys()))
+    with about(f"{Path(folder) / 'checkpoint.json'}: model"):
+        model = model_from_config(ModelConfig.from_stored(meta["model"]))
+    model.load_state_dict(read_weights(Path(folder) / "model.safetensors", model.state_dict()))
     return model.to(device).eval(), meta
 
 
-def read_weights(path: Path, expected_keys) -> dict[str, torch.Tensor]:
+def read_tensors(path: Path) -> dict[str, torch.Tensor]:
+    """Every tensor of a safetensors file."""
     if not path.is_file():
         raise HandgraphError(f"{path}: not found")
     try:
-        tensors = load_file(path)
-    except (SafetensorError, OSError) as error:
-        raise HandgraphError(f"{path}: not a readable safetensors file ({error})") from None
-    missing = sorted(set(expected_keys) - set(tensors))
-    unexpected = sorted(set(tensors) - set(expected_keys))
+        return load_file(path)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
+        raise HandgraphError(f"{path}: not a readable safetensors file ({one_line(error)})") from None
+
+
+def read_weights(path: Path, expected: dict[str, torch.Tensor], what: str = "the model of checkpoint.json"):
+    """The tensors of ``path``, checked against ``expected`` (a state dict of the model they are for): the same
+    names, shapes and dtypes, and no NaN, nor an infinity where the model's own tensor is finite (the SIA-GCN
+    mask holds -inf by design)."""
+    return check_tensors(path, read_tensors(path), expected, what)
+
+
+def check_tensors(path: Path, tensors: dict, expected: dict, what: str) -> dict[str, torch.Tensor]:
+    """``tensors`` (read from ``path``) if they fit ``expected`` as :func:`read_weights` says."""
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
         raise HandgraphError(
-            f"{path}: weights do not fit the model of checkpoint.json; missing {missing[:5] or 'none'}, "
-            f"unexpected {unexpected[:5] or 'none'}"
+            f"{path}: weights do not fit {what}; missing {missing[:5] or 'none'}, unexpected {unexpected[:5] or 'none'}"
         )
+    for name, value in tensors.items():
+        wanted = expected[name]
+        if value.shape != wanted.shape or value.dtype != wanted.dtype:
+            raise HandgraphError(
+                f"{path}: tensor {name!r} is {value.dtype} {tuple(value.shape)}; {what} needs "
+                f"{wanted.dtype} {tuple(wanted.shape)}"
+            )
+        if value.is_floating_point() and _not_finite(value, wanted):
+            raise HandgraphError(f"{path}: tensor {name!r} holds NaN or infinite values")
     return tensors
+
+
+def _not_finite(value: torch.Tensor, reference: torch.Tensor) -> bool:
+    return bool(value.isnan().any() or (value.isinf() & reference.isfinite()).any())
 
 
 def restore_training(
@@ -142,31 +203,62 @@ def restore_training(
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     average: torch.nn.Module | None = None,
+    rank: int = 0,
 ) -> dict:
-    """Load weights, optimiser, scheduler, random state and weight average (into ``average``, when the run keeps
-    one) of a training checkpoint; returns its metadata."""
+    """Load weights, optimiser, scheduler, random state (``rank``'s, in a distributed run) and weight average
+    (into ``average``, when the run keeps one) of a training checkpoint; returns its metadata, with
+    ``own_rng_state`` False when the checkpoint holds no random state for ``rank`` (one written before they were
+    kept per process)."""
     meta = read_checkpoint_meta(folder)
     if "optimizer" not in meta:
         raise HandgraphError(f"{folder}: holds no optimiser state; it cannot resume training")
-    model.load_state_dict(read_weights(Path(folder) / "model.safetensors", model.state_dict().keys()))
-    tensors = load_file(Path(folder) / "training.safetensors")
+    model.load_state_dict(read_weights(Path(folder) / "model.safetensors", model.state_dict()))
+    path = Path(folder) / "training.safetensors"
+    tensors = read_tensors(path)
+    key = "rng.torch" if rank == 0 or f"rng.torch.rank{rank}" not in tensors else f"rng.torch.rank{rank}"
+    rng = tensors.get(key)
+    if rng is None or rng.dtype != torch.uint8 or rng.shape != torch.get_rng_state().shape:
+        raise HandgraphError(f"{path}: no random-number state {key!r} of this torch's shape")
+    try:
+        optimizer.load_state_dict(_optimizer_state_dict(path, tensors, meta["optimizer"], optimizer))
+        scheduler.load_state_dict(meta["scheduler"])
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as error:
+        raise HandgraphError(
+            f"{folder}: its optimiser or scheduler state does not fit this run ({one_line(error)})"
+        ) from None
+    if average is not None:
+        saved = {key.removeprefix("average."): value for key, value in tensors.items() if key.startswith("average.")}
+        if not saved:
+            raise HandgraphError(f"{folder}: holds no weight average, but the run keeps one (ema_decay)")
+        average.load_state_dict(check_tensors(path, saved, average.state_dict(), "the run's weight average"))
+    torch.set_rng_state(rng)
+    return meta | {"own_rng_state": rank == 0 or key != "rng.torch"}
+
+
+def _optimizer_state_dict(path: Path, tensors: dict, stored: dict, optimizer: torch.optim.Optimizer) -> dict:
+    """The optimiser's state dict from its tensors in ``path`` and its scalars in the JSON, each moment checked
+    against the shape of the parameter it belongs to."""
+    parameters = [parameter for group in optimizer.param_groups for parameter in group["params"]]
     state: dict[int, dict] = {}
     for key, value in tensors.items():
         if key.startswith("optimizer."):
             _, index, name = key.split(".", 2)
             state.setdefault(int(index), {})[name] = value
-    for key, value in meta["optimizer"]["scalars"].items():
+    for key, value in stored["scalars"].items():
         index, name = key.split(".", 1)
         state.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": meta["optimizer"]["param_groups"]})
-    scheduler.load_state_dict(meta["scheduler"])
-    torch.set_rng_state(tensors["rng.torch"])
-    if average is not None:
-        saved = {key.removeprefix("average."): value for key, value in tensors.items() if key.startswith("average.")}
-        if not saved:
-            raise HandgraphError(f"{folder}: holds no weight average, but the run keeps one (ema_decay)")
-        average.load_state_dict(saved)
-    return meta
+    for index, values in state.items():
+        if not 0 <= index < len(parameters):
+            raise HandgraphError(f"{path}: optimiser state for parameter {index}; the model has {len(parameters)}")
+        for name, value in values.items():
+            if torch.is_tensor(value) and value.ndim and value.shape != parameters[index].shape:
+                raise HandgraphError(
+                    f"{path}: optimiser.{index}.{name} is {tuple(value.shape)}; its parameter is "
+                    f"{tuple(parameters[index].shape)}"
+                )
+            if torch.is_tensor(value) and value.is_floating_point() and not value.isfinite().all():
+                raise HandgraphError(f"{path}: optimiser.{index}.{name} holds NaN or infinite values")
+    return {"state": state, "param_groups": stored["param_groups"]}
 
 
 def latest_checkpoint(run: str | os.PathLike) -> Path | None:
@@ -174,7 +266,25 @@ def latest_checkpoint(run: str | os.PathLike) -> Path | None:
     pointer = Path(run) / "checkpoints" / "latest.json"
     if not pointer.is_file():
         return None
-    return Path(run) / "checkpoints" / json.loads(pointer.read_text())["folder"]
+    content = read_json(pointer, "a training run's checkpoints folder")
+    name = content.get("folder") if isinstance(content, dict) else None
+    if not isinstance(name, str) or not re.fullmatch(r"step_\d+", name):
+        raise HandgraphError(f'{pointer}: expected {{"folder": "step_NNNNNNN"}}, got {content!r:.80}')
+    if not (pointer.parent / name).is_dir():
+        raise HandgraphError(f"{pointer}: names {name}, which is not in {pointer.parent}")
+    return pointer.parent / name
+
+
+def remove_leftovers(run: str | os.PathLike) -> list[Path]:
+    """Remove what a killed writer leaves in a run folder: checkpoint folders being written or replaced
+    (``.step_*``, ``.model.*``) and the temporary files of atomic writes (``.NAME.*.tmp``: latest.json,
+    history.json, ...). None of it is read by anything; a resumed run clears it. Returns what was removed."""
+    run = Path(run)
+    leftovers = [*run.glob("checkpoints/.step_*"), *run.glob("checkpoints/.*.tmp"), *run.glob(".model.*"),
+                 *run.glob(".*.tmp")]  # fmt: skip
+    for path in leftovers:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return leftovers
 
 
 def mark_latest(run: str | os.PathLike, folder: Path, keep: int = 2) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,8 +13,12 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from handgraph.errors import HandgraphError
+from handgraph.reading import one_line, read_bytes, read_npy
 
 SUFFIXES = (".png", ".npy", ".bin")
+MAX_SIDE = 4096
+MAX_PIXELS = MAX_SIDE * MAX_SIDE
+"""The largest frame read: more than any depth camera's, and a header promising more is a damaged file."""
 MSRA_HEADER = 6
 """An MSRA15 ``.bin`` starts with six uint32: image width, height, then the box left, top, right, bottom."""
 
@@ -51,11 +56,20 @@ def _to_mm(raw: np.ndarray, depth_scale_mm: float, name: str) -> np.ndarray:
 
 def _read_png(path: Path) -> np.ndarray:
     try:
-        with Image.open(path) as image:
-            image.load()
-            mode, array = image.mode, np.asarray(image)
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise HandgraphError(f"{path}: not a readable PNG ({error})") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the size is checked below
+            with Image.open(path) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    raise Image.DecompressionBombError(f"{image.width} x {image.height} pixels")
+                image.load()
+                kind, mode, array = image.format, image.mode, np.asarray(image)
+    except Image.DecompressionBombError:
+        raise HandgraphError(f"{path}: its header promises an image larger than {MAX_SIDE} x {MAX_SIDE}; no depth "
+                             "camera writes one") from None  # fmt: skip
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise HandgraphError(f"{path}: not a readable PNG ({one_line(error)})") from None
+    if kind != "PNG":
+        raise HandgraphError(f"{path}: a {kind} image named .png; expected a PNG (a lossy format cannot hold depth)")
     if mode in ("I;16", "I;16B", "I;16L", "I"):
         return array
     if mode == "RGB":  # NYU: 16-bit depth packed into green (high byte) and blue (low byte)
@@ -70,11 +84,13 @@ def read_msra_bin(path: str | os.PathLike) -> np.ndarray:
     (right - left) x (bottom - top) float32 depths in mm, row-major, for the box [left, right) x [top, bottom)
     of a width x height image; outside the box is 0. Returns (height, width) float32 mm."""
     path = Path(path)
-    data = path.read_bytes()
+    data = read_bytes(path, "an MSRA .bin depth frame")
     if len(data) < 4 * MSRA_HEADER:
         raise HandgraphError(f"{path}: {len(data)} bytes; an MSRA .bin starts with a 24-byte header")
     width, height, left, top, right, bottom = (int(value) for value in np.frombuffer(data, "<u4", MSRA_HEADER))
-    if not (0 < width <= 4096 and 0 < height <= 4096 and 0 <= left < right <= width and 0 <= top < bottom <= height):
+    if not (
+        0 < width <= MAX_SIDE and 0 < height <= MAX_SIDE and 0 <= left < right <= width and 0 <= top < bottom <= height
+    ):
         raise HandgraphError(
             f"{path}: header (width {width}, height {height}, box {left}, {top}, {right}, {bottom}) is not an "
             "image with a box inside it"
@@ -91,10 +107,7 @@ def read_msra_bin(path: str | os.PathLike) -> np.ndarray:
 
 
 def _read_npy(path: Path, mmap: bool = False) -> np.ndarray:
-    try:
-        array = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
-    except (ValueError, OSError) as error:
-        raise HandgraphError(f"{path}: not a readable .npy array ({error})") from None
+    array = read_npy(path, mmap)
     if array.ndim != (3 if mmap else 2) or array.dtype.kind not in "fiu":
         expected = "a 3D numeric stack (frames, height, width)" if mmap else "a 2D numeric array"
         raise HandgraphError(f"{path}: holds a {array.dtype} array of shape {array.shape}; expected {expected}")
@@ -154,10 +167,7 @@ def _stack_frame(path: Path, index: int, depth_scale_mm: float) -> np.ndarray:
 
 
 def _npy_shape(path: Path) -> tuple[int, ...]:
-    try:
-        return np.load(path, mmap_mode="r", allow_pickle=False).shape
-    except (ValueError, OSError) as error:
-        raise HandgraphError(f"{path}: not a readable .npy array ({error})") from None
+    return read_npy(path, mmap=True).shape
 
 
 def read_frame(name: str, depth_scale_mm: float = 1.0) -> np.ndarray:

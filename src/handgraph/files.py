@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -47,16 +46,3 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write a whole text file atomically."""
     with atomic_writer(path) as handle:
         handle.write(text)
-
-
-def read_json(path: str | os.PathLike, what: str) -> object:
-    """A JSON file's content; a missing or invalid file is an error naming it and ``what`` it should be."""
-    from handgraph.errors import HandgraphError
-
-    path = Path(path)
-    if not path.is_file():
-        raise HandgraphError(f"{path}: not found; {path.parent} is not {what}")
-    try:
-        return json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise HandgraphError(f"{path}: not valid JSON ({error})") from None

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from handgraph.camera import Intrinsics
-from handgraph.errors import HandgraphError
+from handgraph.camera import Intrinsics, is_finite_number
+from handgraph.errors import HandgraphError, about
 from handgraph.files import atomic_write_text, usual_permissions
 from handgraph.tracking import TrackedFrame
 
@@ -33,21 +33,23 @@ def recording_sidecar(path: str | os.PathLike) -> Path:
 
 def read_recording_info(path: str | os.PathLike) -> tuple[Intrinsics, float, float] | None:
     """(camera, mm per depth unit, frames/s) from a recording's JSON, or None when there is none."""
-    from handgraph.files import read_json
+    from handgraph.reading import one_line, read_json
 
     sidecar = recording_sidecar(path)
     if Path(path).suffix.lower() != ".npy" or not sidecar.is_file():
         return None  # only a .npy stack is a recording; a JSON beside a PNG or a folder is someone else's
     info = read_json(sidecar, "a handgraph recording's description")
     try:
-        camera = Intrinsics(**info["camera"])
-        scale, fps = float(info["depth_scale_mm"]), float(info["fps"])
-    except (KeyError, TypeError, ValueError) as error:
+        with about(f"{sidecar}: camera"):
+            camera = Intrinsics(**info["camera"])
+        scale, fps = info["depth_scale_mm"], info["fps"]
+    except (KeyError, TypeError) as error:
         raise HandgraphError(f"{sidecar}: expected keys camera (fx, fy, cx, cy, width, height), depth_scale_mm "
-                             f"and fps, numbers ({error})") from None  # fmt: skip
-    if not (scale > 0 and fps > 0):
-        raise HandgraphError(f"{sidecar}: depth_scale_mm and fps must be positive, got {scale} and {fps}")
-    return camera, scale, fps
+                             f"and fps ({one_line(error)})") from None  # fmt: skip
+    if not (is_finite_number(scale) and is_finite_number(fps) and scale > 0 and fps > 0):
+        raise HandgraphError(f"{sidecar}: depth_scale_mm and fps must be positive numbers, got {scale!r:.40} and "
+                             f"{fps!r:.40}")  # fmt: skip
+    return camera, float(scale), float(fps)
 
 
 class Recorder:

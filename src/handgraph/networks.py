@@ -5,33 +5,27 @@ what it expects and returns."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from handgraph.checkpoint import load_model
-from handgraph.errors import HandgraphError
+from handgraph.camera import is_finite_number
+from handgraph.checkpoint import DEFAULT_CUBE_MM, crop_cube, load_model
+from handgraph.errors import HandgraphError, about
 from handgraph.layouts import JointLayout, get_layout
 from handgraph.models.config import ModelConfig
+from handgraph.reading import read_onnx
 
 BACKENDS = ("torch", "onnx")
 METADATA_KEY = "handgraph"
 """The ONNX metadata entry holding the checkpoint's JSON (written by ``export.export_onnx``)."""
-DEFAULT_CUBE_MM = 250.0
 
 
 def cube_from_meta(meta: dict) -> float | None:
-    """The crop cube a checkpoint's model was trained with, from its training config: the ``crop`` the run
-    recorded (None: a crop cache's per-frame cubes, the dataset's own), else its synthetic data's, 250 mm
-    when unrecorded."""
-    train = meta.get("train") or {}
-    if isinstance(train.get("crop"), dict):
-        cube = train["crop"].get("cube_mm")
-        return None if cube is None else float(cube)
-    return float(train.get("data", {}).get("synth", {}).get("cube_mm", DEFAULT_CUBE_MM))
+    """The crop cube a checkpoint's model was trained with (``checkpoint.crop_cube``)."""
+    return crop_cube(meta)
 
 
 class TorchNetwork:
@@ -55,37 +49,45 @@ class OnnxNetwork:
     """An exported ``.onnx`` file run by ONNX Runtime on the CPU; ``threads`` sets its intra-op threads."""
 
     def __init__(self, path: str | os.PathLike, threads: int | None = None):
-        import onnxruntime
-
         self.source = Path(path)
-        if not self.source.is_file():
-            raise HandgraphError(f"{self.source}: no such ONNX file (write one with 'handgraph export')")
-        options = onnxruntime.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self.session = onnxruntime.InferenceSession(str(self.source), options, providers=["CPUExecutionProvider"])
-        except Exception as error:  # onnxruntime raises its own exception types for unreadable models
-            raise HandgraphError(f"{self.source}: not a readable ONNX model ({error})") from None
-        properties = self.session.get_modelmeta().custom_metadata_map
-        if METADATA_KEY not in properties:
-            raise HandgraphError(
-                f"{self.source}: no '{METADATA_KEY}' metadata; export the model with 'handgraph export'"
-            )
-        self.meta = json.loads(properties[METADATA_KEY])
-        config = ModelConfig.from_stored(self.meta["model"])
+        self.session, self.meta = read_onnx(
+            self.source, threads, METADATA_KEY, "export the model with 'handgraph export'"
+        )
+        if not isinstance(self.meta.get("model"), dict):
+            raise HandgraphError(f"{self.source}: its '{METADATA_KEY}' metadata holds no model config")
+        with about(f"{self.source}: metadata '{METADATA_KEY}', model"):
+            config = ModelConfig.from_stored(self.meta["model"])
+        _check_signature(self.source, self.session, config)
         self.name = config.name
         self.layout = get_layout(config.layout)
         self.input_size = config.input_size
         cube = self.meta.get("cube_mm", DEFAULT_CUBE_MM)
+        if cube is not None and not (is_finite_number(cube) and cube > 0):
+            raise HandgraphError(
+                f"{self.source}: metadata '{METADATA_KEY}': cube_mm must be a positive number, got {cube!r}"
+            )
         self.cube_mm = None if cube is None else float(cube)
 
     def __call__(self, depth: torch.Tensor | np.ndarray, crop: torch.Tensor | np.ndarray) -> np.ndarray:
         inputs = {"depth": np.asarray(depth, dtype=np.float32), "crop": np.asarray(crop, dtype=np.float32)}
         _, xyz = self.session.run(["uvd", "xyz"], inputs)
         return xyz
+
+
+def _check_signature(source: Path, session, config: ModelConfig) -> None:
+    """The exported network's inputs and outputs, as ``handgraph export`` writes them."""
+    inputs = {item.name: item.shape for item in session.get_inputs()}
+    outputs = {item.name for item in session.get_outputs()}
+    size = config.input_size
+    fits = (
+        set(inputs) == {"depth", "crop"} and {"uvd", "xyz"} <= outputs
+        and list(inputs["depth"])[1:] == [config.in_channels, size, size] and list(inputs["crop"])[1:] == [6]
+    )  # fmt: skip
+    if not fits:
+        raise HandgraphError(
+            f"{source}: inputs {inputs} and outputs {sorted(outputs)} are not those of an exported "
+            f"{config.name} model (depth (N, {config.in_channels}, {size}, {size}), crop (N, 6) -> uvd, xyz)"
+        )
 
 
 def load_network(source: str | os.PathLike, backend: str = "torch", threads: int | None = None, device: str = "cpu"):

@@ -83,7 +83,7 @@ def test_bad_result_files_get_one_line_errors(files, capsys):
     assert "bad.mat: no array of shape (N, 16, 3) or (N, 48); keys: something (4, 4)" in message
     message = _error_line(capsys, [*base, "--mat-key", "x", str(files / "good.txt"), str(files / "bad.mat")])
     assert "bad.mat: no key 'x'" in message
-    assert "missing.txt: cannot be read" in _error_line(capsys, [*base, str(files / "missing.txt")])
+    assert "missing.txt: not found; expected a joint file" in _error_line(capsys, [*base, str(files / "missing.txt")])
     message = _error_line(capsys, [*base, str(files / "good.txt"), "--names", "A", "B"])
     assert "2 names for 1 prediction files" in message
 

@@ -127,9 +127,9 @@ def test_predict_bad_inputs(tiny_run, tmp_path, shared_data, capsys):
         (["--input", str(tmp_path / "gray.png"), "--camera", "nyu"], "PNG mode 'L'"),
         (["--input", str(tmp_path / "cut.npy"), "--camera", "nyu"], "cut.npy: not a readable .npy array"),
     ]
-    for arguments, message in cases:
-        assert main(["predict", *checkpoint, *arguments, "--out", str(tmp_path / "o")]) == 1
-        assert message in capsys.readouterr().out
+    for arguments, message in cases:  # a single frame that cannot be read: the error, and nothing written
+        assert message in _error(capsys, ["predict", *checkpoint, *arguments, "--out", str(tmp_path / "o")])
+        assert not (tmp_path / "o").exists()
     assert "give --camera NAME or all of --fx --fy --cx --cy" in _error(
         capsys, ["predict", *checkpoint, "--input", str(tmp_path / "gray.png"), "--fx", "500"]
     )
@@ -138,8 +138,9 @@ def test_predict_bad_inputs(tiny_run, tmp_path, shared_data, capsys):
     )
     frame = tmp_path / "nyu.png"
     frame.write_bytes((shared_data / "real/nyu/depth_1_0000001.png").read_bytes())
-    assert main(["predict", *checkpoint, "--input", str(frame), "--camera", "icvl", "--out", str(tmp_path / "o")]) == 1
-    assert "the frame is 640x480 but the camera is 320x240" in capsys.readouterr().out
+    assert "the frame is 640x480 but the camera is 320x240" in _error(
+        capsys, ["predict", *checkpoint, "--input", str(frame), "--camera", "icvl", "--out", str(tmp_path / "o")]
+    )
     assert "fx and fy must be non-zero" in _error(
         capsys, ["predict", *checkpoint, "--input", str(frame), "--fx", "0", "--fy", "1", "--cx", "1", "--cy", "1"]
     )

@@ -92,7 +92,7 @@ def test_stored_configs_without_first_estimate_keep_the_integral_estimate_they_w
         ({"input_size": 30}, "multiple of 8"),
         ({"kernel_size": 4}, "odd"),
         ({"layout": "nyu15"}, "unknown joint layout"),
-        ({"node_channels": 0}, "node_channels must be at least 1"),
+        ({"node_channels": 0}, "node_channels must be within \\[1, 256\\]"),
         ({"first_estimate": "anchors"}, "first_estimate must be one of"),
     ],
 )

@@ -200,6 +200,9 @@ def run(args: argparse.Namespace) -> int:
     sequence = len(readers) > 1 and not args.no_track
     tracker = HandTracker(predictor, OneEuroFilter(args.min_cutoff, args.beta) if args.smooth and sequence else None)
     frames, tally, busy, hands = _predict_frames(args, readers, centres, camera, fps, tracker, sequence)
+    if tally["error"] == len(readers):  # nothing to write: the error is the answer
+        first = frames[0]["error"]
+        raise HandgraphError(first if len(readers) == 1 else f"no frame of {args.input} could be read; {first}")
     if args.fit and hands:
         _fit_hands(args, readers, camera, predictor, frames, hands, sequence)
     result = {
@@ -225,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
         f"{tally['no hand']}, errors in {tally['error']}; {rate:.1f} frames/s (localising, both passes or "
         f"tracking, no file reading or drawing)"
     )
-    return 0 if tally["error"] < len(readers) else 1
+    return 0
 
 
 def _predict_frames(args, readers, centres, camera, fps: float, tracker, sequence: bool):
@@ -246,7 +249,8 @@ def _predict_frames(args, readers, centres, camera, fps: float, tracker, sequenc
             busy += time.perf_counter() - started
         except HandgraphError as error:
             message = str(error) if name in str(error) else f"{name}: {error}"
-            print(f"skipped {message}")
+            if len(readers) > 1:
+                print(f"skipped {message}")
             tracker.reset()
             frames.append({"file": name, "hand": False, "error": message})
             tally["error"] += 1

@@ -17,6 +17,7 @@ from handgraph.camera import camera_preset
 from handgraph.datasets.split import CheckReport, DatasetSplit, check_files, missing_or_png_problem, require_files
 from handgraph.errors import HandgraphError
 from handgraph.layouts import NYU36
+from handgraph.reading import read_mat
 
 SPLITS = {"train": 72757, "test": 8252}
 """Published frame counts."""
@@ -36,20 +37,19 @@ def frame_name(camera_number: int, index: int) -> str:
 
 def read_labels(path: Path, camera_number: int = 1) -> np.ndarray:
     """``joint_uvd`` of one camera from a ``joint_data.mat``: (N, 36, 3) pixels and mm."""
-    from scipy.io import loadmat
-
-    if not path.is_file():
-        raise HandgraphError(f"{path}: not found; expected NYU's joint_data.mat")
-    try:
-        content = loadmat(path, variable_names=["joint_uvd"])
-    except (ValueError, OSError, TypeError, NotImplementedError) as error:
-        raise HandgraphError(f"{path}: not a readable MATLAB file ({error})") from None
+    content = read_mat(path, "NYU's joint_data.mat", variable_names=["joint_uvd"])
     uvd = content.get("joint_uvd")
     if uvd is None:
         raise HandgraphError(f"{path}: no 'joint_uvd' array; expected NYU's joint_data.mat")
-    if uvd.ndim != 4 or uvd.shape[2:] != (36, 3) or not 1 <= camera_number <= uvd.shape[0]:
+    if (
+        uvd.dtype.kind not in "fiu"
+        or uvd.ndim != 4
+        or uvd.shape[2:] != (36, 3)
+        or not 1 <= camera_number <= uvd.shape[0]
+    ):
         raise HandgraphError(
-            f"{path}: joint_uvd has shape {uvd.shape}; expected (cameras, N, 36, 3) with camera {camera_number}"
+            f"{path}: joint_uvd holds {uvd.dtype} of shape {uvd.shape}; expected numbers (cameras, N, 36, 3) with "
+            f"camera {camera_number}"
         )
     labels = np.asarray(uvd[camera_number - 1], dtype=np.float64)
     if not np.isfinite(labels).all():

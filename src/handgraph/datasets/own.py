@@ -21,9 +21,9 @@ import numpy as np
 
 from handgraph.camera import Intrinsics, xyz_to_uvd
 from handgraph.datasets.split import CheckReport, DatasetSplit, read_named_joints, require_files
-from handgraph.errors import HandgraphError
-from handgraph.files import read_json
+from handgraph.errors import HandgraphError, about
 from handgraph.layouts import get_layout
+from handgraph.reading import read_json
 
 CUBE_MM = 250.0
 KEYS = ("fx", "fy", "cx", "cy", "width", "height")
@@ -36,7 +36,8 @@ def read_camera(root: Path) -> tuple[Intrinsics, float, str, str]:
     if not isinstance(info, dict) or any(key not in info for key in KEYS):
         raise HandgraphError(f"{path}: expected the keys {', '.join(KEYS)} (and optionally depth_scale_mm, "
                              "coordinates, layout)")  # fmt: skip
-    camera = Intrinsics(*(info[key] for key in KEYS))
+    with about(str(path)):
+        camera = Intrinsics(*(info[key] for key in KEYS))
     scale = info.get("depth_scale_mm", 1.0)
     coordinates, layout = info.get("coordinates", "xyz"), info.get("layout", "canonical")
     if not isinstance(scale, (int, float)) or not scale > 0:

@@ -24,7 +24,11 @@ def load_xyz(path: str | os.PathLike, protocol: DatasetProtocol, file_format: st
         raise HandgraphError(f"unknown format {file_format!r}; expected one of: {', '.join(FORMATS)}")
     joints = read_joints(path, protocol.layout.num_joints, mat_key)
     if file_format == "uvd" and Path(path).suffix.lower() != ".mat":
-        return uvd_to_xyz(joints, protocol.camera)
+        with np.errstate(over="ignore", invalid="ignore"):
+            joints = uvd_to_xyz(joints, protocol.camera)
+        if not np.isfinite(joints).all():
+            line = int(np.argwhere(~np.isfinite(joints))[0, 0]) + 1
+            raise HandgraphError(f"{path}:{line}: (u, v, d) too large to give a finite (x, y, z) in mm")
     return joints
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from handgraph.errors import HandgraphError
 from handgraph.files import atomic_writer
+from handgraph.reading import read_mat, read_text
 
 # Names the community kit's .mat files use for their joint arrays, preferred when several arrays fit.
 KNOWN_MAT_KEYS = ("xyz_estimation", "joint_est_wld_xyz", "joint_xyz", "joint_uvd", "joints", "pred")
@@ -43,19 +44,7 @@ def read_joint_text(path: str | os.PathLike, num_joints: int) -> np.ndarray:
 
 
 def _text_lines(path: Path) -> list[str]:
-    try:
-        raw = path.read_bytes()
-    except IsADirectoryError:
-        raise HandgraphError(f"{path}: is a folder; expected a joint file") from None
-    except OSError as error:
-        raise HandgraphError(f"{path}: cannot be read ({error.strerror or error})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise HandgraphError(
-            f"{path}: not a text file (undecodable byte at offset {error.start}); "
-            "expected a joint file in the community format or a .mat file"
-        ) from None
+    text = read_text(path, "a joint file in the community format or a .mat file")
     # Split on \n so that \r\r\n yields one line, not two; a file of bare \r line ends splits on \r.
     return [line.strip() for line in text.split("\n" if "\n" in text else "\r")]
 
@@ -92,17 +81,8 @@ def _is_number(token: str) -> bool:
 
 def read_mat_joints(path: str | os.PathLike, num_joints: int, key: str | None = None) -> np.ndarray:
     """The (N, J, 3) joint array stored in a MATLAB v4-v7 file, under ``key`` or found automatically."""
-    import scipy.io
-
     path = Path(path)
-    if not path.is_file():
-        raise HandgraphError(f"{path}: no such file")
-    try:
-        contents = scipy.io.loadmat(path)
-    except NotImplementedError:
-        raise HandgraphError(f"{path}: MATLAB v7.3 (HDF5) files are not read; save it with -v7") from None
-    except Exception as error:  # scipy raises several unrelated types for a damaged file
-        raise HandgraphError(f"{path}: not a readable MATLAB .mat file ({error})") from None
+    contents = read_mat(path, f"a .mat file of joints (N, {num_joints}, 3)")
     arrays = {name: value for name, value in contents.items() if not name.startswith("__")}
     if key is None:
         key = _choose_mat_key(path, arrays, num_joints)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from handgraph.camera import Intrinsics, uvd_to_xyz
-from handgraph.errors import HandgraphError
+from handgraph.errors import HandgraphError, about
 from handgraph.fitting.frames import FrameCrop
 from handgraph.fitting.result import mirrored_model
 from handgraph.layouts import LAYOUTS
@@ -96,7 +96,8 @@ def _predictions(path: str, left: bool) -> FitInput:
         raise HandgraphError(f"{path}: field 'joints' names no known layout ({len(names)} joints)")
     camera_values = _field(content, "camera", path, dict)
     try:
-        camera = Intrinsics(**camera_values)
+        with about(f"{path}: field 'camera'"):
+            camera = Intrinsics(**camera_values)
     except TypeError as error:
         raise HandgraphError(f"{path}: field 'camera': {error}") from None
     left = left or bool(content.get("left", False))

@@ -45,10 +45,10 @@ class LocalizerConfig:
     """Score at or above which the best cell counts as a hand; set on the validation scenes after training."""
 
     def __post_init__(self) -> None:
-        if self.name != "localizer" or self.width < 1 or not 0.0 <= self.threshold <= 1.0:
+        if self.name != "localizer" or not 1 <= self.width <= 512 or not 0.0 <= self.threshold <= 1.0:
             raise HandgraphError(
-                f"localizer config: name must be 'localizer', width >= 1 and threshold within [0, 1]; got "
-                f"{self.name!r}, {self.width}, {self.threshold}"
+                f"localizer config: name must be 'localizer', width within [1, 512] and threshold within [0, 1]; "
+                f"got {self.name!r}, {self.width}, {self.threshold}"
             )
 
     def to_dict(self) -> dict:

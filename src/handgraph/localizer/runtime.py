@@ -17,9 +17,10 @@ import numpy as np
 import torch
 
 from handgraph.camera import Intrinsics, uvd_to_xyz
-from handgraph.errors import HandgraphError
+from handgraph.errors import HandgraphError, about
 from handgraph.localizer.network import DecodedLocalizer, HandLocalizer, LocalizerConfig
 from handgraph.preprocess.canvas import canvas_to_frame_uv, frame_to_canvas, sampling_indices
+from handgraph.reading import read_onnx
 
 DEFAULT_LOCALIZER = Path(__file__).resolve().parents[3] / "checkpoints" / "localizer"
 """The localiser shipped in the repository (beside the source tree of an editable install)."""
@@ -65,8 +66,9 @@ def load_localizer_network(folder: str | os.PathLike) -> tuple[HandLocalizer, di
     name = meta["model"].get("name") if isinstance(meta["model"], dict) else None
     if name != "localizer":
         raise HandgraphError(f"{folder}/checkpoint.json: model is {name!r}, not a hand localizer ('localizer')")
-    network = HandLocalizer(LocalizerConfig.from_dict(meta["model"]))
-    network.load_state_dict(read_weights(Path(folder) / "model.safetensors", network.state_dict().keys()))
+    with about(f"{Path(folder) / 'checkpoint.json'}: model"):
+        network = HandLocalizer(LocalizerConfig.from_dict(meta["model"]))
+    network.load_state_dict(read_weights(Path(folder) / "model.safetensors", network.state_dict()))
     return network.eval(), meta
 
 
@@ -131,23 +133,10 @@ class Localizer:
 
 
 def _onnx_session(source: Path, threads: int | None):
-    import onnxruntime
-
     path = source / "localizer.onnx" if source.is_dir() else source
-    if not path.is_file():
-        raise HandgraphError(f"{path}: no such localizer ONNX file (write one with 'handgraph export --localizer')")
-    options = onnxruntime.SessionOptions()
-    if threads:
-        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-    options.log_severity_level = 3
-    try:
-        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as error:  # onnxruntime raises its own exception types for unreadable models
-        raise HandgraphError(f"{path}: not a readable ONNX model ({error})") from None
-    properties = session.get_modelmeta().custom_metadata_map
-    if METADATA_KEY not in properties:
-        raise HandgraphError(f"{path}: no '{METADATA_KEY}' metadata; is it a localizer from 'handgraph export'?")
-    return session, LocalizerConfig.from_dict(json.loads(properties[METADATA_KEY]))
+    session, metadata = read_onnx(path, threads, METADATA_KEY, "write a localizer with 'handgraph export --localizer'")
+    with about(f"{path}: metadata '{METADATA_KEY}'"):
+        return session, LocalizerConfig.from_dict(metadata)
 
 
 def export_localizer(network: HandLocalizer, path: str | os.PathLike) -> Path:

@@ -8,6 +8,11 @@ from handgraph.errors import HandgraphError
 
 NODE_CHANNELS = {"sia_gcn": 4}
 """Models whose joint maps default to more than one channel (``ModelConfig.node_channels`` None)."""
+LIMITS = {"in_channels": (1, 16), "width": (1, 1024), "blocks": (1, 64), "node_channels": (1, 256),
+          "gcn_layers": (0, 64), "kernel_size": (1, 31), "transformer_dim": (1, 4096), "transformer_heads": (1, 64),
+          "encoder_layers": (0, 64), "decoder_layers": (0, 64)}  # fmt: skip
+"""Bounds of the sizes, far beyond any useful model: a config above them (a damaged checkpoint's) would ask for
+more memory than a machine has, and is refused before anything is allocated."""
 FIRST_ESTIMATES = ("integral", "vote")
 STORED_BEFORE = {"first_estimate": "integral"}
 """What a stored config (a checkpoint's, an export's) without one of these fields meant: the value every model
@@ -66,16 +71,17 @@ class ModelConfig:
     heatmaps, the depth from depth maps; hgt's before benchmark 2, and the shipped checkpoint's)."""
 
     def __post_init__(self) -> None:
-        if self.input_size % 8 != 0 or self.input_size < 32:
+        if self.input_size % 8 != 0 or not 32 <= self.input_size <= 1024:
             raise HandgraphError(
-                f"model config: input_size must be a multiple of 8, at least 32; got {self.input_size}"
+                f"model config: input_size must be a multiple of 8 from 32 to 1024; got {self.input_size}"
             )
         from handgraph.layouts import get_layout
 
         get_layout(self.layout)
-        for name in ("in_channels", "width", "blocks", "node_channels", "transformer_heads"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise HandgraphError(f"model config: {name} must be at least 1, got {getattr(self, name)}")
+        for name, (least, most) in LIMITS.items():
+            value = getattr(self, name)
+            if value is not None and not least <= value <= most:
+                raise HandgraphError(f"model config: {name} must be within [{least}, {most}], got {value}")
         if self.graph_pool < 1 or (self.input_size // 4) % self.graph_pool:
             raise HandgraphError(f"model config: graph_pool must divide input_size / 4, got {self.graph_pool}")
         if self.kernel_size % 2 == 0:

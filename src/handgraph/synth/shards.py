@@ -28,8 +28,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from handgraph.errors import HandgraphError
-from handgraph.files import atomic_write_text, atomic_writer, read_json
+from handgraph.errors import HandgraphError, about
+from handgraph.files import atomic_write_text, atomic_writer
+from handgraph.reading import one_line, read_json
 from handgraph.synth.generator import GESTURE_NAMES, SynthConfig, generate_frames
 
 FORMAT = "handgraph-synth"
@@ -125,7 +126,37 @@ def read_manifest(folder: str | os.PathLike) -> dict:
     missing += ["seed"] if manifest["format"] == FORMAT and "seed" not in manifest else []
     if missing:
         raise HandgraphError(f"{path}: missing field(s) {', '.join(missing)}")
+    _check_fields(path, manifest)
     return manifest
+
+
+ENTRY_FIELDS = {"file": str, "first": int, "count": int, "sha256": str, "bytes": int}
+
+
+def _check_fields(path: Path, manifest: dict) -> None:
+    """The fields a reader relies on, with their types: counts, and each shard's entry."""
+    for key in ("count", "shard_size"):
+        if not _is(manifest[key], int) or manifest[key] < 1:
+            raise HandgraphError(f"{path}: {key} must be a positive integer, got {manifest[key]!r}")
+    if not _is(manifest["complete"], bool) or not isinstance(manifest["shards"], list):
+        raise HandgraphError(f"{path}: complete must be true or false and shards a list")
+    first = 0
+    for number, entry in enumerate(manifest["shards"]):
+        bad = [
+            key for key, kind in ENTRY_FIELDS.items() if not isinstance(entry, dict) or not _is(entry.get(key), kind)
+        ]
+        if bad or entry["first"] < 0 or entry["count"] < 1 or Path(entry["file"]).name != entry["file"]:
+            raise HandgraphError(
+                f"{path}: shard {number} is {entry!r:.120}; expected file (a name in the folder), first, count, "
+                "sha256 and bytes"
+            )
+        if manifest["complete"] and entry["first"] != first:  # a finished dataset's shards follow each other
+            raise HandgraphError(f"{path}: shard {number} starts at frame {entry['first']}, not {first}")
+        first += entry["count"]
+
+
+def _is(value: object, kind: type) -> bool:
+    return isinstance(value, kind) and (kind is bool or not isinstance(value, bool))
 
 
 def _resume_manifest(folder: Path, fresh: dict) -> dict:
@@ -225,7 +256,8 @@ class ShardedFrames:
                 "run the same command (handgraph synth, or handgraph data cache) again to finish it"
             )
         synthetic = self.manifest["format"] == FORMAT
-        self.config = SynthConfig.from_dict(self.manifest["config"]) if synthetic else None
+        with about(str(self.folder / MANIFEST)):
+            self.config = SynthConfig.from_dict(self.manifest["config"]) if synthetic else None
         self.shards = self.manifest["shards"]
         self._starts = np.array([entry["first"] for entry in self.shards])
         if sum(entry["count"] for entry in self.shards) != self.manifest["count"]:
@@ -244,9 +276,24 @@ class ShardedFrames:
 
     def _shard(self, number: int) -> dict[str, np.ndarray]:
         if self._cached is None or self._cached[0] != number:
-            with np.load(self.folder / self.shards[number]["file"], allow_pickle=False) as archive:
-                self._cached = (number, {key: archive[key] for key in archive.files})
+            self._cached = (number, self._read_shard(self.shards[number]))
         return self._cached[1]
+
+    def _read_shard(self, entry: dict) -> dict[str, np.ndarray]:
+        path = self.folder / entry["file"]
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                arrays = {key: archive[key] for key in archive.files}
+        except MemoryError:
+            raise HandgraphError(f"{path}: promises more data than fits in memory") from None
+        except Exception as error:  # numpy and zipfile raise many types for a damaged archive
+            raise HandgraphError(f"{path}: not a readable shard ({one_line(error)})") from None
+        short = [key for key, value in arrays.items() if value.ndim == 0 or len(value) != entry["count"]]
+        if short or not arrays:
+            raise HandgraphError(
+                f"{path}: arrays {short or 'none'} do not hold the {entry['count']} frames {MANIFEST} says"
+            )
+        return arrays
 
     def frame(self, index: int) -> dict[str, np.ndarray]:
         """Every array of frame ``index``; depth stays in the stored integer unit (``depth_unit_mm``)."""

@@ -14,9 +14,10 @@ from pathlib import Path
 import yaml
 
 from handgraph.configs import override, parse_assignments
-from handgraph.errors import HandgraphError
+from handgraph.errors import HandgraphError, about
 from handgraph.losses import LossWeights
 from handgraph.models.config import ModelConfig
+from handgraph.reading import one_line, read_text
 from handgraph.synth.generator import SynthConfig
 
 
@@ -155,16 +156,14 @@ def load_config(name_or_path: str, assignments: list[str] | None = None) -> Trai
         path = Path(name_or_path)
         if not path.is_file():
             raise HandgraphError(f"--config {name_or_path!r}: neither a preset ({', '.join(PRESETS)}) nor a YAML file")
-        try:
-            values = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as error:
-            raise HandgraphError(f"{path}: not valid YAML ({error})") from None
+        values = _read_yaml(path)
         if not isinstance(values, dict):
             raise HandgraphError(f"{path}: expected a mapping of config fields")
         base = values.pop("preset", None)
         if base is not None and base not in PRESETS:
             raise HandgraphError(f"{path}: unknown preset {base!r}; known: {', '.join(PRESETS)}")
-        config = override(copy.deepcopy(PRESETS[base]) if base else TrainConfig(), values)
+        with about(str(path)):
+            config = override(copy.deepcopy(PRESETS[base]) if base else TrainConfig(), values)
     if assignments:
         config = override(config, parse_assignments(assignments))
     if name_or_path in DATASET_PRESETS and not config.data.shards:
@@ -173,7 +172,22 @@ def load_config(name_or_path: str, assignments: list[str] | None = None) -> Trai
             f"{name_or_path}:train{'=P0' if name_or_path == 'msra' else ''} --root DIR --out CACHE', then add "
             "--set data.shards=CACHE"
         )
-    return _matched_crop_size(config)
+    if name_or_path in PRESETS:
+        return _matched_crop_size(config)
+    with about(name_or_path):  # the frames' size follows the model's: a file's model.input_size may be refused here
+        return _matched_crop_size(config)
+
+
+def _read_yaml(path: Path) -> object:
+    text = read_text(path, "a YAML config")
+    try:
+        return yaml.safe_load(text) or {}
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise HandgraphError(f"{where}: not valid YAML ({one_line(error.problem or error.context)})") from None
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError, AttributeError) as error:  # '!!float abc'
+        raise HandgraphError(f"{path}: not valid YAML ({one_line(error) or 'nested too deeply'})") from None
 
 
 def _matched_crop_size(config: TrainConfig) -> TrainConfig:

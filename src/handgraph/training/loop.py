@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -15,7 +18,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from handgraph.checkpoint import latest_checkpoint, load_model, mark_latest, restore_training, save_checkpoint
+from handgraph.camera import is_finite_number
+from handgraph.checkpoint import (
+    latest_checkpoint,
+    load_model,
+    mark_latest,
+    remove_leftovers,
+    restore_training,
+    save_checkpoint,
+)
 from handgraph.errors import HandgraphError
 from handgraph.evaluation import metrics
 from handgraph.evaluation.model_eval import split_batches
@@ -24,6 +35,7 @@ from handgraph.losses import mapped_pose_loss, pose_loss
 from handgraph.models import model_from_config
 from handgraph.preprocess.augment import augment_crop
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
+from handgraph.reading import one_line, read_json
 from handgraph.synth.datasets import ShardStream, SynthStream, model_inputs
 from handgraph.synth.shards import ShardedFrames, read_manifest
 from handgraph.synth.splits import BENCHMARK_VERSION, check_training_seed
@@ -64,7 +76,6 @@ def _training_batches(config: TrainConfig, first_step: int, rank: int, world: in
     synthetic = round(config.batch_size * fraction)
     streams = []
     if synthetic < config.batch_size:
-        ShardedFrames(config.data.shards)  # every checksum once, here: the workers trust them
         streams.append(ShardStream(config.data.shards, config.seed, config.batch_size - synthetic, **position))
     if synthetic > 0:
         check_training_seed(config.data.seed)
@@ -163,12 +174,17 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine_schedule(config))
     average = weight_average(model, config.ema_decay)
-    first_step = _start(config, out, resume, model, optimizer, scheduler, average)
+    if config.data.shards and config.data.synth_fraction < 1:
+        ShardedFrames(config.data.shards)  # every checksum once, before anything is written: the workers trust them
+    if config.init_from and not resume:
+        _initialise_from(model, config.init_from)
+    started_from = _start(config, out, resume, model, optimizer, scheduler, average, rank)
+    first_step = started_from["step"]
+    if resume and rank == 0:
+        remove_leftovers(out)
     recorded = {**asdict(config), "crop": crop_of_run(config)}  # the crop contract, with the config
     labels = labels_layout(config, model.layout)
-    if first_step == 0 and config.init_from:
-        _initialise_from(model, config.init_from)
-    if first_step == 0 or rank > 0:  # a resumed rank 0 continues from the random state it saved
+    if not started_from["own_rng_state"]:  # a resumed process continues from the random state it saved
         torch.manual_seed(config.seed * 1000 + rank + first_step)
     network = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     bones = torch.tensor(model.layout.bones, device=device)
@@ -181,54 +197,58 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
     started, seen = time.perf_counter(), 0
     earlier = history[-1]["train_seconds"] if history else 0.0  # training seconds before a resume
     evaluating_seconds = 0.0
-    for step in range(first_step, config.steps):
-        inputs = model_inputs(next(batches), config.data.synth.cube_mm, config.model.input_size, device)
-        if config.data.augment:
-            inputs = _augmented(inputs, config)
-        output = network(inputs["depth"], inputs["crop"])
-        if labels is model.layout:
-            loss, terms = pose_loss(output, inputs["uvd_norm"], inputs["xyz"], bones, config.loss)
-        else:  # a canonical model learning a dataset's labels through the joint map
-            loss, terms = mapped_pose_loss(output, inputs["uvd_norm"], inputs["xyz"], labels, config.loss)
-        if not math.isfinite(loss.item()):
-            raise HandgraphError(f"training diverged at step {step + 1}: the loss is {loss.item()}")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        scheduler.step()
-        if average is not None:
-            update_average(average, model)
-        seen += len(inputs["xyz"]) * world
-        done = step + 1
-        if writer is not None and (done % config.log_every == 0 or done == config.steps):
-            rate = seen / (time.perf_counter() - started)
-            joint_mm = _batch_joint_error(output["xyz"], inputs["xyz"], model.layout, labels)
-            scalars = {"loss": loss.item(), **terms, "train_joint_error_mm": joint_mm}
-            _log(writer, done, {**scalars, "lr": scheduler.get_last_lr()[0], "frames_per_s": rate})
-            bar.set_postfix(loss=f"{loss.item():.4f}", batch_joint_mm=f"{joint_mm:.1f}", fps=f"{rate:.0f}")
-        if rank == 0 and (done % config.eval_every == 0 or done == config.steps):
-            evaluating = time.perf_counter()
-            train_seconds = earlier + evaluating - started - evaluating_seconds
-            last_metrics = evaluate(model if average is None else average.module, validation, device)
-            _log(writer, done, {f"validation/{key}": value for key, value in last_metrics.items()})
-            tqdm.write(f"step {done}: validation mean joint error {last_metrics['mean_mm']:.2f} mm")
-            history.append({"step": done, "train_seconds": round(train_seconds, 2), **last_metrics})
-            atomic_write_text(out / "history.json", json.dumps(history, indent=1) + "\n")
-            evaluating_seconds += time.perf_counter() - evaluating
-        if rank == 0 and (done % config.checkpoint_every == 0 or done == config.steps):
-            folder = save_checkpoint(
-                out / "checkpoints" / f"step_{done:07d}",
-                model,
-                done,
-                last_metrics,
-                recorded,
-                optimizer,
-                scheduler,
-                average,
-            )
-            mark_latest(out, folder)
-        bar.update(1)
+    with _peers_watched(out, rank, world):
+        for step in range(first_step, config.steps):
+            inputs = model_inputs(next(batches), config.data.synth.cube_mm, config.model.input_size, device)
+            if config.data.augment:
+                inputs = _augmented(inputs, config)
+            output = network(inputs["depth"], inputs["crop"])
+            if labels is model.layout:
+                loss, terms = pose_loss(output, inputs["uvd_norm"], inputs["xyz"], bones, config.loss)
+            else:  # a canonical model learning a dataset's labels through the joint map
+                loss, terms = mapped_pose_loss(output, inputs["uvd_norm"], inputs["xyz"], labels, config.loss)
+            if not math.isfinite(loss.item()):
+                raise HandgraphError(f"training diverged at step {step + 1}: the loss is {loss.item()}")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            if average is not None:
+                update_average(average, model)
+            seen += len(inputs["xyz"]) * world
+            done = step + 1
+            if writer is not None and (done % config.log_every == 0 or done == config.steps):
+                rate = seen / (time.perf_counter() - started)
+                joint_mm = _batch_joint_error(output["xyz"], inputs["xyz"], model.layout, labels)
+                scalars = {"loss": loss.item(), **terms, "train_joint_error_mm": joint_mm}
+                _log(writer, done, {**scalars, "lr": scheduler.get_last_lr()[0], "frames_per_s": rate})
+                bar.set_postfix(loss=f"{loss.item():.4f}", batch_joint_mm=f"{joint_mm:.1f}", fps=f"{rate:.0f}")
+            if rank == 0 and (done % config.eval_every == 0 or done == config.steps):
+                evaluating = time.perf_counter()
+                train_seconds = earlier + evaluating - started - evaluating_seconds
+                last_metrics = evaluate(model if average is None else average.module, validation, device)
+                _log(writer, done, {f"validation/{key}": value for key, value in last_metrics.items()})
+                tqdm.write(f"step {done}: validation mean joint error {last_metrics['mean_mm']:.2f} mm")
+                history.append({"step": done, "train_seconds": round(train_seconds, 2), **last_metrics})
+                atomic_write_text(out / "history.json", json.dumps(history, indent=1) + "\n")
+                evaluating_seconds += time.perf_counter() - evaluating
+            if done % config.checkpoint_every == 0 or done == config.steps:
+                rng_states = _rng_states(world)  # every process takes part: a collective
+            if rank == 0 and (done % config.checkpoint_every == 0 or done == config.steps):
+                folder = save_checkpoint(
+                    out / "checkpoints" / f"step_{done:07d}",
+                    model,
+                    done,
+                    last_metrics,
+                    recorded,
+                    optimizer,
+                    scheduler,
+                    average,
+                    rng_states,
+                )
+                mark_latest(out, folder)
+            bar.update(1)
     bar.close()
     if rank == 0:
         final = model if average is None else average.module  # the average is the run's model, when it keeps one
@@ -239,6 +259,67 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
     if world > 1:
         torch.distributed.barrier()
     return last_metrics
+
+
+def _is_evaluation(entry: object) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    step, seconds = entry.get("step"), entry.get("train_seconds")
+    return isinstance(step, int) and not isinstance(step, bool) and step >= 0 and is_finite_number(seconds)
+
+
+def _rng_states(world: int) -> list[torch.Tensor]:
+    """The random state of every process, by rank (dropout, augmentation): a resumed distributed run restores
+    each process's own, and continues exactly as it would have."""
+    state = torch.get_rng_state()
+    if world == 1:
+        return [state]
+    on = torch.device("cuda", torch.cuda.current_device()) if torch.distributed.get_backend() == "nccl" else "cpu"
+    states = [torch.empty_like(state, device=on) for _ in range(world)]
+    torch.distributed.all_gather(states, state.to(on))  # NCCL gathers on the GPU
+    return [gathered.cpu() for gathered in states]
+
+
+@contextmanager
+def _peers_watched(out: Path, rank: int, world: int) -> Iterator[None]:
+    """Under torchrun a process that dies takes the run down: the others fail in their next collective (gloo:
+    the connection closes) or get SIGTERM from the launcher. Each then says so in one line, with the
+    checkpoint that a resume starts from, instead of a traceback."""
+    if world == 1:
+        yield
+        return
+
+    def stopped(signum, frame):
+        raise HandgraphError(f"process {rank} of {world}: stopped by the launcher (SIGTERM) after another process "
+                             f"of the run failed; {_resume_hint(out)}")  # fmt: skip
+
+    previous = signal.signal(signal.SIGTERM, stopped)
+    try:
+        yield
+    except RuntimeError as error:  # DistBackendError, or gloo's RuntimeError from inside DDP's backward
+        if not isinstance(error, torch.distributed.DistError) and not _lost_peer(error):
+            raise
+        reason = re.sub(r"\[/[^\]]*\]\s*", "", one_line(error)).split(". ")[0]  # gloo's source path, then its hints
+        raise HandgraphError(f"process {rank} of {world}: another process of the run stopped ({reason[:160]}); "
+                             f"{_resume_hint(out)}") from None  # fmt: skip
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _lost_peer(error: RuntimeError) -> bool:
+    """Whether an error from a collective says that a peer process is gone."""
+    text = str(error).lower()
+    return any(words in text for words in ("connection reset", "connection closed", "broken pipe", "gloo", "nccl"))
+
+
+def _resume_hint(out: Path) -> str:
+    try:
+        latest = latest_checkpoint(out)
+    except HandgraphError:
+        latest = None
+    if latest is None:
+        return f"{out} holds no checkpoint yet: start the run again"
+    return f"the last checkpoint is {latest.name} in {out}: run the same command with --resume"
 
 
 def labels_layout(config: TrainConfig, model_layout):
@@ -292,7 +373,10 @@ def _history(out: Path, first_step: int) -> list[dict]:
     path = out / "history.json"
     if first_step == 0 or not path.is_file():
         return []
-    return [entry for entry in json.loads(path.read_text()) if entry["step"] <= first_step]
+    history = read_json(path, "a training run's folder")
+    if not isinstance(history, list) or not all(_is_evaluation(entry) for entry in history):
+        raise HandgraphError(f"{path}: expected a list of evaluations, each with its step and train_seconds")
+    return [entry for entry in history if entry["step"] <= first_step]
 
 
 def _augmented(inputs: dict[str, torch.Tensor], config: TrainConfig) -> dict[str, torch.Tensor]:
@@ -327,8 +411,9 @@ def update_average(average, model: torch.nn.Module) -> None:
         kept.copy_(live)
 
 
-def _start(config: TrainConfig, out: Path, resume: bool, model, optimizer, scheduler, average) -> int:
-    """The first step to run: 0 for a new run, the checkpoint's step when resuming."""
+def _start(config: TrainConfig, out: Path, resume: bool, model, optimizer, scheduler, average, rank: int) -> dict:
+    """The checkpoint's metadata when resuming (its ``step``, whether it held this process's random state), else
+    the step 0 of a new run."""
     checkpoint = latest_checkpoint(out)
     if not resume:
         if checkpoint is not None:
@@ -337,15 +422,15 @@ def _start(config: TrainConfig, out: Path, resume: bool, model, optimizer, sched
             )
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=1) + "\n")
-        return 0
+        return {"step": 0, "own_rng_state": False}
     if checkpoint is None:
         raise HandgraphError(f"{out}: no checkpoint to resume from")
-    saved = json.loads((out / "config.json").read_text())
+    saved = read_json(out / "config.json", "a training run's folder")
     if saved != json.loads(json.dumps(asdict(config))):
         raise HandgraphError(
             f"{out}/config.json: differs from this run's config; resume with the same --config and --set"
         )
-    return restore_training(checkpoint, model, optimizer, scheduler, average)["step"]
+    return restore_training(checkpoint, model, optimizer, scheduler, average, rank)
 
 
 def _tensorboard(out: Path):
