@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests" / "fuzz"))
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from mutations import fuzz_inputs  # noqa: E402
-from targets import TARGETS, TARGETS_BY_NAME, Target  # noqa: E402
+from targets import TARGETS, TARGETS_BY_NAME, Target, file_stem  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from handgraph.errors import HandgraphError  # noqa: E402
@@ -67,7 +67,7 @@ class Tally:
     def _fail(self, data: bytes, kind: str, message: str, where: str) -> None:
         key = f"{kind} at {where}"
         if key not in self.failures:
-            name = f"{self.target.name}-{hashlib.sha256(data).hexdigest()[:12]}".replace(" ", "_").replace("/", "_")
+            name = f"{file_stem(self.target.name)}-{hashlib.sha256(data).hexdigest()[:12]}"
             self.keep.mkdir(parents=True, exist_ok=True)
             (self.keep / name).write_bytes(data)
             self.failures[key] = {"count": 0, "message": message[:300], "first_input": name}

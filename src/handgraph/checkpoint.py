@@ -231,7 +231,10 @@ def restore_training(
         if not saved:
             raise HandgraphError(f"{folder}: holds no weight average, but the run keeps one (ema_decay)")
         average.load_state_dict(check_tensors(path, saved, average.state_dict(), "the run's weight average"))
-    torch.set_rng_state(rng)
+    try:
+        torch.set_rng_state(rng)
+    except RuntimeError as error:  # bytes of the right length that are no generator state
+        raise HandgraphError(f"{path}: {key!r} is not a random-number state ({one_line(error)})") from None
     return meta | {"own_rng_state": rank == 0 or key != "rng.torch"}
 
 

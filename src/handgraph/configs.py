@@ -53,6 +53,8 @@ def _coerce(value, hint, path: str):
         except ValueError:
             pass
     expected = origin or hint
+    if expected in (int, float) and isinstance(value, bool):  # YAML's and JSON's true is no number
+        raise HandgraphError(f"config: {path} must be {expected.__name__}, got {value!r}")
     if isinstance(expected, type) and not isinstance(value, expected):
         raise HandgraphError(f"config: {path} must be {expected.__name__}, got {value!r}")
     return value

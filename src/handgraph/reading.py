@@ -5,7 +5,9 @@ put line breaks in their messages; neither reaches the user."""
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
+import io
 import json
 import os
 import re
@@ -162,11 +164,15 @@ def read_npy(path: str | os.PathLike, mmap: bool = False) -> np.ndarray:
     path = Path(path)
     read_bytes(path, "a .npy array") if not mmap else None
     try:
-        return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
+        array = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
     except MemoryError:
         raise HandgraphError(f"{path}: its header promises more data than fits in memory") from None
     except Exception as error:  # numpy raises ValueError, EOFError, OverflowError, SyntaxError, ... on a bad header
         raise HandgraphError(f"{path}: not a readable .npy array ({one_line(error)})") from None
+    if not isinstance(array, np.ndarray):  # np.load opens an .npz archive whatever the file's name
+        array.close()
+        raise HandgraphError(f"{path}: an .npz archive, not a .npy array")
+    return array
 
 
 def read_onnx(path: str | os.PathLike, threads: int | None, metadata_key: str, hint: str):
@@ -182,10 +188,11 @@ def read_onnx(path: str | os.PathLike, threads: int | None, metadata_key: str, h
         options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     options.log_severity_level = 3
     try:
-        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        with contextlib.redirect_stdout(io.StringIO()):  # its fallback to the CPU prints "EP Error" banners
+            session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        properties = session.get_modelmeta().custom_metadata_map
     except Exception as error:  # onnxruntime raises its own exception types for unreadable models
         raise HandgraphError(f"{path}: not a readable ONNX model ({one_line(error)})") from None
-    properties = session.get_modelmeta().custom_metadata_map
     if metadata_key not in properties:
         raise HandgraphError(f"{path}: no '{metadata_key}' metadata; {hint}")
     try:

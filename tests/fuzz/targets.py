@@ -524,3 +524,8 @@ TARGETS = [
     Target("predictions.json", "predictions.json", _read_fit_input, build=_predictions_json),
 ]
 TARGETS_BY_NAME = {target.name: target for target in TARGETS}
+
+
+def file_stem(name: str) -> str:
+    """A target's name as the start of a file name: 'result .mat' -> 'result_.mat', '.npy depth' -> 'npy_depth'."""
+    return name.replace(" ", "_").replace("/", "_").lstrip(".")

@@ -15,7 +15,7 @@ import numpy as np
 
 from handgraph.errors import HandgraphError
 from handgraph.files import atomic_writer
-from handgraph.reading import read_mat, read_text
+from handgraph.reading import one_line, read_mat, read_text
 
 # Names the community kit's .mat files use for their joint arrays, preferred when several arrays fit.
 KNOWN_MAT_KEYS = ("xyz_estimation", "joint_est_wld_xyz", "joint_xyz", "joint_uvd", "joints", "pred")
@@ -108,13 +108,15 @@ def _choose_mat_key(path: Path, arrays: dict[str, object], num_joints: int) -> s
         raise HandgraphError(
             f"{path}: no array of shape (N, {num_joints}, 3) or (N, {num_joints * 3}); keys: {_describe_arrays(arrays)}"
         )
-    raise HandgraphError(f"{path}: several arrays fit ({', '.join(fitting)}); choose one with --mat-key")
+    raise HandgraphError(f"{path}: several arrays fit ({one_line(', '.join(fitting))}); choose one with --mat-key")
 
 
 def _describe_arrays(arrays: dict[str, object]) -> str:
     if not arrays:
         return "none"
-    return ", ".join(f"{name} {getattr(value, 'shape', type(value).__name__)}" for name, value in arrays.items())
+    return one_line(
+        ", ".join(f"{name} {getattr(value, 'shape', type(value).__name__)}" for name, value in arrays.items())
+    )
 
 
 def _as_joint_array(path: Path, key: str, value: object, num_joints: int) -> np.ndarray:

@@ -106,7 +106,10 @@ def _predictions(path: str, left: bool) -> FitInput:
         where = f"{path}: frame {number}"
         if not _field(frame, "hand", where, bool):
             continue  # no hand, or an error: nothing to fit
-        xyz = np.asarray(_field(frame, "xyz", where, list), dtype=np.float64)
+        try:
+            xyz = np.asarray(_field(frame, "xyz", where, list), dtype=np.float64)
+        except (TypeError, ValueError):  # ragged lists, text
+            raise HandgraphError(f"{where}: 'xyz' is not a list of {layout.num_joints} (x, y, z) numbers") from None
         if xyz.shape != (layout.num_joints, 3):
             raise HandgraphError(f"{where}: 'xyz' has shape {xyz.shape}; expected ({layout.num_joints}, 3)")
         hands.append(frame)
