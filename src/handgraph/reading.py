@@ -186,7 +186,8 @@ def read_onnx(path: str | os.PathLike, threads: int | None, metadata_key: str, h
     options = onnxruntime.SessionOptions()
     if threads:
         options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-    options.log_severity_level = 3
+    options.log_severity_level = 4  # its errors come back as the exception below; its log would repeat them
+    onnxruntime.set_default_logger_severity(4)  # the same for what it logs before the session's options apply
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # its fallback to the CPU prints "EP Error" banners
             session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
