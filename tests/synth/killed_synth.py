@@ -1,7 +1,8 @@
-"""``handgraph synth`` that kills its own process (SIGKILL) at a chosen moment, for test_killed_synth.py. It
-runs the same command again when OUT holds part of the dataset, as a user resumes.
+"""``handgraph synth`` (or, given a dataset folder, the crop cache of its NYU test split that ``handgraph data
+cache`` builds, in shards of 2) that kills its own process (SIGKILL) at a chosen moment, for
+test_killed_synth.py. It builds the same again when OUT holds part of it, as a user resumes.
 
-    python killed_synth.py OUT MOMENT CALL
+    python killed_synth.py OUT MOMENT CALL [NYU_ROOT]
 
 MOMENT says where CALL (1-based) dies:
     none      never
@@ -63,6 +64,10 @@ def install(moment: str, call: int) -> None:
 
 
 if __name__ == "__main__":
-    out, moment, call = sys.argv[1:]
+    out, moment, call, *root = sys.argv[1:]
     install(moment, int(call))
-    sys.exit(main([*COMMAND, "--out", out]))
+    if not root:
+        sys.exit(main([*COMMAND, "--out", out]))
+    from handgraph.datasets.cache import build_crop_cache
+
+    build_crop_cache("nyu:test", root[0], out, size=32, shard_size=2, workers=1, progress=False)
