@@ -97,6 +97,7 @@ def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
         _verdict(models, data.get("variants") or {}),
         *_variants(models, data.get("variants") or {}),
         source("ablation", data, folder),
+        _run_commits(folder),
     ]
     _success_plot(folder, models, figures / "ablation_success.png")
     _per_joint_plot(models, figures / "ablation_per_joint.png")
@@ -106,6 +107,16 @@ def ablation_section(data: dict | None, folder: Path, figures: Path) -> str:
         "\n\n![validation error against training time](figures/ablation_time_to_accuracy.png)"
     )
     return "\n\n".join(parts)
+
+
+def _run_commits(folder: Path) -> str:
+    """Which commits trained the runs the table is built from: each run file records its own."""
+    commits: dict[str, list[str]] = {}
+    for path in sorted((folder / "ablation_runs").glob("*.json")):
+        commit = (json.loads(path.read_text()).get("commit") or "unrecorded")[:7]
+        commits.setdefault(commit, []).append(path.stem)
+    listed = "; ".join(f"commit {commit}: {', '.join(runs)}" for commit, runs in commits.items())
+    return f"_Runs (`{(folder / 'ablation_runs').relative_to(ROOT)}/`, one file each): {listed}._"
 
 
 def _not_yet_run(models: dict) -> str:
