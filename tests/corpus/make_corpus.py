@@ -266,13 +266,15 @@ def run_folders() -> None:
     settings = "steps: 2\nbatch_size: 2\nwarmup_steps: 1\neval_every: 2\neval_frames: 4\ncheckpoint_every: 1\n"
     (GOOD / "tiny.yaml").write_text(settings + f"model: {json.dumps(TINY)}\n")
     for name in ("run_garbled_latest", "run_truncated_training_state", "run_latest_names_missing_folder"):
-        run = BAD / "runs" / name
+        run = BAD / "training" / name
         assert handgraph(["train", "--config", str(GOOD / "tiny.yaml"), "--out", str(run)]) == 0
         shutil.rmtree(run / "tensorboard")  # event files name the host and the time; nothing here reads them
-    (BAD / "runs/run_garbled_latest/checkpoints/latest.json").write_bytes(b'{"folder": "step_00\x00')
-    state = BAD / "runs/run_truncated_training_state/checkpoints/step_0000002/training.safetensors"
+    (BAD / "training/run_garbled_latest/checkpoints/latest.json").write_bytes(b'{"folder": "step_00\x00')
+    state = BAD / "training/run_truncated_training_state/checkpoints/step_0000002/training.safetensors"
     state.write_bytes(state.read_bytes()[:300])
-    (BAD / "runs/run_latest_names_missing_folder/checkpoints/latest.json").write_text('{"folder": "step_0000009"}\n')
+    (BAD / "training/run_latest_names_missing_folder/checkpoints/latest.json").write_text(
+        '{"folder": "step_0000009"}\n'
+    )
 
 
 def shard_folders() -> None:
