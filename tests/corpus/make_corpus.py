@@ -11,11 +11,9 @@ drawn by numpy, joints are random numbers in a plausible range.
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-import struct
-import zlib
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +21,6 @@ import torch
 from onnx import TensorProto, helper
 from PIL import Image
 from safetensors.torch import save_file
-from scipy.io import savemat
 
 from handgraph.checkpoint import save_checkpoint
 from handgraph.cli import main as handgraph
@@ -33,6 +30,13 @@ from handgraph.models import model_from_config
 from handgraph.models.config import ModelConfig
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "fuzz"))  # the fuzz targets' writers of valid files
+
+from targets import huge_png  # noqa: E402
+from targets import mat_bytes as mat  # noqa: E402
+from targets import npy_bytes as npy  # noqa: E402
+from targets import png_bytes as png  # noqa: E402
+
 BAD, GOOD = HERE / "bad", HERE / "good"
 TINY = {"name": "regress", "input_size": 32, "width": 4, "blocks": 1}
 RNG = np.random.default_rng(2026)
@@ -43,24 +47,6 @@ def depth_frame() -> np.ndarray:
     v, u = np.mgrid[:48, :64]
     blob = ((u - 32) / 14) ** 2 + ((v - 24) / 10) ** 2 < 1
     return np.where(blob, 600 + 20 * RNG.random((48, 64)), 1200).astype(np.uint16)
-
-
-def png(array: np.ndarray, mode: str | None = None, format: str = "PNG") -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array, mode).save(buffer, format=format)
-    return buffer.getvalue()
-
-
-def npy(array: np.ndarray, allow_pickle: bool = False) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=allow_pickle)
-    return buffer.getvalue()
-
-
-def mat(arrays: dict, **options) -> bytes:
-    buffer = io.BytesIO()
-    savemat(buffer, arrays, **options)
-    return buffer.getvalue()
 
 
 def msra_bin(header: tuple, box: np.ndarray) -> bytes:
@@ -92,13 +78,7 @@ def depth_files() -> None:
     idat = frame.index(b"IDAT")
     write("depth/flipped_bit.png", flip_bit(frame, idat + 12, 3))
     write("depth/text_named_png.png", "this is not an image\n")
-    one_pixel = png(np.zeros((1, 1), np.uint16))
-    start = one_pixel.index(b"IHDR")  # a 1 x 1 PNG whose header, checksum and all, says 60000 x 60000
-    header = one_pixel[start : start + 4] + struct.pack(">II", 60000, 60000) + one_pixel[start + 12 : start + 17]
-    write(
-        "depth/huge_dimensions.png",
-        one_pixel[:start] + header + struct.pack(">I", zlib.crc32(header)) + one_pixel[start + 21 :],
-    )
+    write("depth/huge_dimensions.png", huge_png(60000, 60000))
     write("depth/object_array.npy", npy(np.array([{"depth": 1}], dtype=object), allow_pickle=True))
     write("depth/one_dimensional.npy", npy(np.arange(5.0)))
     write("depth/strings.npy", npy(np.array([["near", "far"]])))

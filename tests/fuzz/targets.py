@@ -72,15 +72,15 @@ class Target:
 # --- valid files in each format -------------------------------------------------------------------------------
 
 
-def png_bytes(array: np.ndarray, mode: str | None = None) -> bytes:
+def png_bytes(array: np.ndarray, mode: str | None = None, format: str = "PNG") -> bytes:
     buffer = io.BytesIO()
-    Image.fromarray(array, mode).save(buffer, format="PNG")
+    Image.fromarray(array, mode).save(buffer, format=format)
     return buffer.getvalue()
 
 
-def npy_bytes(array: np.ndarray) -> bytes:
+def npy_bytes(array: np.ndarray, allow_pickle: bool = False) -> bytes:
     buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
+    np.save(buffer, array, allow_pickle=allow_pickle)  # True only to make a file that readers must refuse
     return buffer.getvalue()
 
 
