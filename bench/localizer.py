@@ -28,7 +28,7 @@ import torch
 from _common import ROOT, arguments, print_table, seconds_per_call, write_result
 
 from handgraph.camera import Intrinsics, camera_preset, uvd_to_xyz
-from handgraph.checkpoint import load_model
+from handgraph.checkpoint import crop_cube, load_model
 from handgraph.depth_images import depth_files, read_depth
 from handgraph.errors import HandgraphError
 from handgraph.export import export_onnx
@@ -36,7 +36,6 @@ from handgraph.layouts import NYU14
 from handgraph.localizer.metrics import localizer_metrics
 from handgraph.localizer.runtime import DEFAULT_LOCALIZER, Localizer, export_localizer, load_localizer_network
 from handgraph.localizer.train import TEST_SEED
-from handgraph.networks import cube_from_meta
 from handgraph.predictor import Predictor, default_checkpoint
 from handgraph.preprocess.localize import localize_hand
 from handgraph.synth.scenes import SceneConfig, generate_scenes
@@ -161,7 +160,7 @@ def _speed(folder: Path, budget_s: float) -> dict:
     network, _ = load_localizer_network(DEFAULT_LOCALIZER)
     onnx_localizer = Localizer(export_localizer(network, folder / "localizer.onnx"), "onnx", threads=1)
     model, meta = load_model(default_checkpoint())
-    export_onnx(model, folder / "model.onnx", {"model": meta["model"], "cube_mm": cube_from_meta(meta)})
+    export_onnx(model, folder / "model.onnx", {"model": meta["model"], "cube_mm": crop_cube(meta)})
     predictor = Predictor(folder / "model.onnx", backend="onnx", threads=1, localizer=folder / "localizer.onnx")
     depth = read_depth(SHARED / "nyu/depth_1_0000001.png")
     camera = camera_preset("nyu")

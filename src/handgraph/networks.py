@@ -23,11 +23,6 @@ METADATA_KEY = "handgraph"
 """The ONNX metadata entry holding the checkpoint's JSON (written by ``export.export_onnx``)."""
 
 
-def cube_from_meta(meta: dict) -> float | None:
-    """The crop cube a checkpoint's model was trained with (``checkpoint.crop_cube``)."""
-    return crop_cube(meta)
-
-
 class TorchNetwork:
     """A checkpoint folder run by PyTorch."""
 
@@ -38,7 +33,7 @@ class TorchNetwork:
         self.name = self.model.config.name
         self.layout: JointLayout = self.model.layout
         self.input_size = self.model.config.input_size
-        self.cube_mm = cube_from_meta(self.meta)
+        self.cube_mm = crop_cube(self.meta)
 
     @torch.no_grad()
     def __call__(self, depth: torch.Tensor, crop: torch.Tensor) -> np.ndarray:

@@ -160,11 +160,10 @@ def _report(results: list, protocol, args: argparse.Namespace, data: dict | None
 
 def _run_checkpoint(args: argparse.Namespace) -> int:
     from handgraph.camera import xyz_to_uvd
-    from handgraph.checkpoint import load_model
+    from handgraph.checkpoint import crop_cube, load_model
     from handgraph.errors import HandgraphError
     from handgraph.evaluation import get_protocol, score_method, write_joint_text
     from handgraph.evaluation.model_eval import parse_data, predict_split, write_test_overlays
-    from handgraph.networks import cube_from_meta
     from handgraph.synth.splits import BENCHMARK_VERSION
 
     if args.gt or args.predictions or args.dataset not in (None, "synthetic"):
@@ -178,13 +177,13 @@ def _run_checkpoint(args: argparse.Namespace) -> int:
     split = parse_data(args.data)
     model, meta = load_model(args.checkpoint)
     protocol = get_protocol("synthetic")
-    result = predict_split(model, split, args.frames, cube_mm=cube_from_meta(meta))  # the model's own crop
+    result = predict_split(model, split, args.frames, cube_mm=crop_cube(meta))  # the model's own crop
     name = args.names[0] if args.names else f"{model.config.name} (step {meta['step']})"
     scored = score_method(
         name, str(args.checkpoint), result["predicted_xyz"], result["xyz"].astype("float64"), protocol
     )
     data = {"source": args.data, "benchmark_version": BENCHMARK_VERSION, "frames": len(result["xyz"]),
-            "cube_mm": cube_from_meta(meta) or 250.0, "checkpoint": str(args.checkpoint)}  # fmt: skip
+            "cube_mm": crop_cube(meta) or 250.0, "checkpoint": str(args.checkpoint)}  # fmt: skip
     _report([scored], protocol, args, data)
     if args.predictions_out:
         write_joint_text(args.predictions_out, xyz_to_uvd(result["predicted_xyz"], protocol.camera))

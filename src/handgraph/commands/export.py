@@ -47,10 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from handgraph.checkpoint import load_model
+    from handgraph.checkpoint import crop_cube, load_model
     from handgraph.errors import HandgraphError
     from handgraph.export import compare_with_onnx, export_onnx
-    from handgraph.networks import cube_from_meta
     from handgraph.predictor import default_checkpoint
 
     path = Path(args.onnx)
@@ -64,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         "format": "handgraph-onnx",
         "version": 1,
         "model": meta["model"],
-        "cube_mm": cube_from_meta(meta),
+        "cube_mm": crop_cube(meta),
         "step": meta.get("step"),
         "metrics": meta.get("metrics"),
         "checkpoint": str(checkpoint),

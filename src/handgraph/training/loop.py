@@ -233,9 +233,9 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
                 history.append({"step": done, "train_seconds": round(train_seconds, 2), **last_metrics})
                 atomic_write_text(out / "history.json", json.dumps(history, indent=1) + "\n")
                 evaluating_seconds += time.perf_counter() - evaluating
-            if done % config.checkpoint_every == 0 or done == config.steps:
-                rng_states = _rng_states(world)  # every process takes part: a collective
-            if rank == 0 and (done % config.checkpoint_every == 0 or done == config.steps):
+            checkpointing = done % config.checkpoint_every == 0 or done == config.steps
+            rng_states = _rng_states(world) if checkpointing else None  # every process takes part: a collective
+            if rank == 0 and checkpointing:
                 folder = save_checkpoint(
                     out / "checkpoints" / f"step_{done:07d}",
                     model,
