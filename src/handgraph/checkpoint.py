@@ -281,7 +281,8 @@ def latest_checkpoint(run: str | os.PathLike) -> Path | None:
 def remove_leftovers(run: str | os.PathLike) -> list[Path]:
     """Remove what a killed writer leaves in a run folder: checkpoint folders being written or replaced
     (``.step_*``, ``.model.*``) and the temporary files of atomic writes (``.NAME.*.tmp``: latest.json,
-    history.json, ...). None of it is read by anything; a resumed run clears it. Returns what was removed."""
+    history.json, ...). None of it is read by anything; a run started in the folder again (resumed, or anew
+    when no checkpoint was finished) clears it. Returns what was removed."""
     run = Path(run)
     leftovers = [*run.glob("checkpoints/.step_*"), *run.glob("checkpoints/.*.tmp"), *run.glob(".model.*"),
                  *run.glob(".*.tmp")]  # fmt: skip

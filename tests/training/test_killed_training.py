@@ -58,6 +58,7 @@ def assert_resumes_exactly(out: Path, killed: subprocess.CompletedProcess, unint
     [
         ("step", 3),  # in step 3, after the checkpoint of step 2
         ("weights", 4),  # step 4's training.safetensors half written
+        ("unnamed", 1),  # the first checkpoint written, not yet in place: the run starts again, not resumes
         ("unnamed", 5),  # step 4's checkpoint written, not yet renamed into place
         ("pointer", 2),  # latest.json half written as it was to name step 4
         ("unmarked", 2),  # step 4 in place, latest.json still naming step 2: the resume writes step 4 again

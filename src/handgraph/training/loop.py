@@ -180,7 +180,7 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
         _initialise_from(model, config.init_from)
     started_from = _start(config, out, resume, model, optimizer, scheduler, average, rank)
     first_step = started_from["step"]
-    if resume and rank == 0:
+    if rank == 0:  # a run started again where one was killed before its first checkpoint has them too
         remove_leftovers(out)
     recorded = {**asdict(config), "crop": crop_of_run(config)}  # the crop contract, with the config
     labels = labels_layout(config, model.layout)
