@@ -420,8 +420,9 @@ def _start(config: TrainConfig, out: Path, resume: bool, model, optimizer, sched
             raise HandgraphError(
                 f"{out}: holds a training run already; pass --resume to continue it or choose another --out"
             )
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=1) + "\n")
+        if rank == 0:  # one writer: the others' temporary files would race with rank 0's clean-up of leftovers
+            out.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=1) + "\n")
         return {"step": 0, "own_rng_state": False}
     if checkpoint is None:
         raise HandgraphError(f"{out}: no checkpoint to resume from")
