@@ -175,15 +175,24 @@ def read_npy(path: str | os.PathLike, mmap: bool = False) -> np.ndarray:
     return array
 
 
+def environment_threads() -> int | None:
+    """``OMP_NUM_THREADS`` when it is a positive whole number, else None. It sets PyTorch's CPU threads, and
+    handgraph gives ONNX Runtime the same number when no other is asked for, so one variable sets both."""
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def read_onnx(path: str | os.PathLike, threads: int | None, metadata_key: str, hint: str):
-    """An ONNX Runtime session of ``path`` on the CPU (``threads`` intra-op threads) and the JSON mapping that
-    handgraph's export stored under ``metadata_key``; ``hint`` says how to make a right file."""
+    """An ONNX Runtime session of ``path`` on the CPU (``threads`` intra-op threads; by default
+    :func:`environment_threads`, else ONNX Runtime's own choice) and the JSON mapping that handgraph's export
+    stored under ``metadata_key``; ``hint`` says how to make a right file."""
     import onnxruntime
 
     path = Path(path)
     if not path.is_file():
         raise HandgraphError(f"{path}: no such ONNX file ({hint})")
     options = onnxruntime.SessionOptions()
+    threads = threads or environment_threads()
     if threads:
         options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
     options.log_severity_level = 4  # its errors come back as the exception below; its log would repeat them

@@ -2,10 +2,12 @@ import dataclasses
 
 import numpy as np
 import pytest
+from tolerance import assert_close
 
 from handgraph.camera import Intrinsics, xyz_to_uvd
 from handgraph.errors import HandgraphError
 from handgraph.layouts import ICVL16, MSRA21, NYU14
+from handgraph.numerics import summation_bound, ulps
 from handgraph.synth.generator import SynthConfig, generate_frames
 from handgraph.synth.kinematics import forward_kinematics
 from handgraph.synth.sensor import SENSOR_PRESETS, sensor_preset
@@ -28,13 +30,13 @@ def test_shapes_and_types(frames):
     assert frames["xyz"].shape == frames["uvd"].shape == (24, 21, 3)
     assert frames["visible"].dtype == bool and frames["pose"].shape == (24, 26)
     assert frames["nyu14_xyz"].shape == (24, 14, 3) and frames["icvl16_xyz"].shape == (24, 16, 3)
-    np.testing.assert_array_equal(frames["index"], np.arange(24))
+    np.testing.assert_array_equal(frames["index"], np.arange(24))  # integers
     assert 0.3 < frames["left"].mean() < 0.7
 
 
 def test_same_seed_same_frames_whatever_the_batch(frames):
     again = generate_frames(SynthConfig(size=96), seed=5, indices=[7, 3])
-    for key, value in frames.items():
+    for key, value in frames.items():  # bitwise: the same computation, on this machine, per frame
         np.testing.assert_array_equal(again[key], value[[7, 3]], err_msg=key)
     other = generate_frames(SynthConfig(size=96), seed=6, indices=[7])
     assert not np.array_equal(other["xyz"], frames["xyz"][[7]])
@@ -44,14 +46,18 @@ def test_uvd_is_the_projection_of_xyz(frames):
     for index in range(3):
         fx, fy, cx, cy = frames["intrinsics"][index]
         expected = xyz_to_uvd(frames["xyz"][index].astype(np.float64), Intrinsics(fx, fy, cx, cy))
-        np.testing.assert_allclose(frames["uvd"][index], expected, rtol=1e-5, atol=1e-3)
+        # uvd is stored in float32 (half an ulp), projected from the float32 xyz in float64 here and there
+        assert_close(frames["uvd"][index], expected, ulps(expected, np.float32, 2))
 
 
 def test_pose_parameters_reproduce_the_joints(frames):
     shape = frames["shape"].astype(np.float64)
     lengths, offsets = shape[:, :15].reshape(-1, 5, 3), shape[:, 15:30].reshape(-1, 5, 3)
     joints = forward_kinematics(frames["pose"].astype(np.float64), lengths, offsets, frames["left"].astype(float))
-    np.testing.assert_allclose(joints, frames["xyz"], atol=0.05)
+    # the pose, bone lengths and offsets are stored in float32 (relative 6e-8): over a chain of 4 bones of
+    # arm 250 mm each rounded angle moves a tip by 250 mm x 6e-8 per radian step; 64 ulps of the largest
+    # coordinate covers the 26 parameters, the float32 xyz and the camera translation
+    assert_close(joints, frames["xyz"], ulps(np.abs(joints).max(), np.float32, 64))
 
 
 def test_visible_joints_lie_just_behind_the_hand_surface(clean_frames):
@@ -78,23 +84,26 @@ def test_conventions_agree_with_the_canonical_joints(frames):
     for layout in (NYU14, ICVL16, MSRA21):
         points = frames[f"{layout.name}_xyz"]
         for own, canonical in layout.canonical_pairs():
-            np.testing.assert_allclose(points[:, own], frames["xyz"][:, canonical], atol=1e-4)
+            # the same joint stored twice in float32: at most a rounding apart
+            assert_close(points[:, own], frames["xyz"][:, canonical], ulps(frames["xyz"][:, canonical], np.float32, 1))
     wrist, middle_mcp = frames["xyz"][:, 0], frames["xyz"][:, 9]
     palm = frames["nyu14_xyz"][:, NYU14.index("palm_centre")]
-    np.testing.assert_allclose(
-        np.linalg.norm(palm - wrist, axis=-1), 0.9 * np.linalg.norm(middle_mcp - wrist, axis=-1), rtol=1e-4
-    )
+    # lengths of about 80 mm between float32 points at about 800 mm: the points' rounding, 2 ulps at 800 mm
+    reach = np.linalg.norm(middle_mcp - wrist, axis=-1)
+    assert_close(np.linalg.norm(palm - wrist, axis=-1), 0.9 * reach, ulps(np.abs(frames["xyz"]).max(), np.float32, 4))
     assert np.all(frames["icvl16_xyz"][:, 0, 2] > 0)
 
 
 def test_crops_hold_the_hand_centre_in_the_middle(frames):
     fx, fy, cx, cy = frames["intrinsics"].T
     centre = frames["centre_xyz"]
-    np.testing.assert_allclose(fx * centre[:, 0] / centre[:, 2] + cx, 47.5, atol=1e-6)
-    np.testing.assert_allclose(fy * centre[:, 1] / centre[:, 2] + cy, 47.5, atol=1e-6)
-    np.testing.assert_allclose(centre, frames["xyz"].mean(axis=1), atol=1e-3)
-    # the 250 mm cube spans the 96 pixels at the centre's depth
-    np.testing.assert_allclose(fx * 250.0 / centre[:, 2], 96.0, rtol=1e-6)
+    # the centre is stored in float32: its projection inherits 2 ulps of fx x / z, whose size is the offset cx
+    assert_close(fx * centre[:, 0] / centre[:, 2] + cx, 47.5, ulps(np.abs(cx).max(), np.float32, 4))
+    assert_close(fy * centre[:, 1] / centre[:, 2] + cy, 47.5, ulps(np.abs(cy).max(), np.float32, 4))
+    # the mean of 21 float32 joints against the stored float32 centre: 21 terms summed, then rounded
+    assert_close(centre, frames["xyz"].mean(axis=1), summation_bound(21, np.abs(centre).max(), np.float32))
+    # the 250 mm cube spans the 96 pixels at the centre's depth (float32 depth: 2 ulps of 96)
+    assert_close(fx * 250.0 / centre[:, 2], 96.0, ulps(96.0, np.float32, 2))
 
 
 def test_centre_jitter_moves_the_crop_not_the_hand(frames):
@@ -104,20 +113,21 @@ def test_centre_jitter_moves_the_crop_not_the_hand(frames):
     assert 5.0 < offsets.std() < 15.0
     fx, _, cx, _ = jittered["intrinsics"].T
     centre = jittered["centre_xyz"]
-    np.testing.assert_allclose(fx * centre[:, 0] / centre[:, 2] + cx, 47.5, atol=1e-6)
+    assert_close(fx * centre[:, 0] / centre[:, 2] + cx, 47.5, ulps(np.abs(cx).max(), np.float32, 4))  # as above
 
 
 def test_full_frame_images():
     frame = generate_frames(dataclasses.replace(CLEAN, size=None), seed=1, indices=[0])
     assert frame["depth"].shape == (1, 480, 640)
-    np.testing.assert_allclose(frame["intrinsics"][0], [588.03, 587.07, 320.0, 240.0])
+    np.testing.assert_array_equal(frame["intrinsics"][0], [588.03, 587.07, 320.0, 240.0])  # the preset's floats
 
 
 def test_clean_sensor_keeps_the_exact_depth_and_kinect_adds_distance_dependent_noise():
     plane = np.full((64, 64), 1000.0)
     plane[:, :32] = 600.0
     clean = sensor_preset("clean").apply(plane, np.random.default_rng(0)) * 0.1
-    np.testing.assert_allclose(clean, plane, atol=0.05)
+    # 0.1 mm units: rounding to the nearest unit moves a depth by at most 0.05 mm (and float64's ulps)
+    assert_close(clean, plane, 0.05 + ulps(1000.0, np.float64, 4))
     kinect = sensor_preset("kinect")
     readings = np.stack([kinect.apply(plane, np.random.default_rng(seed)) for seed in range(20)]).astype(float)
     far, near = readings[:, 4:-4, 40:60], readings[:, 4:-4, 4:24]

@@ -19,6 +19,7 @@ import torch
 from handgraph.camera import Intrinsics, uvd_to_xyz
 from handgraph.errors import HandgraphError, about
 from handgraph.localizer.network import DecodedLocalizer, HandLocalizer, LocalizerConfig
+from handgraph.numerics import RUNTIME_AGREEMENT_ULPS, ulps
 from handgraph.preprocess.canvas import canvas_to_frame_uv, frame_to_canvas, sampling_indices
 from handgraph.reading import read_onnx
 
@@ -70,6 +71,14 @@ def load_localizer_network(folder: str | os.PathLike) -> tuple[HandLocalizer, di
         network = HandLocalizer(LocalizerConfig.from_dict(meta["model"]))
     network.load_state_dict(read_weights(Path(folder) / "model.safetensors", network.state_dict()))
     return network.eval(), meta
+
+
+def agreement_bound(answers: np.ndarray) -> np.ndarray:
+    """(4,) the rounding difference accepted between two runtimes' (B, 4) answers to the same canvases:
+    ``RUNTIME_AGREEMENT_ULPS`` float32 ulps of each column's largest value, of 1 for the score (its range)."""
+    scale = np.abs(np.asarray(answers, dtype=np.float64)).max(axis=0)
+    scale[3] = 1.0
+    return ulps(scale, np.float32, RUNTIME_AGREEMENT_ULPS)
 
 
 def with_centre_depth(canvases: np.ndarray, answers: np.ndarray) -> np.ndarray:
