@@ -39,7 +39,7 @@ def eps(dtype: object) -> float:
 def ulps(magnitude: float | np.ndarray, dtype: object, count: float) -> float | np.ndarray:
     """``count`` units in the last place of a ``dtype`` float at ``magnitude``: ``count * eps * |magnitude|``
     (elementwise for an array of magnitudes)."""
-    bound = float(count) * eps(dtype) * np.abs(np.asarray(magnitude, dtype=np.float64))
+    bound = float(count) * eps(dtype) * np.abs(as_numpy(magnitude).astype(np.float64))
     return float(bound) if bound.ndim == 0 else bound
 
 
@@ -70,7 +70,7 @@ def within(actual: object, expected: object, bound: float | np.ndarray) -> tuple
     if difference.size == 0:
         return True, 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(difference == 0, 0.0, difference / np.asarray(bound, dtype=np.float64))
+        ratio = np.where(difference == 0, 0.0, difference / as_numpy(bound).astype(np.float64))
     largest = float(np.nan) if np.isnan(ratio).any() else float(ratio.max())
     return bool(largest <= 1.0), largest
 

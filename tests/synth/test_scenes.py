@@ -2,8 +2,10 @@ import dataclasses
 
 import numpy as np
 import pytest
+from tolerance import assert_close
 
 from handgraph.errors import HandgraphError
+from handgraph.numerics import ulps
 from handgraph.synth.scenes import SceneConfig, generate_scenes
 
 CONFIG = SceneConfig()
@@ -32,7 +34,8 @@ def test_mirrored_frames_mirror_their_labels():
     mirrored = generate_scenes(dataclasses.replace(CONFIG, mirror_fraction=1.0), 2, range(8))
     np.testing.assert_array_equal(mirrored["depth"], plain["depth"][:, :, ::-1])
     width = CONFIG.canvas.width
-    np.testing.assert_allclose(mirrored["hand_uvd"][..., 0], width - 1 - plain["hand_uvd"][..., 0], atol=1e-4)
+    # u stored in float32 on both sides, mirrored as width - 1 - u: a rounding of each, ulps of the width
+    assert_close(mirrored["hand_uvd"][..., 0], width - 1 - plain["hand_uvd"][..., 0], ulps(width, np.float32, 4))
 
 
 def test_frames_without_hands():
