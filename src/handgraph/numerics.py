@@ -43,15 +43,16 @@ def ulps(magnitude: float | np.ndarray, dtype: object, count: float) -> float | 
     return float(bound) if bound.ndim == 0 else bound
 
 
-def summation_bound(terms: int, absolute_sum: float, dtype: object) -> float:
+def summation_bound(terms: int, absolute_sum: float | np.ndarray, dtype: object) -> float | np.ndarray:
     """The largest difference between two float sums of the same ``terms`` values, in any order, whose
-    absolute values add up to ``absolute_sum``: each lies within ``gamma(terms - 1) * absolute_sum`` of the
-    exact sum (Higham, equation 4.4)."""
+    absolute values add up to ``absolute_sum`` (elementwise for an array of sums): each lies within
+    ``gamma(terms - 1) * absolute_sum`` of the exact sum (Higham, equation 4.4)."""
     unit = eps(dtype) / 2
     count = max(int(terms) - 1, 1)
     if count * unit >= 1:
         raise ValueError(f"{terms} terms are too many for a rounding bound in {dtype}")
-    return 2 * count * unit / (1 - count * unit) * float(absolute_sum)
+    bound = 2 * count * unit / (1 - count * unit) * np.abs(as_numpy(absolute_sum).astype(np.float64))
+    return float(bound) if bound.ndim == 0 else bound
 
 
 def differences(actual: object, expected: object) -> np.ndarray:

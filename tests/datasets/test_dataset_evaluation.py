@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 from minis import write_one_frame_nyu
+from tolerance import assert_close
 
 from handgraph.cli import main
 from handgraph.predictor import DEFAULT_CHECKPOINT
@@ -34,7 +35,11 @@ def test_score_the_shipped_model_on_nyu_and_rescore_its_result_file(shared_data,
     assert main(["evaluate", "--dataset", "nyu", "--gt", str(tmp_path / "gt.txt"), str(tmp_path / "ours.txt"),
                  "--json", str(tmp_path / "again.json")]) == 0  # fmt: skip
     again = json.loads((tmp_path / "again.json").read_text())[0]["mean_mm"]
-    assert abs(again - ours) < 1e-3  # the file holds what was scored (to its printed precision)
+    # the file holds what was scored, to its printed precision (not arithmetic): u, v (pixels) and d (mm) with
+    # 3 decimals, the truth with 4. A change h in u moves x by h z / |fx|, in d moves x, y by h |u - cx| / |fx|
+    # (< h, as |u - cx| < |fx|) and z by h: an error moves by at most h (2 z / f + 3), f the smaller focal length
+    reach = 2 * truth[..., 2].max() / 587.07 + 3
+    assert_close(again, ours, (5e-4 + 5e-5) * reach)
 
 
 def test_centres_file_must_match_the_frames(shared_data, tmp_path, capsys):

@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 from minis import write_gray16, write_hands2017, write_icvl, write_msra, write_msra_bin, write_nyu, write_nyu_png
+from tolerance import assert_close
 
 from handgraph.camera import camera_preset, uvd_to_xyz
 from handgraph.datasets import open_split
 from handgraph.errors import HandgraphError
+from handgraph.numerics import ulps
 
 
 @pytest.fixture
@@ -26,7 +28,8 @@ def test_nyu(tmp_path, rng):
     test = open_split("nyu:test", tmp_path)
     assert test.sequence.tolist() == ["seq 1"] * 3 and test.cube_mm.tolist() == [300.0] * 3
     # the y-down camera gives the kit's xyz with y negated (the kit's NYU camera has fy < 0)
-    np.testing.assert_allclose(test.xyz * [1, -1, 1], uvd_to_xyz(test.uvd, camera_preset("nyu")), atol=1e-9)
+    # the reader's xyz and the kit's formula, both float64 of the same uvd: ulps of coordinates up to 2000 mm
+    assert_close(test.xyz * [1, -1, 1], uvd_to_xyz(test.uvd, camera_preset("nyu")), ulps(2000.0, np.float64, 8))
 
 
 def test_icvl(tmp_path, rng):
@@ -49,8 +52,12 @@ def test_msra_leave_one_subject_out(tmp_path, rng):
     assert len(open_split("msra:train=P3", tmp_path)) == 8 * 17
     x, y, z = stored[("P3", "1")][0].T  # as the file stores them: y up, z negative
     u, v = 160 + 241.42 * x / -z, 120 - 241.42 * y / -z  # the README's projection after negating z
-    np.testing.assert_allclose(test.uvd[0, :, 0], u) and np.testing.assert_allclose(test.uvd[0, :, 1], v)
-    np.testing.assert_allclose(test.xyz[0], stored[("P3", "1")][0] * [1, -1, -1], atol=1e-9)
+    # the projection in float64 there and here, from the same float32 values: ulps of the pixel coordinates
+    assert_close(test.uvd[0, :, 0], u, ulps(320.0, np.float64, 8))
+    assert_close(test.uvd[0, :, 1], v, ulps(320.0, np.float64, 8))
+    # float32 in the file, float64 in the reader: a rounding of the stored value at most
+    expected = stored[("P3", "1")][0] * [1, -1, -1]
+    assert_close(test.xyz[0], expected, ulps(np.abs(expected), np.float32, 1))
     depth = test.depth(0)
     assert depth.shape == (240, 320) and (depth[80:92, 100:110] > 0).all() and depth[:80].sum() == 0
 
@@ -58,7 +65,8 @@ def test_msra_leave_one_subject_out(tmp_path, rng):
 def test_hands2017(tmp_path, rng):
     written = write_hands2017(tmp_path, rng)
     train = open_split("hands2017:train", tmp_path)
-    np.testing.assert_allclose(train.xyz, written["xyz"], atol=1e-9)
+    # written as text with 4 decimals (minis.py): half a unit of the last decimal, plus float64's ulps
+    assert_close(train.xyz, written["xyz"], 5e-5 + ulps(1000.0, np.float64, 4))
     np.testing.assert_array_equal(train.depth(2), written["depths"][2])
     test = open_split("hands2017:test", tmp_path)
     assert len(test) == 1 and test.uvd is None
@@ -134,7 +142,8 @@ def test_own_recordings(tmp_path, rng, capsys):
         lines.append(f"frames/{index}.png " + " ".join(f"{value:.6f}" for value in xyz[index].reshape(-1)))
     (tmp_path / "labels.txt").write_text("\n".join(lines) + "\n")
     frames = open_split("own:all", tmp_path)
-    np.testing.assert_allclose(frames.xyz, xyz, atol=1e-5)
+    # written with 6 decimals above: half a unit of the last decimal, plus float64's ulps
+    assert_close(frames.xyz, xyz, 5e-7 + ulps(600.0, np.float64, 4))
     np.testing.assert_array_equal(frames.depth(1), depths[1] * 0.125)
     assert main(["data", "check", "own", "--root", str(tmp_path)]) == 0
     assert "2 of 2" in capsys.readouterr().out

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
+from tolerance import assert_close
 
 from handgraph.evaluation import metrics
+from handgraph.numerics import summation_bound
 
 
 def _reference_success_rate(errors, thresholds, reduce):
@@ -26,7 +28,7 @@ def errors():
 def test_joint_errors_by_hand():
     predicted = np.zeros((1, 2, 3))
     truth = np.array([[[3.0, 4.0, 0.0], [0.0, 0.0, -2.0]]])
-    np.testing.assert_allclose(metrics.joint_errors(predicted, truth), [[5.0, 2.0]])
+    np.testing.assert_array_equal(metrics.joint_errors(predicted, truth), [[5.0, 2.0]])  # sqrt(25), sqrt(4): exact
 
 
 def test_joint_errors_rejects_mismatched_shapes():
@@ -37,10 +39,13 @@ def test_joint_errors_rejects_mismatched_shapes():
 def test_means_match_loops(errors):
     frames, joints = errors.shape
     total = sum(errors[n, j] for n in range(frames) for j in range(joints))
-    assert metrics.mean_joint_error(errors) == pytest.approx(total / (frames * joints), rel=1e-12)
-    per_joint = [sum(errors[n, j] for n in range(frames)) / frames for j in range(joints)]
-    np.testing.assert_allclose(metrics.per_joint_mean_error(errors), per_joint, rtol=1e-12)
-    assert metrics.median_joint_error(errors) == pytest.approx(float(np.sort(errors.ravel())[1399:1401].mean()))
+    # NumPy's pairwise sums against a loop: Higham's bound on two orders of the same positive float64 terms
+    count = frames * joints
+    assert_close(metrics.mean_joint_error(errors), total / count, summation_bound(count, total, np.float64) / count)
+    per_joint = np.array([sum(errors[n, j] for n in range(frames)) / frames for j in range(joints)])
+    assert_close(metrics.per_joint_mean_error(errors), per_joint, summation_bound(frames, per_joint, np.float64))
+    middle = float(np.sort(errors.ravel())[1399:1401].mean())  # the same two values, averaged: bitwise
+    assert metrics.median_joint_error(errors) == middle
 
 
 def test_median_by_hand():
@@ -71,7 +76,8 @@ def test_sequence_means_and_uncovered_sequences():
 
 def test_area_under_curve():
     thresholds = np.arange(0, 81, dtype=float)
-    assert metrics.area_under_curve(thresholds, np.ones(81)) == pytest.approx(1.0)
-    assert metrics.area_under_curve(thresholds, thresholds / 80) == pytest.approx(0.5)
+    # trapezoids over 81 thresholds, normalised: Higham's bound on a sum of 80 terms adding up to 1
+    assert_close(metrics.area_under_curve(thresholds, np.ones(81)), 1.0, summation_bound(81, 1.0, np.float64))
+    assert_close(metrics.area_under_curve(thresholds, thresholds / 80), 0.5, summation_bound(81, 1.0, np.float64))
     with pytest.raises(ValueError):
         metrics.area_under_curve(np.array([5.0]), np.array([1.0]))

@@ -35,7 +35,8 @@ def test_round_cone_distance_is_the_swept_balls_distance():
         # that above the true one; float64 rounding of coordinates within 300 mm adds ulps
         sweep = (np.linalg.norm(end - start) + abs(end_radius - start_radius)) / (2 * 4000)
         assert_close(fast[outside], reference[outside], sweep + ulps(300.0, np.float64, 64))
-        assert (fast[~outside] <= 1e-9).all()
+        # the sweep's minimum is never below the true distance: inside for it is inside, up to float64 ulps
+        assert (fast[~outside] <= ulps(300.0, np.float64, 64)).all()
 
 
 def test_fitted_cones_are_the_generators_cones():

@@ -43,5 +43,6 @@ def test_a_lost_process_stops_the_run_clearly_and_it_resumes_exactly(tmp_path, u
     resumed = torchrun(out)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     weights = load_file(out / "model" / "model.safetensors")
+    # bitwise: the same run on the same machine at the same thread count (the children inherit OMP_NUM_THREADS)
     different = [key for key in weights if not torch.equal(weights[key], uninterrupted[key])]
     assert weights.keys() == uninterrupted.keys() and not different, different[:5]

@@ -47,6 +47,7 @@ def assert_resumes_exactly(out: Path, killed: subprocess.CompletedProcess, unint
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     weights = final_weights(out)
     assert weights.keys() == uninterrupted.keys()
+    # bitwise: the same run on the same machine at the same thread count (the child inherits OMP_NUM_THREADS)
     different = [key for key in weights if not torch.equal(weights[key], uninterrupted[key])]
     assert not different, f"resumed weights differ from the uninterrupted run's: {different[:5]}"
     leftovers = [path.name for path in [*out.iterdir(), *(out / "checkpoints").iterdir()] if path.name.startswith(".")]
