@@ -37,6 +37,10 @@ def test_one_euro_filter_equals_the_reference():
     # the same float64 recursion written twice: a few roundings per step on values below 110, over 40 steps
     expected = _one_euro_reference(signal, times, 1.5, 0.02, 1.0)
     assert_close(got, expected, ulps(np.abs(signal).max(), np.float64, 16 * 40))
+    with pytest.raises(AssertionError):  # a speed coefficient 0.1 % off is caught
+        assert_close(
+            got, _one_euro_reference(signal, times, 1.5, 0.02002, 1.0), ulps(np.abs(signal).max(), np.float64, 640)
+        )
     assert np.abs(np.diff(got)).sum() < np.abs(np.diff(signal)).sum()  # it smooths
 
 

@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -29,13 +31,31 @@ def test_batched_layer_equals_the_per_edge_reference(channels, dilation, attenti
     slow = loop_forward(layer, x) if reference == "loop" else DenseSIAGCN(layer)(x)
     # an output pixel sums at most 6 edges x 3 channels x 9 taps = 162 products in float64, in another order
     # here than there: Higham's bound with every term as large as the largest output
-    assert_close(fast, slow, summation_bound(162, 162 * float(slow.abs().max()), torch.float64))
+    assert_close(fast, slow, _bound(slow))
     upstream = torch.randn_like(fast)
     fast_grads = torch.autograd.grad(fast, [x, *layer.parameters()], upstream)
     slow_grads = torch.autograd.grad(slow, [x, *layer.parameters()], upstream)
     for mine, theirs in zip(fast_grads, slow_grads, strict=True):
         # a kernel's gradient sums over 2 frames x 48 pixels x the 162 products: 15552 terms at most
         assert_close(mine, theirs, summation_bound(15552, 15552 * float(theirs.abs().max()), torch.float64))
+
+
+def _bound(slow: torch.Tensor) -> float:
+    return summation_bound(162, 162 * float(slow.abs().max()), torch.float64)
+
+
+@pytest.mark.parametrize("reference", ["loop", "dense"])
+def test_the_reference_bound_catches_one_kernel_weight_a_millionth_off(reference):
+    torch.manual_seed(0)
+    layer = SIAGCNLayer(2, graph_edges(), 21, 3, 1, True).double()
+    x = torch.randn(2, 21, 2, 8, 6, dtype=torch.float64)
+    wrong = copy.deepcopy(layer)
+    with torch.no_grad():
+        wrong.weight.view(-1)[17] *= 1 + 1e-6
+    slow = loop_forward(layer, x) if reference == "loop" else DenseSIAGCN(layer)(x)
+    assert_close(layer(x), slow, _bound(slow))
+    with pytest.raises(AssertionError):
+        assert_close(wrong(x), slow, _bound(slow))
 
 
 def test_messages_flow_only_along_edges():

@@ -1,12 +1,17 @@
 """The shipped localiser (checkpoints/localizer) on real frames, frames without a hand, and in ONNX Runtime."""
 
+import copy
+
 import numpy as np
 import pytest
+import torch
 from tolerance import assert_close
 
 from handgraph.camera import camera_preset
 from handgraph.depth_images import depth_files, read_depth
+from handgraph.localizer.network import DecodedLocalizer
 from handgraph.localizer.runtime import Localizer, agreement_bound, export_localizer, load_localizer_network
+from handgraph.numerics import within
 from handgraph.predictor import Predictor
 
 SEQUENCE = "real/sr305/20210326-231615"
@@ -77,3 +82,18 @@ def test_onnx_runtime_gives_the_same_answers(localizer, shared_data, tmp_path):
         expected = localizer.run_canvas(canvas)
         # the same float32 graph by other kernels: RUNTIME_AGREEMENT_ULPS of each output (runtime.agreement_bound)
         assert_close(onnx.run_canvas(canvas), expected, agreement_bound(expected))
+
+
+@pytest.mark.parametrize("name", ["stem.0.0.weight", "lateral4.bias", "head.1.weight"])
+def test_a_wrong_weight_exceeds_the_localizer_export_check(localizer, shared_data, tmp_path, name):
+    network, _ = load_localizer_network(localizer.source)
+    onnx = Localizer(export_localizer(network, tmp_path / "localizer.onnx"), "onnx")
+    wrong = copy.deepcopy(network)
+    with torch.no_grad():
+        values = dict(wrong.named_parameters())[name].view(-1)
+        values[values.abs().argmax()] *= 1.01  # one weight 1 % off
+    depth, camera = next(iter(_real_frames(shared_data)))
+    canvas = localizer.canvas_of(depth, camera)[None]
+    with torch.no_grad():
+        expected = DecodedLocalizer(wrong)(torch.from_numpy(canvas[:, None].astype(np.float32))).numpy()
+    assert not within(onnx.run_canvas(canvas), expected, agreement_bound(expected))[0]

@@ -1,5 +1,6 @@
 """a2j, awr and hgt's vote estimate: their votes against a loop over anchors or cells, and their own losses."""
 
+import pytest
 import torch
 from tolerance import assert_close
 
@@ -50,17 +51,18 @@ def test_a2j_is_a_weighted_vote_of_its_anchors():
             assert_close(output["uvd_norm"][b, j], uvd, bound, f"frame {b} joint {j}")
 
 
-def _vote_by_loop(depth, closeness, direction, logits, b, j):
+def _vote_by_loop(depth, closeness, direction, logits, b, j, skip=None):
     """Joint j of frame b, cell by cell: each hand cell's point plus r (1 - closeness) times its unit direction,
     weighted by the softmax of the logits over the hand's cells. closeness and logits (B, J, H, W), direction
-    (B, J, 3, H, W) not yet of unit length."""
+    (B, J, 3, H, W) not yet of unit length. ``skip`` (row, column) leaves one cell out (a deliberate error).
+    Returns the vote and the weighted sum of the votes' absolute values."""
     size = closeness.shape[-1]
     centres = cell_centres(size, closeness)
     votes, weights = [], []
     for row in range(size):
         for column in range(size):
             nearest = depth[b, 0, 4 * row : 4 * row + 4, 4 * column : 4 * column + 4].min()
-            if nearest >= BACKGROUND:
+            if nearest >= BACKGROUND or (row, column) == skip:
                 continue
             point = torch.stack([centres[column], centres[row], nearest])
             raw = direction[b, j, :, row, column]
@@ -87,6 +89,19 @@ def test_awr_is_a_weighted_vote_of_the_hand_cells():
         for j in (0, 9, 20):
             expected, absolute = _vote_by_loop(depth, maps[:, :, 0], maps[:, :, 1:4], maps[:, :, 4], b, j)
             assert_close(output["uvd_norm"][b, j], expected, _vote_bound(absolute), f"frame {b} joint {j}")
+
+
+def test_the_vote_bound_catches_one_dropped_cell():
+    model = create_model("awr", **TINY).eval()
+    depth, _ = _inputs()
+    output = model.predict(depth)
+    maps = model.head(model.backbone(depth)).unflatten(1, (21, 5))
+    parts = (maps[:, :, 0], maps[:, :, 1:4], maps[:, :, 4])
+    expected, absolute = _vote_by_loop(depth, *parts, 0, 9)
+    assert_close(output["uvd_norm"][0, 9], expected, _vote_bound(absolute))
+    dropped, _ = _vote_by_loop(depth, *parts, 0, 9, skip=(3, 3))  # a hand cell (the hand covers rows 2-5)
+    with pytest.raises(AssertionError):
+        assert_close(output["uvd_norm"][0, 9], dropped, _vote_bound(absolute))
 
 
 def test_hgt_votes_with_the_refined_heatmaps_as_weights():
