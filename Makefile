@@ -54,6 +54,7 @@ bench: setup
 	$(BIN)/python bench/cache.py $(BENCH_FLAGS)
 	$(BIN)/python bench/fitting.py $(BENCH_FLAGS)
 	$(BIN)/python bench/fuzz.py $(BENCH_FLAGS)
+	$(BIN)/python bench/tolerance_mutations.py $(BENCH_FLAGS)
 	$(BIN)/python bench/report.py $(BENCH_FLAGS)
 
 clean:

@@ -99,7 +99,7 @@ def test_a_canonical_model_fine_tunes_on_a_datasets_labels_through_the_joint_map
     # the map is the same on tensors as on arrays, and differentiable
     canonical = torch.randn(2, 21, 3, dtype=torch.float64, requires_grad=True) * 50
     mapped = canonical_to_layout(canonical, NYU14)
-    scale = float(mapped.abs().max())  # float64 coordinates up to ~200 mm, averaged (palm) in either module
+    scale = float(mapped.detach().abs().max())  # float64 coordinates up to ~200 mm, averaged (palm) in either module
     assert_close(mapped, canonical_to_layout(canonical.detach().numpy(), NYU14), ulps(scale, np.float64, 8))
     output = {"xyz": canonical, "uvd_norm": canonical / 100, "heatmaps": []}
     loss, terms = mapped_pose_loss(output, mapped.detach() / 100, mapped.detach(), NYU14, LossWeights())
