@@ -41,7 +41,7 @@ MUTATIONS = [
              "offset[:, 0]) + (STRIDE - 1) / 2 + 1e-3", ("tests/localizer/test_network.py",)),
     Mutation("NYU palm centre at 0.899 of the reach", "synth/labels.py", "wrist + 0.90 * (middle_mcp - wrist)",
              "wrist + 0.899 * (middle_mcp - wrist)", ("tests/synth/test_generator.py",)),
-    Mutation("round-cone distance 0.02 mm off", "fitting/surface_model.py",
+    Mutation("round-cone distance: axis length 1e-4 relative off", "fitting/surface_model.py",
              "length = axis.norm(dim=-1).clamp_min(1e-9)", "length = axis.norm(dim=-1).clamp_min(1e-9) * (1 + 1e-4)",
              ("tests/fitting/test_surface_model.py",)),
     Mutation("ray caster: one cone's radius 1e-6 relative off", "synth/raycast.py",
