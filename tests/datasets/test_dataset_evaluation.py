@@ -4,7 +4,7 @@ frame: the community result file it writes scores the same through ``evaluate --
 import json
 
 import numpy as np
-from minis import write_one_frame_nyu
+from minis import write_icvl, write_one_frame_nyu
 from tolerance import assert_close
 
 from handgraph.cli import main
@@ -42,13 +42,67 @@ def test_score_the_shipped_model_on_nyu_and_rescore_its_result_file(shared_data,
     assert_close(again, ours, (5e-4 + 5e-5) * reach)
 
 
-def test_centres_file_must_match_the_frames(shared_data, tmp_path, capsys):
+def test_a_partial_copy_scores_the_published_files_on_its_own_frames(shared_data, tmp_path, capsys):
+    # A copy of NYU's test set that holds its first frame, and the published full-size files (issue 23): the
+    # 8252 refined centres and a result file of 8252 lines give what their first lines alone give.
     write_one_frame_nyu(shared_data, tmp_path / "nyu")
     centres = shared_data / "real/nyu/center_test_refined.txt"
-    assert _evaluate(tmp_path / "nyu", "--centers", str(centres)) == 1
-    assert "8252 centres for the 1 frames of nyu:test; expected one line per frame" in capsys.readouterr().err
+    published = shared_data / "eval/results/nyu/CVPR18_NYU_V2V_PoseNet.txt"
+    (tmp_path / "centre_1.txt").write_text(centres.read_text().splitlines()[0] + "\n")
+    (tmp_path / "V2V_1.txt").write_text(published.read_text().splitlines()[0] + "\n")
+    scores = {}
+    for name, files in (
+        ("whole", (centres, published)),
+        ("first", (tmp_path / "centre_1.txt", tmp_path / "V2V_1.txt")),
+    ):
+        json_path = tmp_path / f"{name}.json"
+        assert _evaluate(tmp_path / "nyu", "--centers", str(files[0]), "--compare", str(files[1]),
+                         "--json", str(json_path)) == 0  # fmt: skip
+        scores[name] = [entry["mean_mm"] for entry in json.loads(json_path.read_text())]
+    out = capsys.readouterr().out
+    assert "Traceback" not in out and "scored on the 1 frames this copy holds" not in out  # a prefix: no note
+    assert scores["whole"] == scores["first"] and len(scores["whole"]) == 2
+    (tmp_path / "five.txt").write_text("0 0 500\n" * 5)
+    assert _evaluate(tmp_path / "nyu", "--centers", str(tmp_path / "five.txt")) == 1
+    assert ("5 centres for the 1 frames of nyu:test; expected one line per frame or one per frame of the "
+            "published test set (8252)") in capsys.readouterr().err  # fmt: skip
+    (tmp_path / "long.txt").write_text(published.read_text() + published.read_text().splitlines()[0] + "\n")
+    assert _evaluate(tmp_path / "nyu", "--centers", "labels", "--compare", str(tmp_path / "long.txt")) == 1
+    assert "long.txt: 8253 lines, more than frames to score (the published nyu:test has 8252" in capsys.readouterr().err
     assert main(["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--data", "nyu:test"]) == 1
     assert "needs --root DIR" in capsys.readouterr().err
+
+
+def test_a_copy_with_one_icvl_test_sequence(shared_data, tmp_path, capsys):
+    # Only test_seq_2 of ICVL: its frame is line 703 of the community's files, and it belongs to seq 2.
+    write_icvl(tmp_path / "icvl", np.random.default_rng(0))
+    (tmp_path / "icvl" / "Testing" / "test_seq_1.txt").unlink()
+    results = shared_data / "eval/results/icvl"
+    arguments = ["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--data", "icvl:test", "--root",
+                 str(tmp_path / "icvl"), "--centers", "labels"]  # fmt: skip
+    assert main([*arguments, "--compare", str(results / "CVPR18_ICVL_V2V_PoseNet.txt"), "--json",
+                 str(tmp_path / "r.json")]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "test_seq_1.txt: not found; icvl:test holds the other sequence only" in out
+    assert "scored on the 1 frames this copy holds" in out
+    for entry in json.loads((tmp_path / "r.json").read_text()):
+        assert entry["frames"] == 1 and entry["sequence_mean_mm"][0] is None and entry["sequence_mean_mm"][1] > 0
+    assert main([*arguments, "--compare", str(results / "CVWW15_ICVL_Prior-Refinement.txt")]) == 1
+    error = capsys.readouterr().err
+    assert "702 lines cover none of the frames of icvl:test" in error and "line 703" in error
+    assert "Traceback" not in error and len(error.strip().splitlines()) == 1
+    assert main(["data", "check", "icvl", "--root", str(tmp_path / "icvl")]) == 0
+    assert "icvl: usable" in capsys.readouterr().out
+
+
+def test_a_copy_of_one_split_is_usable_for_that_split(shared_data, tmp_path, capsys):
+    write_one_frame_nyu(shared_data, tmp_path / "nyu")
+    (tmp_path / "nyu" / "test").rename(tmp_path / "nyu" / "train")  # a training set only
+    assert main(["data", "check", "nyu", "--root", str(tmp_path / "nyu")]) == 0
+    assert "this copy holds no nyu:test (the other split is usable)" in capsys.readouterr().out
+    assert _evaluate(tmp_path / "nyu", "--centers", "labels") == 1
+    error = capsys.readouterr().err
+    assert "test/joint_data.mat: not found" in error and len(error.strip().splitlines()) == 1
 
 
 def test_unlabelled_test_frames_are_predicted_in_the_challenge_format(tmp_path, capsys):

@@ -202,7 +202,7 @@ def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
     from handgraph.datasets import open_split
     from handgraph.errors import HandgraphError
     from handgraph.evaluation import score_method, write_joint_text
-    from handgraph.evaluation.dataset_eval import dataset_protocol, ground_truth_xyz, predict_dataset
+    from handgraph.evaluation.dataset_eval import compared_rows, dataset_protocol, ground_truth_xyz, predict_dataset
     from handgraph.evaluation.evaluate import load_xyz
     from handgraph.evaluation.joint_map import mapping_notes
     from handgraph.predictor import Predictor
@@ -217,16 +217,26 @@ def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
     predictor = Predictor(args.checkpoint)
     if split.uvd is None:
         return _predict_unlabelled(args, split, predictor)
+    compared = [load_xyz(path, protocol, "uvd", None) for path in args.compare]  # read before the long run
+    lines = [compared_rows(path, len(xyz), split) for path, xyz in zip(args.compare, compared, strict=True)]
     predicted = predict_dataset(predictor, split, args.centers)
     truth = ground_truth_xyz(split)
+    frame_numbers = split.published_index  # the sequences of a copy that holds part of the test set
     name = args.names[0] if args.names else f"{predictor.network.name} ({predicted.centre_source} centres)"
-    results = [score_method(name, str(args.checkpoint), uvd_to_xyz(predicted.uvd, protocol.camera), truth, protocol)]
-    for path in args.compare:
-        results.append(score_method(Path(path).stem, str(path), load_xyz(path, protocol, "uvd", None), truth, protocol))
+    ours = uvd_to_xyz(predicted.uvd, protocol.camera)
+    results = [score_method(name, str(args.checkpoint), ours, truth, protocol, frame_numbers=frame_numbers)]
+    for path, xyz, (taken, rows) in zip(args.compare, compared, lines, strict=True):
+        results.append(score_method(Path(path).stem, str(path), xyz[taken], truth, protocol, rows=rows,
+                                    frame_numbers=None if frame_numbers is None else taken))  # fmt: skip
     cube = "the dataset's per frame" if predictor.cube_per_frame else predictor.cube_mm
     data = {"source": split.name, "root": str(split.root), "frames": len(split), "centres": predicted.centre_source,
             "cube_mm": cube, "checkpoint": str(args.checkpoint)}  # fmt: skip
     _report(results, protocol, args, data)
+    for note in split.notes:
+        print(f"note: {note}")
+    if split.notes and split.published_index is not None and args.compare:
+        print(f"note: the --compare files are scored on the {len(split)} frames this copy holds, by their lines in "
+              "the published test set's order")  # fmt: skip
     if predictor.layout.name == HAND.name:
         for note in mapping_notes(protocol.layout):
             print(f"note: {note}")

@@ -40,6 +40,12 @@ class DatasetSplit:
     """(N,) the side of the crop cube the field uses for each frame."""
     depth_scale_mm: float = 1.0
     """mm per stored depth unit."""
+    published_index: np.ndarray | None = None
+    """(N,) each frame's line (0-based) in the published test set's files, the community's ground truth, result
+    and centres files, for the test splits the field scores that way (NYU, ICVL); None for other splits. A copy
+    that holds part of the test set scores those files on its own frames through it."""
+    notes: list[str] = field(default_factory=list)
+    """What a user should know about this copy of the split (a sequence missing, a subset)."""
 
     def __len__(self) -> int:
         return len(self.files)

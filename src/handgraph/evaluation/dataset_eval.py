@@ -46,13 +46,43 @@ def dataset_protocol(split: DatasetSplit) -> DatasetProtocol:
     return get_protocol(split.name.partition(":")[0])
 
 
+def _published_frames(split: DatasetSplit) -> int | None:
+    """How many frames the published test set of ``split`` has, when its files index it (else None)."""
+    return None if split.published_index is None else dataset_protocol(split).test_frames
+
+
 def read_centres(path: str | os.PathLike, split: DatasetSplit) -> np.ndarray:
-    """(N, 3) crop centres in the split's camera frame (y down) from a file of one ``x y z`` line per frame."""
+    """(N, 3) crop centres in the split's camera frame (y down) from a file of one ``x y z`` line per frame: of
+    the split's frames, or of the whole published test set (such as the refined NYU centres), whose lines for
+    the frames a partial copy holds are taken."""
     centres = read_joint_text(path, 1)[:, 0]
-    if len(centres) != len(split):
+    published = _published_frames(split)
+    if len(centres) == published and len(centres) != len(split):
+        centres = centres[split.published_index]
+    elif len(centres) != len(split):
+        whole = f" or one per frame of the published test set ({published})" if published else ""
         raise HandgraphError(f"{path}: {len(centres)} centres for the {len(split)} frames of {split.name}; "
-                             "expected one line per frame")  # fmt: skip
+                             f"expected one line per frame{whole}")  # fmt: skip
     return centres * [1.0, -1.0, 1.0] if split.name.partition(":")[0] in Y_UP_WORLDS else centres
+
+
+def compared_rows(path: str | os.PathLike, lines: int, split: DatasetSplit) -> tuple[np.ndarray, np.ndarray]:
+    """Which lines of a result file of ``lines`` lines score which frames of ``split``: (lines, rows), both (K,).
+    A file follows the published test set's order (the split's ``published_index``; else the split's own), and
+    one shorter than that covers its first frames, as in ``evaluate --dataset``."""
+    published = _published_frames(split)
+    frames = split.published_index if published else np.arange(len(split))
+    limit = published or len(split)
+    if lines > limit:
+        whole = f"the published {split.name} has {published} frames" if published else f"{split.name} has {limit}"
+        raise HandgraphError(f"{path}: {lines} lines, more than frames to score ({whole}); expected one line per "
+                             "frame in the test set's order")  # fmt: skip
+    rows = np.flatnonzero(frames < lines)
+    if not len(rows):
+        first = int(frames.min()) + 1
+        raise HandgraphError(f"{path}: {lines} lines cover none of the frames of {split.name} in {split.root} "
+                             f"(its first frame is on line {first} of the test set's files)")  # fmt: skip
+    return frames[rows], rows
 
 
 def predict_dataset(predictor, split: DatasetSplit, centres: str | os.PathLike | None = None) -> DatasetPredictions:

@@ -42,11 +42,15 @@ def per_joint_mean_error(errors: np.ndarray) -> np.ndarray:
     return errors.mean(axis=0)
 
 
-def sequence_mean_errors(errors: np.ndarray, frame_ranges: Sequence[tuple[int, int]]) -> list[float | None]:
-    """Mean joint error over each [start, stop) range of frames; None where the range holds no frame of errors."""
+def sequence_mean_errors(
+    errors: np.ndarray, frame_ranges: Sequence[tuple[int, int]], frames: np.ndarray | None = None
+) -> list[float | None]:
+    """Mean joint error over the frames in each [start, stop) range; None where the range holds none of them.
+    ``frames`` (N,) is each row's frame number in the test set (default 0..N-1: the rows are its first frames)."""
+    frames = np.arange(len(errors)) if frames is None else np.asarray(frames)
     means: list[float | None] = []
     for start, stop in frame_ranges:
-        part = errors[start:stop]
+        part = errors[(frames >= start) & (frames < stop)]
         means.append(float(part.mean()) if len(part) else None)
     return means
 

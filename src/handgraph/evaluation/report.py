@@ -21,7 +21,7 @@ class MethodResult:
     source: str
     dataset: str
     frames: int
-    """Frames scored: the first ``frames`` lines of the ground truth."""
+    """Frames scored: the first ``frames`` lines of the ground truth, or the ``rows`` it was scored on."""
     ground_truth_frames: int
     mean_mm: float
     median_mm: float
@@ -57,10 +57,15 @@ def score_method(
     ground_truth_xyz: np.ndarray,
     protocol: DatasetProtocol,
     thresholds_mm: np.ndarray = metrics.DEFAULT_THRESHOLDS_MM,
+    rows: np.ndarray | None = None,
+    frame_numbers: np.ndarray | None = None,
 ) -> MethodResult:
-    """Score (N, J, 3) predictions in mm against the first N frames of (M, J, 3) ground truth, N <= M."""
+    """Score (N, J, 3) predictions in mm against (M, J, 3) ground truth: its first N frames (N <= M), or its
+    ``rows`` (N,). ``frame_numbers`` (N,) place the scored frames in the test set's sequences (default: the
+    rows), for a copy that holds part of the test set."""
     frames = len(predicted_xyz)
-    errors = metrics.joint_errors(predicted_xyz, ground_truth_xyz[:frames])  # (N, J)
+    rows = np.arange(frames) if rows is None else np.asarray(rows)
+    errors = metrics.joint_errors(predicted_xyz, ground_truth_xyz[rows])  # (N, J)
     rates = metrics.success_rate(errors, thresholds_mm)
     mean_rates = metrics.mean_error_success_rate(errors, thresholds_mm)
     return MethodResult(
@@ -72,7 +77,9 @@ def score_method(
         mean_mm=metrics.mean_joint_error(errors),
         median_mm=metrics.median_joint_error(errors),
         sequence_names=[sequence.name for sequence in protocol.sequences],
-        sequence_mean_mm=metrics.sequence_mean_errors(errors, protocol.frame_ranges),
+        sequence_mean_mm=metrics.sequence_mean_errors(
+            errors, protocol.frame_ranges, rows if frame_numbers is None else frame_numbers
+        ),
         joint_names=list(protocol.layout.joint_names),
         per_joint_mm=metrics.per_joint_mean_error(errors).tolist(),
         success_rate={threshold_key(t): float(r) for t, r in zip(thresholds_mm, rates, strict=True)},
