@@ -242,6 +242,33 @@ def dataset_folders() -> None:
     (msra / "joint.txt").write_text("2\n" + " ".join(["1.0"] * 63) + "\n")
 
 
+def partial_copies() -> None:
+    """Copies of a dataset that hold part of it, meeting full-size published files (issue 23)."""
+    frame = np.stack([np.zeros((480, 640), np.uint8)] * 3, axis=-1)
+    labels = RNG.uniform(100, 400, (3, 2, 36, 3))
+    for name, count, frames in (("nyu_first_frame", 1, 1), ("nyu_frame_missing", 2, 1)):
+        test = BAD / "datasets" / name / "test"
+        test.mkdir(parents=True)
+        write(f"datasets/{name}/test/joint_data.mat", mat({"joint_uvd": labels[:, :count]}))
+        for index in range(frames):
+            Image.fromarray(frame).save(test / f"depth_1_{index + 1:07d}.png")
+    write("datasets/nyu_first_frame/five_centres.txt", "0 0 500\n" * 5)
+    train = BAD / "datasets" / "nyu_train_only" / "train"
+    train.mkdir(parents=True)
+    write("datasets/nyu_train_only/train/joint_data.mat", mat({"joint_uvd": labels[:, :1]}))
+    Image.fromarray(frame).save(train / "depth_1_0000001.png")
+    icvl = BAD / "datasets" / "icvl_test_seq_2_only" / "Testing"
+    (icvl / "Depth" / "test_seq_2").mkdir(parents=True)
+    Image.fromarray(np.full((240, 320), 400, np.uint16)).save(icvl / "Depth" / "test_seq_2" / "image_0000.png")
+    write("datasets/icvl_test_seq_2_only/Testing/test_seq_2.txt",
+          "test_seq_2/image_0000.png " + " ".join(["100.0"] * 48) + "\r\r\n")  # fmt: skip
+    write("datasets/icvl_test_seq_2_only/one_line_result.txt", " ".join(["100.0"] * 48) + "\n")
+    icvl = BAD / "datasets" / "icvl_train_only" / "Training"
+    (icvl / "Depth" / "seq").mkdir(parents=True)
+    Image.fromarray(np.full((240, 320), 400, np.uint16)).save(icvl / "Depth" / "seq" / "image_0000.png")
+    write("datasets/icvl_train_only/Training/labels.txt", "seq/image_0000.png " + " ".join(["100.0"] * 48) + "\n")
+
+
 def run_folders() -> None:
     settings = "steps: 2\nbatch_size: 2\nwarmup_steps: 1\neval_every: 2\neval_frames: 4\ncheckpoint_every: 1\n"
     (GOOD / "tiny.yaml").write_text(settings + f"model: {json.dumps(TINY)}\n")
@@ -277,7 +304,7 @@ def main() -> None:
     shutil.rmtree(GOOD, ignore_errors=True)
     GOOD.mkdir(parents=True)
     for make in (depth_files, centre_files, result_files, config_files, checkpoint_files, onnx_files,
-                 prediction_files, dataset_folders, run_folders, shard_folders):  # fmt: skip
+                 prediction_files, dataset_folders, partial_copies, run_folders, shard_folders):  # fmt: skip
         make()
     print(f"wrote {sum(1 for _ in BAD.rglob('*') if _.is_file())} files under {BAD}")
 

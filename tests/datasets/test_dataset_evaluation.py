@@ -89,7 +89,7 @@ def test_a_copy_with_one_icvl_test_sequence(shared_data, tmp_path, capsys):
         assert entry["frames"] == 1 and entry["sequence_mean_mm"][0] is None and entry["sequence_mean_mm"][1] > 0
     assert main([*arguments, "--compare", str(results / "CVWW15_ICVL_Prior-Refinement.txt")]) == 1
     error = capsys.readouterr().err
-    assert "702 lines cover none of the frames of icvl:test" in error and "line 703" in error
+    assert "702 line(s) cover none of the frames of icvl:test" in error and "line 703" in error
     assert "Traceback" not in error and len(error.strip().splitlines()) == 1
     assert main(["data", "check", "icvl", "--root", str(tmp_path / "icvl")]) == 0
     assert "icvl: usable" in capsys.readouterr().out

@@ -80,7 +80,7 @@ def compared_rows(path: str | os.PathLike, lines: int, split: DatasetSplit) -> t
     rows = np.flatnonzero(frames < lines)
     if not len(rows):
         first = int(frames.min()) + 1
-        raise HandgraphError(f"{path}: {lines} lines cover none of the frames of {split.name} in {split.root} "
+        raise HandgraphError(f"{path}: {lines} line(s) cover none of the frames of {split.name} in {split.root} "
                              f"(its first frame is on line {first} of the test set's files)")  # fmt: skip
     return frames[rows], rows
 
