@@ -23,7 +23,7 @@ EPILOG = textwrap.dedent(
     examples:
       handgraph export --onnx runs/hgt.onnx
       handgraph export --checkpoint runs/demo/model --onnx runs/demo/model/model.onnx
-      handgraph predict --backend onnx --checkpoint runs/hgt.onnx --input frame.png --camera kinect
+      handgraph predict --backend onnx --checkpoint runs/hgt.onnx --input frame.png --camera nyu
       handgraph export --localizer checkpoints/localizer --onnx checkpoints/localizer/localizer.onnx"""
 )
 
