@@ -81,8 +81,12 @@ def test_a_copy_with_one_icvl_test_sequence(shared_data, tmp_path, capsys):
     arguments = ["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--data", "icvl:test", "--root",
                  str(tmp_path / "icvl"), "--centers", "labels"]  # fmt: skip
     assert main([*arguments, "--compare", str(results / "CVPR18_ICVL_V2V_PoseNet.txt"), "--json",
-                 str(tmp_path / "r.json")]) == 0  # fmt: skip
+                 str(tmp_path / "r.json"), "--predictions", str(tmp_path / "ours.txt")]) == 0  # fmt: skip
     out = capsys.readouterr().out
+    assert (
+        "ours.txt holds this copy's 1 frames in its order; in the published test set's files they are other "
+        "lines (from line 703)" in out
+    )
     assert "test_seq_1.txt: not found; icvl:test holds the other sequence only" in out
     assert "scored on the 1 frames this copy holds" in out
     for entry in json.loads((tmp_path / "r.json").read_text()):

@@ -198,6 +198,8 @@ def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
     """A checkpoint on a real dataset's split: the table beside --compare files, the community result file."""
     from pathlib import Path
 
+    import numpy as np
+
     from handgraph.camera import uvd_to_xyz
     from handgraph.datasets import open_split
     from handgraph.errors import HandgraphError
@@ -247,6 +249,11 @@ def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
     if args.predictions_out:
         write_joint_text(args.predictions_out, predicted.uvd)
         print(f"wrote {args.predictions_out}")
+        index = split.published_index
+        if index is not None and not np.array_equal(index, np.arange(len(split))):
+            print(f"note: {args.predictions_out} holds this copy's {len(split)} frames in its order; in the "
+                  f"published test set's files they are other lines (from line {index[0] + 1}), so score it "
+                  "against this copy")  # fmt: skip
     return 0
 
 
