@@ -82,6 +82,18 @@ def test_predict_with_centres_from_a_file(tiny_run, tmp_path, shared_data, capsy
     frame = json.loads((tmp_path / "out" / "predictions.json").read_text())["frames"][0]
     # predictions.json keeps 3 decimals: half a unit of the last one, plus float64's ulps
     assert_close(frame["centre_xyz"], np.loadtxt(centres, max_rows=1), 5e-4 + ulps(1000.0, np.float64, 4))
+    # an NYU frame (named as NYU names them) takes the line of its number from the test set's full file
+    named = tmp_path / "named"
+    named.mkdir()
+    (named / "depth_1_0000003.png").write_bytes((frames / "a.png").read_bytes())
+    by_number = [*arguments[:4], str(named), *arguments[5:], "--centers", str(centres), "--no-overlays"]
+    assert main([*by_number, "--out", str(tmp_path / "by_number")]) == 0
+    assert "each NYU frame takes the line of its number" in capsys.readouterr().out
+    frame = json.loads((tmp_path / "by_number" / "predictions.json").read_text())["frames"][0]
+    assert_close(frame["centre_xyz"], np.loadtxt(centres, skiprows=2, max_rows=1), 5e-4 + ulps(1000.0, np.float64, 4))
+    (named / "depth_1_0000003.png").rename(named / "depth_1_0009000.png")
+    error = _error(capsys, [*by_number, "--out", str(tmp_path / "x")])
+    assert "8252 centres, but" in error and "depth_1_0009000.png is NYU frame 9000; expected a line for each" in error
     (tmp_path / "none.txt").write_text("")
     assert "holds no frames" in _error(capsys, [*arguments, "--centers", str(tmp_path / "none.txt")])
 

@@ -68,7 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     centre.add_argument(
         "--centers", metavar="FILE",
-        help="hand centres, one 'x y z' line (mm) per input frame in name order, e.g. NYU's center_test_refined.txt",
+        help="hand centres, one 'x y z' line (mm) per input frame in name order; NYU frames (depth_1_0000005.png) "
+        "take the line of their number from a longer file such as NYU's center_test_refined.txt",
     )  # fmt: skip
     parser.add_argument(
         "--localizer", default=None, metavar="PATH_OR_blob",
@@ -156,16 +157,28 @@ def _given_or_recorded(args, given: float | None, flag: str, field: int, default
     return given
 
 
-def _centres(args, count: int) -> list:
-    """One centre (or None: localise) per frame, from --center or a --centers file."""
+def _centres(args, names: list[str]) -> list:
+    """One centre (or None: localise) per frame, from --center or a --centers file. NYU frames (files named
+    ``depth_1_0000005.png``) take the line of their number from a file of more lines, such as the test set's
+    8252 refined centres; other frames the lines in order."""
+    from handgraph.datasets.nyu import frame_index
     from handgraph.errors import HandgraphError
     from handgraph.evaluation.result_files import read_joint_text
 
+    count = len(names)
     if args.center:
         return [args.center] * count
     if not args.centers:
         return [None] * count
     centres = read_joint_text(args.centers, 1)[:, 0]  # one (x, y, z) per line, with the same checks
+    numbers = [frame_index(name) for name in names]
+    if len(centres) > count and None not in numbers:
+        if max(numbers) >= len(centres):
+            last = names[numbers.index(max(numbers))]
+            raise HandgraphError(f"{args.centers}: {len(centres)} centres, but {last} is NYU frame "
+                                 f"{max(numbers) + 1}; expected a line for each frame's number")  # fmt: skip
+        print(f"{args.centers}: {len(centres)} centres; each NYU frame takes the line of its number")
+        return [centres[number] for number in numbers]
     if len(centres) < count:
         raise HandgraphError(f"{args.centers}: {len(centres)} centres for {count} frames; expected one line per frame")
     if len(centres) > count:
@@ -189,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
         raise HandgraphError(f"--threads must be at least 1, got {args.threads}")
     camera, fps = _camera(args), _fps(args)
     readers = frame_readers(depth_files(args.input), _depth_scale(args))
-    centres = _centres(args, len(readers))
+    centres = _centres(args, [name for name, _ in readers])
     if args.threads and args.backend == "torch":
         torch.set_num_threads(args.threads)
     predictor = Predictor(args.checkpoint, backend=args.backend, threads=args.threads, localizer=args.localizer)

@@ -8,6 +8,7 @@ set and the test set's first subject (frames 0-2439), 250 mm for its second subj
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,6 +34,12 @@ def camera():
 def frame_name(camera_number: int, index: int) -> str:
     """The file of frame ``index`` (0-based) of camera ``camera_number`` (1-3): depth_1_0000001.png for 0."""
     return f"depth_{camera_number}_{index + 1:07d}.png"
+
+
+def frame_index(name: str) -> int | None:
+    """The 0-based index of an NYU frame file's name (``depth_1_0000005.png`` -> 4), None for other names."""
+    match = re.fullmatch(r"depth_[123]_(\d{7})\.png", Path(name).name)
+    return int(match.group(1)) - 1 if match and int(match.group(1)) > 0 else None
 
 
 def read_labels(path: Path, camera_number: int = 1) -> np.ndarray:
