@@ -262,7 +262,7 @@ def partial_copies() -> None:
     Image.fromarray(np.full((240, 320), 400, np.uint16)).save(icvl / "Depth" / "test_seq_2" / "image_0000.png")
     write("datasets/icvl_test_seq_2_only/Testing/test_seq_2.txt",
           "test_seq_2/image_0000.png " + " ".join(["100.0"] * 48) + "\r\r\n")  # fmt: skip
-    write("datasets/icvl_test_seq_2_only/one_line_result.txt", " ".join(["100.0"] * 48) + "\n")
+    write("datasets/icvl_test_seq_2_only/two_centres.txt", "0 0 400\n" * 2)
     icvl = BAD / "datasets" / "icvl_train_only" / "Training"
     (icvl / "Depth" / "seq").mkdir(parents=True)
     Image.fromarray(np.full((240, 320), 400, np.uint16)).save(icvl / "Depth" / "seq" / "image_0000.png")

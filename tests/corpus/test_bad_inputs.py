@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from handgraph.cli import main
-from handgraph.predictor import DEFAULT_CHECKPOINT
 
 CORPUS = Path(__file__).resolve().parent
 CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text())
@@ -20,7 +19,6 @@ CASES = yaml.safe_load((CORPUS / "cases.yaml").read_text())
 
 def _placed(text: str, here: Path | None = None) -> str:
     text = text.replace("{bad}", "bad").replace("{good}", "good").replace("{out}", "out")
-    text = text.replace("{shipped}", str(DEFAULT_CHECKPOINT))
     return text.replace("{here}", str(here)) if here else text
 
 

@@ -221,6 +221,11 @@ def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
         return _predict_unlabelled(args, split, predictor)
     compared = [load_xyz(path, protocol, "uvd", None) for path in args.compare]  # read before the long run
     lines = [compared_rows(path, len(xyz), split) for path, xyz in zip(args.compare, compared, strict=True)]
+    for path, xyz, (_, rows) in zip(args.compare, compared, lines, strict=True):
+        if not len(rows):
+            first = int(split.published_index.min()) + 1
+            print(f"note: {path} covers lines 1-{len(xyz)} of the test set's files, none of the frames this copy "
+                  f"holds (from line {first}): left out of the table")  # fmt: skip
     predicted = predict_dataset(predictor, split, args.centers)
     truth = ground_truth_xyz(split)
     frame_numbers = split.published_index  # the sequences of a copy that holds part of the test set
@@ -228,6 +233,8 @@ def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
     ours = uvd_to_xyz(predicted.uvd, protocol.camera)
     results = [score_method(name, str(args.checkpoint), ours, truth, protocol, frame_numbers=frame_numbers)]
     for path, xyz, (taken, rows) in zip(args.compare, compared, lines, strict=True):
+        if not len(rows):
+            continue
         results.append(score_method(Path(path).stem, str(path), xyz[taken], truth, protocol, rows=rows,
                                     frame_numbers=None if frame_numbers is None else taken))  # fmt: skip
     cube = "the dataset's per frame" if predictor.cube_per_frame else predictor.cube_mm
