@@ -4,7 +4,7 @@ frame: the community result file it writes scores the same through ``evaluate --
 import json
 
 import numpy as np
-from minis import write_icvl, write_one_frame_nyu
+from minis import write_icvl, write_msra, write_one_frame_nyu
 from tolerance import assert_close
 
 from handgraph.cli import main
@@ -136,3 +136,15 @@ def test_unlabelled_test_frames_are_predicted_in_the_challenge_format(tmp_path, 
     assert line[0] == "image_D00000001.png" and len(line) == 64
     assert main([*arguments, "--json", str(tmp_path / "r.json")]) == 1
     assert "no public labels: it can only be predicted" in capsys.readouterr().err
+
+
+def test_a_result_file_longer_than_a_split_without_a_published_order(tmp_path, capsys):
+    # MSRA is scored leave-one-subject-out: a --compare file follows the split's own frames, and may not be longer.
+    write_msra(tmp_path / "msra", np.random.default_rng(0))
+    np.savetxt(tmp_path / "long.txt", np.full((18, 63), 100.0), fmt="%.1f")
+    arguments = ["evaluate", "--checkpoint", str(DEFAULT_CHECKPOINT), "--data", "msra:test=P0", "--root",
+                 str(tmp_path / "msra"), "--centers", "labels", "--compare", str(tmp_path / "long.txt")]  # fmt: skip
+    assert main(arguments) == 1
+    error = capsys.readouterr().err
+    assert "long.txt: 18 lines, more than frames to score (msra:test=P0 has 17)" in error
+    assert len(error.strip().splitlines()) == 1
