@@ -1,0 +1,126 @@
+"""The package's shape, measured from its source: loose modules, imports that run upward, circles, the largest
+functions. Issue 24's before-and-after figures come from this script.
+
+Layers, bottom up (``../shared/DESIGN.md`` section 6); a module's layer is its folder, a loose module's is given
+in ``LOOSE`` until it has a folder:
+
+    geometry, io -> synth, datasets -> models -> training, localizer, evaluation, fitting -> inference -> commands
+
+An import is upward when the imported module's layer ranks above the importing one's. Imports inside functions
+count too (they are the ones that hide cycles).
+
+    .venv/bin/python bench/architecture.py
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "handgraph"
+RANK = {
+    "errors": 0, "geometry": 1, "io": 1, "preprocess": 1, "layers": 2, "synth": 2, "datasets": 2, "models": 3,
+    "training": 4, "localizer": 4, "evaluation": 4, "fitting": 4, "inference": 5, "commands": 6, "cli": 7,
+    "__main__": 8,
+}  # fmt: skip
+LOOSE = {
+    "arrays": "geometry", "camera": "geometry", "rotations": "geometry", "skeleton": "geometry",
+    "layouts": "geometry", "heatmaps": "geometry", "numerics": "geometry", "reading": "io", "files": "io",
+    "depth_images": "io", "provenance": "io", "configs": "io", "overlay": "io", "checkpoint": "models",
+    "losses": "training", "predictor": "inference", "networks": "inference", "tracking": "inference",
+    "export": "inference", "live": "inference",
+}  # fmt: skip
+"""The layer each module still lying at the package root belongs to."""
+ROOT_MODULES = {"__init__", "__main__", "cli", "errors"}
+"""Modules that belong at the package root."""
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    top = parts[1] if len(parts) > 1 else "__init__"
+    return LOOSE.get(top, top)
+
+
+def imports(path: Path, module: str) -> set[str]:
+    """The handgraph modules ``path`` imports, anywhere in it."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names if alias.name.startswith("handgraph")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("handgraph"):
+            found.add(node.module)
+    return found - {module}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index, low, stack, on_stack, groups, counter = {}, {}, [], set(), [], [0]
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for target in graph.get(node, ()):
+            if target not in graph:
+                continue
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    sys.setrecursionlimit(10000)
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def largest_functions(paths: list[Path], count: int = 3) -> list[tuple[int, str]]:
+    sizes = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                sizes.append((node.end_lineno - node.lineno + 1, f"{module_name(path)}.{node.name}"))
+    return sorted(sizes, reverse=True)[:count]
+
+
+def main() -> None:
+    paths = sorted(PACKAGE.rglob("*.py"))
+    graph = {module_name(path): imports(path, module_name(path)) for path in paths}
+    upward = [(source, target) for source, targets in graph.items() for target in sorted(targets)
+              if RANK.get(layer(target), 0) > RANK.get(layer(source), 0)]  # fmt: skip
+    loose = sorted(path.stem for path in PACKAGE.glob("*.py") if path.stem not in ROOT_MODULES)
+    folders = sorted(path.name for path in PACKAGE.iterdir() if path.is_dir() and path.name != "__pycache__")
+    print(f"modules: {len(paths)} files; folders: {', '.join(folders)}")
+    print(f"loose modules at the package root: {len(loose)} ({', '.join(loose)})")
+    print(f"imports that run upward: {len(upward)}")
+    for source, target in upward:
+        print(f"  {source} ({layer(source)}) -> {target} ({layer(target)})")
+    groups = cycles(graph)
+    print(f"circles: {len(groups)}")
+    for group in groups:
+        print(f"  {' <-> '.join(group)}")
+    for lines, name in largest_functions(paths):
+        print(f"largest function: {name}, {lines} lines")
+
+
+if __name__ == "__main__":
+    main()
