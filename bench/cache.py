@@ -27,7 +27,7 @@ from PIL import Image
 from scipy.io import savemat
 
 from handgraph.datasets.cache import build_crop_cache
-from handgraph.layouts import NYU14_SUBSET
+from handgraph.geometry.layouts import NYU14_SUBSET
 from handgraph.synth.datasets import ShardStream, SynthShardDataset, model_inputs
 from handgraph.synth.generator import SynthConfig, generate_frames
 

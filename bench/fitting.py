@@ -21,7 +21,6 @@ import numpy as np
 import torch
 from _common import ROOT, arguments, print_table, seconds_per_call, write_result
 
-from handgraph.camera import Intrinsics, camera_preset, uvd_to_xyz
 from handgraph.checkpoint import load_model
 from handgraph.depth_images import read_depth
 from handgraph.evaluation.model_eval import predict_split
@@ -29,9 +28,10 @@ from handgraph.fitting import ik
 from handgraph.fitting.frames import FrameCrop, refine_fits
 from handgraph.fitting.result import fit_layout_joints, mirrored_model
 from handgraph.fitting.targets import canonical_targets
-from handgraph.layouts import NYU14
+from handgraph.geometry.camera import Intrinsics, camera_preset, uvd_to_xyz
+from handgraph.geometry.layouts import NYU14
+from handgraph.geometry.skeleton import HAND
 from handgraph.predictor import DEFAULT_CHECKPOINT, Predictor
-from handgraph.skeleton import HAND
 
 SHARED = ROOT.parent / "shared" / "data" / "real"
 
@@ -109,7 +109,7 @@ def _bone_spread(raw: np.ndarray) -> float:
 
 
 def _limits_distance(fits) -> np.ndarray:
-    from handgraph.synth.anatomy import JOINT_LIMITS_DEG
+    from handgraph.geometry.anatomy import JOINT_LIMITS_DEG
 
     angles = fits.angles_deg
     return np.minimum(np.abs(angles - JOINT_LIMITS_DEG[..., 0]), np.abs(angles - JOINT_LIMITS_DEG[..., 1]))

@@ -27,12 +27,12 @@ import numpy as np
 import torch
 from _common import ROOT, arguments, print_table, seconds_per_call, write_result
 
-from handgraph.camera import Intrinsics, camera_preset, uvd_to_xyz
 from handgraph.checkpoint import crop_cube, load_model
 from handgraph.depth_images import depth_files, read_depth
 from handgraph.errors import HandgraphError
 from handgraph.export import export_onnx
-from handgraph.layouts import NYU14
+from handgraph.geometry.camera import Intrinsics, camera_preset, uvd_to_xyz
+from handgraph.geometry.layouts import NYU14
 from handgraph.localizer.metrics import localizer_metrics
 from handgraph.localizer.runtime import DEFAULT_LOCALIZER, Localizer, export_localizer, load_localizer_network
 from handgraph.localizer.train import TEST_SEED
@@ -121,7 +121,7 @@ def real_frames_figure(real: dict, path: Path) -> None:
 
 
 def predictor_blob_centre(depth: np.ndarray, camera: Intrinsics) -> np.ndarray | None:
-    from handgraph.camera import xyz_to_uvd
+    from handgraph.geometry.camera import xyz_to_uvd
 
     try:
         return xyz_to_uvd(localize_hand(depth, camera), camera)

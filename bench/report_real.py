@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from _markdown import missing, source, table  # noqa: E402
 
-from handgraph.skeleton import HAND  # noqa: E402
+from handgraph.geometry.skeleton import HAND  # noqa: E402
 
 
 def localizer_section(data: dict | None, folder: Path) -> str:

@@ -24,9 +24,9 @@ import torch
 import torch.nn.functional as F
 from _common import arguments, peak_gflops, print_table, seconds_per_call, write_result
 
+from handgraph.geometry.skeleton import graph_edges
 from handgraph.layers.sia_gcn import SIAGCNLayer
 from handgraph.layers.sia_gcn_reference import DenseSIAGCN, loop_forward
-from handgraph.skeleton import graph_edges
 
 # (batch, channels, map side): the models' settings first (sia_gcn's c = 4, then hgt's c = 1).
 FULL_SIZES = [

@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from _common import arguments, print_table, training_rate, write_result
 
+from handgraph.geometry.kinematics import chain_joints
 from handgraph.models import list_models
 from handgraph.synth.generator import SynthConfig
-from handgraph.synth.kinematics import chain_joints
 from handgraph.synth.poses import sample_shape, sample_uniform_articulation, sample_view_rotation
 from handgraph.synth.raycast import render_depth
 from handgraph.synth.shards import write_dataset

@@ -31,10 +31,10 @@ class Mutation:
 
 
 MUTATIONS = [
-    Mutation("heatmap cell centres 1e-3 off", "heatmaps.py", "/ cells - 1\n", "/ cells - 1 + 1e-3\n",
+    Mutation("heatmap cell centres 1e-3 off", "geometry/heatmaps.py", "/ cells - 1\n", "/ cells - 1 + 1e-3\n",
              ("tests/test_heatmaps.py",)),
-    Mutation("camera cx 1e-6 px off in uvd -> xyz", "camera.py", "[(u - cx) * d / fx,", "[(u - cx - 1e-6) * d / fx,",
-             ("tests/test_camera.py", "tests/preprocess/test_crop.py")),
+    Mutation("camera cx 1e-6 px off in uvd -> xyz", "geometry/camera.py", "[(u - cx) * d / fx,",
+             "[(u - cx - 1e-6) * d / fx,", ("tests/test_camera.py", "tests/preprocess/test_crop.py")),
     Mutation("crop u half a millipixel off", "preprocess/crop.py", "u = (uvd_norm[..., 0] + 1) * size / 2 - 0.5",
              "u = (uvd_norm[..., 0] + 1) * size / 2 - 0.5005", ("tests/preprocess/test_crop.py",)),
     Mutation("localiser decoding 1e-3 px off", "localizer/network.py", "offset[:, 0]) + (STRIDE - 1) / 2",
@@ -47,7 +47,7 @@ MUTATIONS = [
     Mutation("ray caster: one cone's radius 1e-6 relative off", "synth/raycast.py",
              "ra, rb, f = start_radius[k], end_radius[k], frame[k]",
              "ra, rb, f = start_radius[k] * (1 + 1e-6), end_radius[k], frame[k]", ("tests/synth/test_raycast.py",)),
-    Mutation("finger flexion 1e-6 rad off in the synthetic hand", "synth/kinematics.py",
+    Mutation("finger flexion 1e-6 rad off in the synthetic hand", "geometry/kinematics.py",
              "rotation = rotation @ rotation_x(flexion)\n", "rotation = rotation @ rotation_x(flexion + 1e-6)\n",
              ("tests/fitting/test_hand_model.py", "tests/fitting/test_surface_model.py")),
     Mutation("hand model jacobian: rotation columns 1e-6 off", "fitting/hand_model.py",

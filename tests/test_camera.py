@@ -3,9 +3,9 @@ import pytest
 import torch
 from tolerance import assert_close
 
-from handgraph.camera import CAMERA_PRESETS, Intrinsics, camera_preset, uvd_to_xyz, xyz_to_uvd
 from handgraph.errors import HandgraphError
-from handgraph.numerics import ulps
+from handgraph.geometry.camera import CAMERA_PRESETS, Intrinsics, camera_preset, uvd_to_xyz, xyz_to_uvd
+from handgraph.geometry.numerics import ulps
 
 
 def test_presets_are_the_community_kit_values():

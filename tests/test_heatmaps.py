@@ -1,8 +1,8 @@
 import torch
 from tolerance import assert_close
 
-from handgraph.heatmaps import cell_centres, expected_value, gaussian_heatmaps, soft_argmax
-from handgraph.numerics import summation_bound, ulps
+from handgraph.geometry.heatmaps import cell_centres, expected_value, gaussian_heatmaps, soft_argmax
+from handgraph.geometry.numerics import summation_bound, ulps
 
 
 def test_cell_centres_span_the_crop_like_align_corners_false():

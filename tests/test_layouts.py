@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from handgraph.camera import camera_preset, uvd_to_xyz
 from handgraph.errors import HandgraphError
-from handgraph.layouts import ICVL16, LAYOUTS, NYU14, NYU14_SUBSET, NYU36, get_layout
-from handgraph.skeleton import FINGER_NAMES, HAND
+from handgraph.geometry.camera import camera_preset, uvd_to_xyz
+from handgraph.geometry.layouts import ICVL16, LAYOUTS, NYU14, NYU14_SUBSET, NYU36, get_layout
+from handgraph.geometry.skeleton import FINGER_NAMES, HAND
 
 
 @pytest.mark.parametrize(

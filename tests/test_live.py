@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from tolerance import assert_close
 
-from handgraph.camera import camera_preset
 from handgraph.cli import main
 from handgraph.depth_images import read_depth
 from handgraph.errors import HandgraphError
+from handgraph.geometry.camera import camera_preset
+from handgraph.geometry.numerics import ulps
 from handgraph.live import RealSenseSource, Recorder, ReplaySource, run_live
-from handgraph.numerics import ulps
 
 SEQUENCE = "real/sr305/20210326-231615"
 
@@ -156,8 +156,8 @@ def test_window_draws_the_skeleton(monkeypatch, recording):
     monkeypatch.setenv("HANDGRAPH_LIVE_BACKEND", "Agg")
     import warnings
 
+    from handgraph.geometry.skeleton import HAND
     from handgraph.live import SkeletonWindow
-    from handgraph.skeleton import HAND
 
     _, frames = recording
     window = SkeletonWindow(HAND)

@@ -5,7 +5,7 @@ import pytest
 import torch
 from tolerance import assert_close
 
-from handgraph.numerics import eps, summation_bound, ulps, within
+from handgraph.geometry.numerics import eps, summation_bound, ulps, within
 
 
 def test_eps_and_ulps_of_numpy_and_torch_dtypes():

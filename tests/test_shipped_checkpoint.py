@@ -3,11 +3,11 @@ localiser: a plausible skeleton, not a mirrored or misplaced one."""
 
 import numpy as np
 
-from handgraph.camera import camera_preset, uvd_to_xyz
 from handgraph.depth_images import read_depth
-from handgraph.layouts import NYU14
+from handgraph.geometry.camera import camera_preset, uvd_to_xyz
+from handgraph.geometry.layouts import NYU14
+from handgraph.geometry.skeleton import FINGERS
 from handgraph.predictor import Predictor
-from handgraph.skeleton import FINGERS
 
 FINGER_ORDER = ("thumb", "index", "middle", "ring", "little")
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from handgraph.skeleton import FINGERS, HAND, JointLayout, graph_edges
+from handgraph.geometry.skeleton import FINGERS, HAND, JointLayout, graph_edges
 
 
 def test_canonical_hand_has_21_joints_in_the_documented_order():

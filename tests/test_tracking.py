@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from tolerance import assert_close
 
-from handgraph.camera import camera_preset
 from handgraph.errors import HandgraphError
-from handgraph.numerics import ulps
+from handgraph.geometry.camera import camera_preset
+from handgraph.geometry.numerics import ulps
 from handgraph.tracking import HandTracker, OneEuroFilter
 
 

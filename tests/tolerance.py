@@ -1,7 +1,7 @@
 """The tests' one assertion for float results that two correct computations may round differently.
 
 ``assert_close(actual, expected, bound)`` fails when any element differs by more than ``bound``; each call
-derives ``bound`` from the dtype and the magnitude compared (``handgraph.numerics``) and says why in a comment.
+derives ``bound`` from the dtype and the magnitude compared (``handgraph.geometry.numerics``) and says why in a comment.
 Comparisons that must be bitwise (a run repeated on the same machine) use ``torch.equal`` or
 ``np.testing.assert_array_equal`` instead, and say so.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from handgraph.numerics import differences, within
+from handgraph.geometry.numerics import differences, within
 
 
 def assert_close(actual: object, expected: object, bound: float | np.ndarray, what: str = "") -> float:

@@ -25,9 +25,9 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from handgraph.camera import is_finite_number
 from handgraph.errors import HandgraphError, about
 from handgraph.files import atomic_write_text, usual_permissions
+from handgraph.geometry.camera import is_finite_number
 from handgraph.models import PoseModel, model_from_config
 from handgraph.models.config import ModelConfig
 from handgraph.provenance import provenance

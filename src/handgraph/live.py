@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from handgraph.camera import Intrinsics, is_finite_number
 from handgraph.errors import HandgraphError, about
 from handgraph.files import atomic_write_text, usual_permissions
+from handgraph.geometry.camera import Intrinsics, is_finite_number
 from handgraph.tracking import TrackedFrame
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from handgraph.heatmaps import gaussian_heatmaps
+from handgraph.geometry.heatmaps import gaussian_heatmaps
 
 MM_SCALE = 100.0
 

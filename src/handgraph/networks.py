@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from handgraph.camera import is_finite_number
 from handgraph.checkpoint import DEFAULT_CUBE_MM, crop_cube, load_model
 from handgraph.errors import HandgraphError, about
-from handgraph.layouts import JointLayout, get_layout
+from handgraph.geometry.camera import is_finite_number
+from handgraph.geometry.layouts import JointLayout, get_layout
 from handgraph.models.config import ModelConfig
 from handgraph.reading import read_onnx
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from handgraph.camera import Intrinsics, xyz_to_uvd
 from handgraph.errors import HandgraphError
+from handgraph.geometry.camera import Intrinsics, xyz_to_uvd
 from handgraph.localizer.runtime import HandDetection, Localizer
 from handgraph.networks import DEFAULT_CUBE_MM
 from handgraph.preprocess.crop import frame_crops, intrinsics_tensor

@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from handgraph.camera import Intrinsics, xyz_to_uvd
 from handgraph.errors import HandgraphError
+from handgraph.geometry.camera import Intrinsics, xyz_to_uvd
 
 
 def smoothing_factor(cutoff_hz: np.ndarray | float, period_s: float) -> np.ndarray | float:

@@ -5,7 +5,7 @@ import pytest
 import trimesh
 
 from handgraph.cli import main
-from handgraph.layouts import NYU14
+from handgraph.geometry.layouts import NYU14
 
 
 def _error(capsys, arguments) -> str:

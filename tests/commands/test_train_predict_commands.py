@@ -7,7 +7,7 @@ from PIL import Image
 from tolerance import assert_close
 
 from handgraph.cli import main
-from handgraph.numerics import RUNTIME_AGREEMENT_ULPS, ulps
+from handgraph.geometry.numerics import RUNTIME_AGREEMENT_ULPS, ulps
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +100,8 @@ def test_predict_with_centres_from_a_file(tiny_run, tmp_path, shared_data, capsy
 
 def test_left_hands_are_mirrored_frames(tiny_run, shared_data):
     # Predicting a frame as a left hand equals predicting its mirror image as a right hand, mirrored back.
-    from handgraph.camera import camera_preset
     from handgraph.depth_images import read_depth
+    from handgraph.geometry.camera import camera_preset
     from handgraph.predictor import Predictor
 
     predictor = Predictor(tiny_run / "model")

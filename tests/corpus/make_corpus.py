@@ -25,7 +25,7 @@ from safetensors.torch import save_file
 from handgraph.checkpoint import save_checkpoint
 from handgraph.cli import main as handgraph
 from handgraph.export import export_onnx
-from handgraph.layouts import get_layout
+from handgraph.geometry.layouts import get_layout
 from handgraph.models import model_from_config
 from handgraph.models.config import ModelConfig
 

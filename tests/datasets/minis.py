@@ -10,7 +10,7 @@ from PIL import Image
 from scipy.io import savemat
 
 from handgraph.datasets import msra
-from handgraph.layouts import NYU14_SUBSET
+from handgraph.geometry.layouts import NYU14_SUBSET
 
 
 def write_gray16(path: Path, depth: np.ndarray) -> None:

@@ -11,7 +11,7 @@ from tolerance import assert_close
 from handgraph.cli import main
 from handgraph.datasets.cache import build_crop_cache
 from handgraph.errors import HandgraphError
-from handgraph.numerics import ulps
+from handgraph.geometry.numerics import ulps
 from handgraph.synth.shards import ShardedFrames
 
 
@@ -92,9 +92,9 @@ def test_a_canonical_model_fine_tunes_on_a_datasets_labels_through_the_joint_map
     import torch
 
     from handgraph.evaluation.joint_map import canonical_to_layout
-    from handgraph.layouts import NYU14
+    from handgraph.geometry.layouts import NYU14
+    from handgraph.geometry.skeleton import HAND
     from handgraph.losses import LossWeights, mapped_pose_loss
-    from handgraph.skeleton import HAND
 
     # the map is the same on tensors as on arrays, and differentiable
     canonical = torch.randn(2, 21, 3, dtype=torch.float64, requires_grad=True) * 50
@@ -114,7 +114,7 @@ def test_a_canonical_model_fine_tunes_on_a_datasets_labels_through_the_joint_map
     assert main(["train", "--config", "tiny", "--set", *settings, "--out", str(run), "--no-progress"]) == 0
     assert json.loads((run / "model" / "checkpoint.json").read_text())["model"]["layout"] == "canonical"
     with pytest.raises(HandgraphError, match="holds nyu14 labels, which a icvl16 model cannot learn"):
-        from handgraph.layouts import ICVL16
+        from handgraph.geometry.layouts import ICVL16
         from handgraph.training.config import load_config
         from handgraph.training.loop import labels_layout
 

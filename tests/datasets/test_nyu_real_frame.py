@@ -5,9 +5,9 @@ import numpy as np
 import torch
 from minis import write_one_frame_nyu
 
-from handgraph.camera import xyz_to_uvd
 from handgraph.datasets import open_split
-from handgraph.layouts import NYU14_SUBSET
+from handgraph.geometry.camera import xyz_to_uvd
+from handgraph.geometry.layouts import NYU14_SUBSET
 from handgraph.preprocess.crop import crop_depth, intrinsics_tensor, make_crops
 
 

@@ -5,10 +5,10 @@ import pytest
 from minis import write_gray16, write_hands2017, write_icvl, write_msra, write_msra_bin, write_nyu, write_nyu_png
 from tolerance import assert_close
 
-from handgraph.camera import camera_preset, uvd_to_xyz
 from handgraph.datasets import open_split
 from handgraph.errors import HandgraphError
-from handgraph.numerics import ulps
+from handgraph.geometry.camera import camera_preset, uvd_to_xyz
+from handgraph.geometry.numerics import ulps
 
 
 @pytest.fixture

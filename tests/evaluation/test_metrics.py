@@ -3,7 +3,7 @@ import pytest
 from tolerance import assert_close
 
 from handgraph.evaluation import metrics
-from handgraph.numerics import summation_bound
+from handgraph.geometry.numerics import summation_bound
 
 
 def _reference_success_rate(errors, thresholds, reduce):

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from tolerance import assert_close
 
-from handgraph.camera import camera_preset, uvd_to_xyz
 from handgraph.cli import main
 from handgraph.evaluation.result_files import read_joint_text, write_joint_text
-from handgraph.numerics import summation_bound, ulps
+from handgraph.geometry.camera import camera_preset, uvd_to_xyz
+from handgraph.geometry.numerics import summation_bound, ulps
 
 # file: frames, mean, seq 1, seq 2, success at 10/20/30/40/50/80 mm (%); None where the README gives none.
 PUBLISHED = {

@@ -5,7 +5,7 @@ from tolerance import assert_close
 
 from handgraph.errors import HandgraphError
 from handgraph.evaluation.result_files import read_joint_text, read_joints, read_mat_joints, write_joint_text
-from handgraph.numerics import ulps
+from handgraph.geometry.numerics import ulps
 
 
 def _write(path, text: str, newline: str = "\n"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from handgraph.fitting import hand_model
-from handgraph.synth import anatomy
+from handgraph.geometry import anatomy
 
 
 def random_hands(count: int, seed: int, limit_fraction: float = 1.0) -> torch.Tensor:

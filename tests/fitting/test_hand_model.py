@@ -3,9 +3,9 @@ from fit_hands import random_hands
 from tolerance import assert_close
 
 from handgraph.fitting import hand_model
-from handgraph.numerics import ulps
-from handgraph.synth import anatomy
-from handgraph.synth.kinematics import forward_kinematics
+from handgraph.geometry import anatomy
+from handgraph.geometry.kinematics import forward_kinematics
+from handgraph.geometry.numerics import ulps
 
 
 def test_joints_are_the_generators_forward_kinematics():

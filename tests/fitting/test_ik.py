@@ -9,9 +9,9 @@ from handgraph.evaluation.joint_map import canonical_to_layout
 from handgraph.fitting import hand_model, ik
 from handgraph.fitting.result import fit_layout_joints, mirrored_model
 from handgraph.fitting.targets import canonical_targets
-from handgraph.layouts import ICVL16, NYU14
-from handgraph.numerics import ulps
-from handgraph.skeleton import HAND
+from handgraph.geometry.layouts import ICVL16, NYU14
+from handgraph.geometry.numerics import ulps
+from handgraph.geometry.skeleton import HAND
 
 
 def _observable(x: torch.Tensor, left: torch.Tensor) -> torch.Tensor:

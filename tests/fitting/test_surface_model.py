@@ -5,8 +5,8 @@ from tolerance import assert_close
 
 from handgraph.fitting import hand_model
 from handgraph.fitting.surface_model import fitted_cones, round_cone_distance
-from handgraph.numerics import ulps
-from handgraph.synth.kinematics import HandShape, chain_joints
+from handgraph.geometry.kinematics import HandShape, chain_joints
+from handgraph.geometry.numerics import ulps
 from handgraph.synth.surface import hand_cones
 
 

@@ -419,7 +419,7 @@ def _own_dataset(folder: Path) -> None:
 
 
 def _predictions_json(folder: Path) -> None:
-    from handgraph.layouts import get_layout
+    from handgraph.geometry.layouts import get_layout
 
     xyz = np.round(_rng().uniform([-50, -50, 500], [50, 50, 600], (21, 3)), 2).tolist()
     content = {

@@ -1,11 +1,11 @@
 import numpy as np
 from tolerance import assert_close
 
+from handgraph.geometry.layouts import NYU14
+from handgraph.geometry.numerics import summation_bound, ulps
+from handgraph.geometry.skeleton import HAND, graph_edges
 from handgraph.layers.encodings import branch_ids, chain_positions, hop_distances, laplacian_eigenvectors
 from handgraph.layers.gcn import normalized_adjacency
-from handgraph.layouts import NYU14
-from handgraph.numerics import summation_bound, ulps
-from handgraph.skeleton import HAND, graph_edges
 
 
 def test_hop_distances_on_the_hand():

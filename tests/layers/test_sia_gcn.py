@@ -5,10 +5,10 @@ import pytest
 import torch
 from tolerance import assert_close
 
+from handgraph.geometry.numerics import summation_bound, ulps
+from handgraph.geometry.skeleton import graph_edges
 from handgraph.layers.sia_gcn import SIAGCNLayer
 from handgraph.layers.sia_gcn_reference import DenseSIAGCN, loop_forward
-from handgraph.numerics import summation_bound, ulps
-from handgraph.skeleton import graph_edges
 
 # A 4-node path 0 - 1 - 2 - 3, edges both ways plus self-loops, as the hand graph is built.
 PATH = np.array([[0, 1, 1, 2, 2, 3, 0, 1, 2, 3], [1, 0, 2, 1, 3, 2, 0, 1, 2, 3]])

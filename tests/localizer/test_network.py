@@ -2,8 +2,8 @@ import numpy as np
 import torch
 from tolerance import assert_close
 
+from handgraph.geometry.numerics import ulps
 from handgraph.localizer.network import STRIDE, HandLocalizer, LocalizerConfig, decode, localizer_loss, targets
-from handgraph.numerics import ulps
 from handgraph.preprocess.canvas import Canvas
 
 CONFIG = LocalizerConfig(canvas=Canvas(width=64, height=48), width=4)

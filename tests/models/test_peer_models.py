@@ -4,11 +4,11 @@ import pytest
 import torch
 from tolerance import assert_close
 
-from handgraph.heatmaps import cell_centres
+from handgraph.geometry.heatmaps import cell_centres
+from handgraph.geometry.numerics import summation_bound, ulps
 from handgraph.losses import LossWeights, pose_loss
 from handgraph.models import create_model
 from handgraph.models.dense_vote import BACKGROUND, RADIUS
-from handgraph.numerics import summation_bound, ulps
 
 TINY = dict(input_size=32, width=8, blocks=1)
 

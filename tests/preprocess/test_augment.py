@@ -3,7 +3,7 @@ import math
 import torch
 from tolerance import assert_close
 
-from handgraph.numerics import ulps
+from handgraph.geometry.numerics import ulps
 from handgraph.preprocess.augment import augment_crop
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from tolerance import assert_close
 
-from handgraph.camera import Intrinsics, camera_preset
 from handgraph.errors import HandgraphError
-from handgraph.numerics import ulps
+from handgraph.geometry.camera import Intrinsics, camera_preset
+from handgraph.geometry.numerics import ulps
 from handgraph.preprocess.canvas import Canvas, canvas_to_frame_uv, frame_to_canvas, frame_to_canvas_uv
 
 CANVAS = Canvas(focal_px=40.0, width=48, height=32)

@@ -4,8 +4,8 @@ import numpy as np
 import torch
 from tolerance import assert_close
 
-from handgraph.camera import camera_preset, uvd_to_xyz, xyz_to_uvd
-from handgraph.numerics import ulps
+from handgraph.geometry.camera import camera_preset, uvd_to_xyz, xyz_to_uvd
+from handgraph.geometry.numerics import ulps
 from handgraph.preprocess.crop import (
     crop_depth,
     crop_uvd_to_xyz,

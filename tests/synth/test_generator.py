@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from tolerance import assert_close
 
-from handgraph.camera import Intrinsics, xyz_to_uvd
 from handgraph.errors import HandgraphError
-from handgraph.layouts import ICVL16, MSRA21, NYU14
-from handgraph.numerics import summation_bound, ulps
+from handgraph.geometry.camera import Intrinsics, xyz_to_uvd
+from handgraph.geometry.kinematics import forward_kinematics
+from handgraph.geometry.layouts import ICVL16, MSRA21, NYU14
+from handgraph.geometry.numerics import summation_bound, ulps
 from handgraph.synth.generator import SynthConfig, generate_frames
-from handgraph.synth.kinematics import forward_kinematics
 from handgraph.synth.sensor import SENSOR_PRESETS, sensor_preset
 
 CLEAN = SynthConfig(preset="clean", background=False, size=96)

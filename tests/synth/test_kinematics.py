@@ -4,9 +4,9 @@ import torch
 from scipy.spatial.transform import Rotation
 from tolerance import assert_close
 
-from handgraph.numerics import ulps
-from handgraph.rotations import axis_angle_to_matrix, rotation_x, rotation_y, rotation_z
-from handgraph.synth.kinematics import POSE_DOF_NAMES, HandShape, chain_joints, forward_kinematics, hand_to_camera
+from handgraph.geometry.kinematics import POSE_DOF_NAMES, HandShape, chain_joints, forward_kinematics, hand_to_camera
+from handgraph.geometry.numerics import ulps
+from handgraph.geometry.rotations import axis_angle_to_matrix, rotation_x, rotation_y, rotation_z
 from handgraph.synth.poses import GESTURES_DEG, sample_shape, sample_uniform_articulation
 
 

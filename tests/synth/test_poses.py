@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from tolerance import assert_close
 
-from handgraph.numerics import ulps
-from handgraph.synth import anatomy
+from handgraph.geometry import anatomy
+from handgraph.geometry.numerics import ulps
 from handgraph.synth.poses import (
     GESTURES_DEG,
     PALM_VIEW,

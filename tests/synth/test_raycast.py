@@ -3,8 +3,8 @@ import pytest
 from reference_renderer import reference_depth
 from tolerance import assert_close
 
-from handgraph.numerics import ulps
-from handgraph.synth.kinematics import chain_joints
+from handgraph.geometry.kinematics import chain_joints
+from handgraph.geometry.numerics import ulps
 from handgraph.synth.poses import sample_shape, sample_uniform_articulation, sample_view_rotation
 from handgraph.synth.raycast import render_depth, render_planes
 from handgraph.synth.surface import NUM_HAND_PRIMITIVES, RoundCones, hand_cones

@@ -5,7 +5,7 @@ import pytest
 from tolerance import assert_close
 
 from handgraph.errors import HandgraphError
-from handgraph.numerics import ulps
+from handgraph.geometry.numerics import ulps
 from handgraph.synth.scenes import SceneConfig, generate_scenes
 
 CONFIG = SceneConfig()

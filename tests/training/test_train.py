@@ -11,9 +11,9 @@ from tolerance import assert_close
 
 from handgraph.checkpoint import latest_checkpoint
 from handgraph.errors import HandgraphError
+from handgraph.geometry.numerics import ulps
 from handgraph.losses import LossWeights, pose_loss
 from handgraph.models import create_model
-from handgraph.numerics import ulps
 from handgraph.synth.datasets import frames_to_tensors, model_inputs
 from handgraph.synth.generator import SynthConfig, generate_frames
 from handgraph.training import loop

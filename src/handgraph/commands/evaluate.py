@@ -159,11 +159,11 @@ def _report(results: list, protocol, args: argparse.Namespace, data: dict | None
 
 
 def _run_checkpoint(args: argparse.Namespace) -> int:
-    from handgraph.camera import xyz_to_uvd
     from handgraph.checkpoint import crop_cube, load_model
     from handgraph.errors import HandgraphError
     from handgraph.evaluation import get_protocol, score_method, write_joint_text
     from handgraph.evaluation.model_eval import parse_data, predict_split, write_test_overlays
+    from handgraph.geometry.camera import xyz_to_uvd
     from handgraph.synth.splits import BENCHMARK_VERSION
 
     if args.gt or args.predictions or args.dataset not in (None, "synthetic"):
@@ -200,15 +200,15 @@ def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from handgraph.camera import uvd_to_xyz
     from handgraph.datasets import open_split
     from handgraph.errors import HandgraphError
     from handgraph.evaluation import score_method, write_joint_text
     from handgraph.evaluation.dataset_eval import compared_rows, dataset_protocol, ground_truth_xyz, predict_dataset
     from handgraph.evaluation.evaluate import load_xyz
     from handgraph.evaluation.joint_map import mapping_notes
+    from handgraph.geometry.camera import uvd_to_xyz
+    from handgraph.geometry.skeleton import HAND
     from handgraph.predictor import Predictor
-    from handgraph.skeleton import HAND
 
     if args.root is None:
         raise HandgraphError(f"--data {args.data} needs --root DIR, the dataset's folder")

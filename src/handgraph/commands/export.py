@@ -86,6 +86,7 @@ def _export_localizer(folder, path, skip_check: bool) -> int:
     import numpy as np
 
     from handgraph.errors import HandgraphError
+    from handgraph.geometry.numerics import within
     from handgraph.localizer.runtime import (
         DEFAULT_LOCALIZER,
         Localizer,
@@ -93,7 +94,6 @@ def _export_localizer(folder, path, skip_check: bool) -> int:
         export_localizer,
         load_localizer_network,
     )
-    from handgraph.numerics import within
 
     folder = folder or DEFAULT_LOCALIZER
     network, meta = load_localizer_network(folder)

@@ -39,7 +39,7 @@ EPILOG = textwrap.dedent(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from handgraph.camera import CAMERA_PRESETS
+    from handgraph.geometry.camera import CAMERA_PRESETS
 
     parser.add_argument(
         "--checkpoint", metavar="PATH",
@@ -118,8 +118,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _camera(args):
-    from handgraph.camera import Intrinsics, camera_preset
     from handgraph.errors import HandgraphError
+    from handgraph.geometry.camera import Intrinsics, camera_preset
     from handgraph.live import read_recording_info
 
     given = [getattr(args, name) for name in ("fx", "fy", "cx", "cy")]
@@ -331,7 +331,7 @@ def _fit_hands(args, readers, camera, predictor, frames: list[dict], hands: list
 def _fit_drawing(fits, k: int, camera, mesh):
     import numpy as np
 
-    from handgraph.camera import xyz_to_uvd
+    from handgraph.geometry.camera import xyz_to_uvd
     from handgraph.overlay import FitDrawing
 
     xyz = fits.xyz[k]
@@ -361,7 +361,7 @@ def frame_record(name: str, tracked) -> dict:
 
 
 def _write_overlay(path, depth, camera, tracked, predictor, fit=None) -> None:
-    from handgraph.camera import cube_side_px, xyz_to_uvd
+    from handgraph.geometry.camera import cube_side_px, xyz_to_uvd
     from handgraph.overlay import write_overlay
 
     prediction = tracked.prediction

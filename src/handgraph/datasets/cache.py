@@ -22,12 +22,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from handgraph.camera import xyz_to_uvd
 from handgraph.datasets import open_split
 from handgraph.datasets.split import DatasetSplit
 from handgraph.errors import HandgraphError
 from handgraph.evaluation.joint_map import scored_labels
 from handgraph.evaluation.protocol import get_protocol
+from handgraph.geometry.camera import xyz_to_uvd
 from handgraph.preprocess.crop import crop_depth, intrinsics_tensor, make_crops
 from handgraph.synth.shards import MANIFEST, read_manifest, shard_name, write_shards
 
@@ -73,7 +73,7 @@ class CropFrames:
 
 def uvd_to_camera(split: DatasetSplit, indices: np.ndarray) -> np.ndarray:
     """The protocol's joints of frames ``indices`` in mm, camera frame (y down), (B, J, 3)."""
-    from handgraph.camera import uvd_to_xyz
+    from handgraph.geometry.camera import uvd_to_xyz
 
     return uvd_to_xyz(scored_labels(split.uvd[indices], split.layout.name), split.camera)
 

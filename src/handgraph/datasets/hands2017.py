@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from handgraph.camera import camera_preset, xyz_to_uvd
 from handgraph.datasets.split import (
     CheckReport,
     DatasetSplit,
@@ -20,7 +19,8 @@ from handgraph.datasets.split import (
     require_files,
 )
 from handgraph.errors import HandgraphError
-from handgraph.layouts import HANDS2017_21
+from handgraph.geometry.camera import camera_preset, xyz_to_uvd
+from handgraph.geometry.layouts import HANDS2017_21
 
 TRAINING_FRAMES, TEST_FRAMES = 957032, 295510
 CUBE_MM = 250.0

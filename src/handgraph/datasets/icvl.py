@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from handgraph.camera import camera_preset
 from handgraph.datasets.split import (
     CheckReport,
     DatasetSplit,
@@ -23,7 +22,8 @@ from handgraph.datasets.split import (
     require_files,
 )
 from handgraph.errors import HandgraphError
-from handgraph.layouts import ICVL16
+from handgraph.geometry.camera import camera_preset
+from handgraph.geometry.layouts import ICVL16
 
 ORIGINAL_TRAINING_FRAMES = 22067
 TEST_SEQUENCES = {"test_seq_1": 702, "test_seq_2": 894}

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from handgraph.camera import camera_preset
 from handgraph.datasets.split import CheckReport, DatasetSplit, check_files, missing_or_png_problem, require_files
 from handgraph.errors import HandgraphError
-from handgraph.layouts import NYU36
+from handgraph.geometry.camera import camera_preset
+from handgraph.geometry.layouts import NYU36
 from handgraph.reading import read_mat
 
 SPLITS = {"train": 72757, "test": 8252}

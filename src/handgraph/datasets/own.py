@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from handgraph.camera import Intrinsics, xyz_to_uvd
 from handgraph.datasets.split import CheckReport, DatasetSplit, read_named_joints, require_files
 from handgraph.errors import HandgraphError, about
-from handgraph.layouts import get_layout
+from handgraph.geometry.camera import Intrinsics, xyz_to_uvd
+from handgraph.geometry.layouts import get_layout
 from handgraph.reading import read_json
 
 CUBE_MM = 250.0

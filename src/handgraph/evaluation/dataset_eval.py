@@ -16,13 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
-from handgraph.camera import xyz_to_uvd
 from handgraph.datasets.split import DatasetSplit
 from handgraph.errors import HandgraphError
 from handgraph.evaluation.joint_map import canonical_to_layout, scored_labels
 from handgraph.evaluation.protocol import DatasetProtocol, get_protocol
 from handgraph.evaluation.result_files import read_joint_text
-from handgraph.skeleton import HAND
+from handgraph.geometry.camera import xyz_to_uvd
+from handgraph.geometry.skeleton import HAND
 
 Y_UP_WORLDS = ("nyu",)
 """Datasets whose centre files (and world frame) have y up."""
@@ -127,7 +127,7 @@ def _as_protocol_joints(joints: np.ndarray, layout, split: DatasetSplit, protoco
 def ground_truth_xyz(split: DatasetSplit) -> np.ndarray:
     """The split's labels as the protocol scores them, in the protocol's xyz (from uvd with its camera), so
     that figures equal ``evaluate --dataset`` on the community's files."""
-    from handgraph.camera import uvd_to_xyz
+    from handgraph.geometry.camera import uvd_to_xyz
 
     protocol = dataset_protocol(split)
     return uvd_to_xyz(scored_labels(split.uvd, split.layout.name), protocol.camera)

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from handgraph.arrays import array_module
 from handgraph.errors import HandgraphError
-from handgraph.layouts import NYU14_SUBSET
-from handgraph.skeleton import HAND, JointLayout
+from handgraph.geometry.arrays import array_module
+from handgraph.geometry.layouts import NYU14_SUBSET
+from handgraph.geometry.skeleton import HAND, JointLayout
 
 _WRIST, _MIDDLE_MCP = HAND.index("wrist"), HAND.index("middle_mcp")
 _INDEX_MCP, _LITTLE_MCP = HAND.index("index_mcp"), HAND.index("little_mcp")

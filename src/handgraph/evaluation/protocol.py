@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handgraph.camera import CAMERA_PRESETS, Intrinsics
 from handgraph.errors import HandgraphError
-from handgraph.layouts import HANDS2017_21, ICVL16, MSRA21, NYU14
-from handgraph.skeleton import HAND, JointLayout
+from handgraph.geometry.camera import CAMERA_PRESETS, Intrinsics
+from handgraph.geometry.layouts import HANDS2017_21, ICVL16, MSRA21, NYU14
+from handgraph.geometry.skeleton import HAND, JointLayout
 
 
 @dataclass(frozen=True)

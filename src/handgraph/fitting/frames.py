@@ -11,11 +11,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from handgraph.camera import Intrinsics
 from handgraph.fitting.mesh import hand_mesh, write_mesh
 from handgraph.fitting.refine import depth_view, refine_against_depth
 from handgraph.fitting.result import HandFits
 from handgraph.fitting.targets import canonical_targets
+from handgraph.geometry.camera import Intrinsics
 
 REFINE_BATCH = 16
 

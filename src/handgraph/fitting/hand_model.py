@@ -4,7 +4,7 @@ One hand is a vector x of 42 numbers (``PARAMETER_NAMES``):
 
     x = (rotation vector (3), wrist position t (3), 20 articulation angles (rad), log scale, 15 log bone lengths)
 
-with the joints of ``synth.kinematics`` (the same chains, rest frames and limits):
+with the joints of ``geometry.kinematics`` (the same chains, rest frames and limits):
 
     p_cam = R(x_rot) M p_hand(angles, s, L) + t,   roots = s * ROOT_OFFSETS_MM,   M = diag(-1, 1, 1) for a left hand
 
@@ -28,8 +28,8 @@ import numpy as np
 import roma
 import torch
 
-from handgraph.synth import anatomy
-from handgraph.synth.kinematics import ABDUCTION_SIGN, POSE_DOF_NAMES, REST_ROTATIONS
+from handgraph.geometry import anatomy
+from handgraph.geometry.kinematics import ABDUCTION_SIGN, POSE_DOF_NAMES, REST_ROTATIONS
 
 NUM_POSE = 26
 """Rotation, translation and the 20 angles: what a fit of a known shape moves."""

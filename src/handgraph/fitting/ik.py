@@ -22,9 +22,9 @@ import torch
 from handgraph.fitting import hand_model
 from handgraph.fitting.hand_model import ANGLES, LOG_BONES, LOG_SCALE, NUM_PARAMETERS
 from handgraph.fitting.solver import levenberg_marquardt
-from handgraph.rotations import rotation_x, rotation_z
-from handgraph.synth import anatomy
-from handgraph.synth.kinematics import ABDUCTION_SIGN, REST_ROTATIONS
+from handgraph.geometry import anatomy
+from handgraph.geometry.kinematics import ABDUCTION_SIGN, REST_ROTATIONS
+from handgraph.geometry.rotations import rotation_x, rotation_z
 
 W_POSE = 0.3
 """mm per rad: the pull of each angle towards the flat hand."""

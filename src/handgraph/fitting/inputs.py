@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from handgraph.camera import Intrinsics, uvd_to_xyz
 from handgraph.errors import HandgraphError, about
 from handgraph.fitting.frames import FrameCrop
 from handgraph.fitting.result import mirrored_model
-from handgraph.layouts import LAYOUTS
-from handgraph.skeleton import JointLayout
+from handgraph.geometry.camera import Intrinsics, uvd_to_xyz
+from handgraph.geometry.layouts import LAYOUTS
+from handgraph.geometry.skeleton import JointLayout
 
 
 @dataclass

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from handgraph.evaluation.joint_map import canonical_to_layout
 from handgraph.fitting import hand_model, ik
 from handgraph.fitting.targets import canonical_targets
-from handgraph.skeleton import FINGER_NAMES, JointLayout
+from handgraph.geometry.skeleton import FINGER_NAMES, JointLayout
 
 ANGLE_NAMES = {
     "thumb": ("cmc_flexion", "cmc_abduction", "mcp_flexion", "ip_flexion"),

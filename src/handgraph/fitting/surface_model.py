@@ -17,8 +17,8 @@ from __future__ import annotations
 import torch
 
 from handgraph.fitting import hand_model
-from handgraph.synth import anatomy
-from handgraph.synth.kinematics import hand_to_camera
+from handgraph.geometry import anatomy
+from handgraph.geometry.kinematics import hand_to_camera
 from handgraph.synth.surface import hand_frame_cones
 
 NUM_FITTED_CONES = 24

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from handgraph.errors import HandgraphError
-from handgraph.skeleton import HAND, JointLayout
+from handgraph.geometry.skeleton import HAND, JointLayout
 
 MIN_OBSERVED = 6
 """Fewer canonical joints than this cannot place a hand and say anything of its fingers."""

@@ -7,7 +7,7 @@ from collections import deque
 
 import numpy as np
 
-from handgraph.skeleton import JointLayout
+from handgraph.geometry.skeleton import JointLayout
 
 
 def hop_distances(layout: JointLayout) -> np.ndarray:

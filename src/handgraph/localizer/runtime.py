@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from handgraph.camera import Intrinsics, uvd_to_xyz
 from handgraph.errors import HandgraphError, about
+from handgraph.geometry.camera import Intrinsics, uvd_to_xyz
+from handgraph.geometry.numerics import RUNTIME_AGREEMENT_ULPS, ulps
 from handgraph.localizer.network import DecodedLocalizer, HandLocalizer, LocalizerConfig
-from handgraph.numerics import RUNTIME_AGREEMENT_ULPS, ulps
 from handgraph.preprocess.canvas import canvas_to_frame_uv, frame_to_canvas, sampling_indices
 from handgraph.reading import read_onnx
 

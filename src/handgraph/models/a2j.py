@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from handgraph.heatmaps import cell_centres
+from handgraph.geometry.heatmaps import cell_centres
 from handgraph.models.backbone import Backbone, conv_bn_relu
 from handgraph.models.base import PoseModel
 from handgraph.models.config import ModelConfig

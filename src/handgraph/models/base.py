@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from handgraph.layouts import get_layout
+from handgraph.geometry.layouts import get_layout
 from handgraph.models.config import ModelConfig
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
 

@@ -26,7 +26,7 @@ class ModelConfig:
     name: str = "hgt"
     """Architecture: regress, heatmap, a2j, awr, gcn_flat, sia_gcn or hgt."""
     layout: str = "canonical"
-    """Joints predicted, a layout of ``handgraph.layouts``: canonical (21), nyu14, icvl16, msra21, ..."""
+    """Joints predicted, a layout of ``handgraph.geometry.layouts``: canonical (21), nyu14, icvl16, msra21, ..."""
     in_channels: int = 1
     """Input channels: 1 for depth; 3 lets the same models run on RGB."""
     input_size: int = 128
@@ -75,7 +75,7 @@ class ModelConfig:
             raise HandgraphError(
                 f"model config: input_size must be a multiple of 8 from 32 to 1024; got {self.input_size}"
             )
-        from handgraph.layouts import get_layout
+        from handgraph.geometry.layouts import get_layout
 
         get_layout(self.layout)
         for name, (least, most) in LIMITS.items():

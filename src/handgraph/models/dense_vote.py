@@ -19,7 +19,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from handgraph.heatmaps import cell_centres
+from handgraph.geometry.heatmaps import cell_centres
 
 RADIUS = 0.4
 """r in normalised units: 50 mm of a 250 mm cube (a unit is half the cube)."""

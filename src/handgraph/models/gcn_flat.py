@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import torch
 
+from handgraph.geometry.skeleton import graph_edges
 from handgraph.layers.gcn import GraphConvolution
 from handgraph.models.backbone import Backbone
 from handgraph.models.base import PoseModel
 from handgraph.models.config import ModelConfig
 from handgraph.models.integral import IntegralHead, integral_uvd
-from handgraph.skeleton import graph_edges
 
 
 class FlatGCNModel(PoseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from handgraph.heatmaps import expected_value, soft_argmax
+from handgraph.geometry.heatmaps import expected_value, soft_argmax
 
 
 class IntegralHead(nn.Module):

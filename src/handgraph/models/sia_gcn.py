@@ -6,12 +6,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from handgraph.geometry.skeleton import graph_edges
 from handgraph.layers.sia_gcn import SIAGCNLayer
 from handgraph.models.backbone import Backbone
 from handgraph.models.base import PoseModel
 from handgraph.models.config import ModelConfig
 from handgraph.models.integral import IntegralHead, integral_uvd
-from handgraph.skeleton import graph_edges
 
 
 class SIAGCNBody(nn.Module):

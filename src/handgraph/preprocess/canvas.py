@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from handgraph.camera import Intrinsics
 from handgraph.errors import HandgraphError
+from handgraph.geometry.camera import Intrinsics
 
 
 @dataclass(frozen=True)

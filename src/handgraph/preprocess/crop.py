@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from handgraph.camera import Intrinsics, crop_intrinsics_array, uvd_to_xyz
+from handgraph.geometry.camera import Intrinsics, crop_intrinsics_array, uvd_to_xyz
 
 CROP_FIELDS = ("fx", "fy", "cx", "cy", "centre_z", "cube")
 

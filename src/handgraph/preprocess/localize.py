@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from handgraph.camera import Intrinsics, uvd_to_xyz
 from handgraph.errors import HandgraphError
+from handgraph.geometry.camera import Intrinsics, uvd_to_xyz
 
 
 def localize_hand(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handgraph.rotations import axis_angle_to_matrix
+from handgraph.geometry.rotations import axis_angle_to_matrix
 from handgraph.synth.sensor import SensorModel
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from handgraph.rotations import axis_angle_to_matrix
+from handgraph.geometry.rotations import axis_angle_to_matrix
 
 Cone = tuple[np.ndarray, np.ndarray, float, float]
 """One round cone: start (3,), end (3,), start radius, end radius; mm in the camera frame."""

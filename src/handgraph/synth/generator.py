@@ -12,11 +12,11 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from handgraph.camera import Intrinsics, crop_intrinsics, cube_side_px, xyz_to_uvd
 from handgraph.errors import HandgraphError
+from handgraph.geometry.camera import Intrinsics, crop_intrinsics, cube_side_px, xyz_to_uvd
+from handgraph.geometry.kinematics import HandShape, chain_joints, hand_to_camera
 from handgraph.synth import labels as label_points
 from handgraph.synth.background import sample_background
-from handgraph.synth.kinematics import HandShape, chain_joints, hand_to_camera
 from handgraph.synth.poses import (
     GESTURES_DEG,
     sample_gesture_articulation,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from handgraph.layouts import ICVL16, MSRA21, NYU14
-from handgraph.skeleton import HAND, JointLayout
+from handgraph.geometry.layouts import ICVL16, MSRA21, NYU14
+from handgraph.geometry.skeleton import HAND, JointLayout
 
 _WRIST, _MIDDLE_MCP = HAND.index("wrist"), HAND.index("middle_mcp")
 TIPS = [4, 8, 12, 16, 20]

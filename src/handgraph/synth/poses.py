@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from handgraph.rotations import axis_angle_to_matrix, rotation_y, rotation_z
-from handgraph.synth import anatomy
-from handgraph.synth.kinematics import HandShape
+from handgraph.geometry import anatomy
+from handgraph.geometry.kinematics import HandShape
+from handgraph.geometry.rotations import axis_angle_to_matrix, rotation_y, rotation_z
 
 _OPEN = [0, 0, 0, 0]
 _CURLED = [85, 0, 100, 65]

@@ -28,12 +28,12 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from handgraph.camera import Intrinsics, xyz_to_uvd
 from handgraph.errors import HandgraphError
+from handgraph.geometry.camera import Intrinsics, xyz_to_uvd
+from handgraph.geometry.kinematics import chain_joints, hand_to_camera
+from handgraph.geometry.rotations import axis_angle_to_matrix
 from handgraph.preprocess.canvas import Canvas, sampling_indices
-from handgraph.rotations import axis_angle_to_matrix
 from handgraph.synth import body
-from handgraph.synth.kinematics import chain_joints, hand_to_camera
 from handgraph.synth.labels import hand_centre
 from handgraph.synth.poses import sample_gesture_articulation, sample_shape, sample_uniform_articulation
 from handgraph.synth.poses import sample_view_rotation as view_rotation

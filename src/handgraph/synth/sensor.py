@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handgraph.camera import Intrinsics, camera_preset
 from handgraph.errors import HandgraphError
+from handgraph.geometry.camera import Intrinsics, camera_preset
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ FRONTAL_DEGREES = 60.0
 
 def frontal_views(pose: np.ndarray, centre_xyz: np.ndarray, degrees: float = FRONTAL_DEGREES) -> np.ndarray:
     """Frames whose palm (or back) faces the camera within ``degrees``: the angle between the palm's normal
-    (the hand frame's z axis, see ``synth.anatomy``) and the line of sight to the hand. Shapes: pose (B, 26)
+    (the hand frame's z axis, see ``geometry.anatomy``) and the line of sight to the hand. Shapes: pose (B, 26)
     as ``generate_frames`` gives it, centre_xyz (B, 3) -> (B,) bool."""
     from scipy.spatial.transform import Rotation
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handgraph.arrays import array_module, as_like
-from handgraph.synth.kinematics import HandShape, hand_to_camera
+from handgraph.geometry.arrays import array_module, as_like
+from handgraph.geometry.kinematics import HandShape, hand_to_camera
 
 NUM_HAND_PRIMITIVES = 26
 

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from handgraph.camera import is_finite_number
 from handgraph.checkpoint import (
     latest_checkpoint,
     load_model,
@@ -31,6 +30,7 @@ from handgraph.errors import HandgraphError
 from handgraph.evaluation import metrics
 from handgraph.evaluation.model_eval import split_batches
 from handgraph.files import atomic_write_text
+from handgraph.geometry.camera import is_finite_number
 from handgraph.losses import mapped_pose_loss, pose_loss
 from handgraph.models import model_from_config
 from handgraph.preprocess.augment import augment_crop
@@ -92,7 +92,7 @@ def _training_batches(config: TrainConfig, first_step: int, rank: int, world: in
 def _mixed(loaders: list, config: TrainConfig):
     """One batch from each loader, joined: real crops (with their per-frame cube) and synthetic frames (their
     labels in the training labels' layout, the synthetic cube)."""
-    from handgraph.layouts import get_layout
+    from handgraph.geometry.layouts import get_layout
 
     layout = labels_layout(config, get_layout(config.model.layout)).name
     while True:
@@ -124,8 +124,8 @@ def validation_frames(config: TrainConfig) -> dict[str, torch.Tensor]:
 def _in_layout(frames: dict[str, np.ndarray], layout_name: str) -> dict[str, np.ndarray]:
     """Synthetic frames with their labels in a model's joint layout: a dataset convention's points on the
     model (``nyu14_xyz``, ...), or the canonical joints reordered when every joint has a canonical twin."""
-    from handgraph.camera import xyz_to_uvd
-    from handgraph.layouts import get_layout
+    from handgraph.geometry.camera import xyz_to_uvd
+    from handgraph.geometry.layouts import get_layout
 
     layout = get_layout(layout_name)
     if layout.name == "canonical":
@@ -325,7 +325,7 @@ def _resume_hint(out: Path) -> str:
 def labels_layout(config: TrainConfig, model_layout):
     """The layout of the training labels: a crop cache's (its dataset's scored joints), else the model's. A
     canonical model can learn another layout's labels through the joint map; other mismatches are refused."""
-    from handgraph.layouts import get_layout
+    from handgraph.geometry.layouts import get_layout
 
     if not config.data.shards:
         return model_layout

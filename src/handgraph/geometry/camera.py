@@ -16,8 +16,8 @@ from typing import TypeVar
 
 import numpy as np
 
-from handgraph.arrays import array_module
 from handgraph.errors import HandgraphError
+from handgraph.geometry.arrays import array_module
 
 Array = TypeVar("Array")  # a numpy.ndarray or a torch.Tensor; the functions return the same type
 

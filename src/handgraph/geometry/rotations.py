@@ -5,7 +5,7 @@ Angles in radians. Every function maps (...,) angles or (..., 3) vectors to (...
 
 from __future__ import annotations
 
-from handgraph.arrays import array_module
+from handgraph.geometry.arrays import array_module
 
 
 def _matrix(rows: list[list]) -> object:

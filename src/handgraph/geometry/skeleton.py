@@ -10,7 +10,7 @@ Canonical order (DESIGN.md §3)::
     17-20 little  MCP, PIP, DIP, TIP
 
 Every finger hangs off the wrist. The skeleton is data: names, parents, bones, fingers and the directed edge
-list a graph layer runs on. Dataset layouts (``handgraph.layouts``) map their own landmarks onto it.
+list a graph layer runs on. Dataset layouts (``handgraph.geometry.layouts``) map their own landmarks onto it.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ joints, never the mapped ones.
 from __future__ import annotations
 
 from handgraph.errors import HandgraphError
-from handgraph.skeleton import FINGERS, HAND, JointLayout
+from handgraph.geometry.skeleton import FINGERS, HAND, JointLayout
 
 # NYU's fingers are numbered from the little finger: F1 little, F2 ring, F3 middle, F4 index.
 _NYU_FINGERS = (("F1", "little"), ("F2", "ring"), ("F3", "middle"), ("F4", "index"), ("TH", "thumb"))

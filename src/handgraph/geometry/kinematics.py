@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from handgraph.arrays import array_module, as_like
-from handgraph.rotations import axis_angle_to_matrix, rotation_x, rotation_y, rotation_z
-from handgraph.synth import anatomy
+from handgraph.geometry import anatomy
+from handgraph.geometry.arrays import array_module, as_like
+from handgraph.geometry.rotations import axis_angle_to_matrix, rotation_x, rotation_y, rotation_z
 
 POSE_DOF_NAMES = ("global_rx", "global_ry", "global_rz", "global_tx", "global_ty", "global_tz") + tuple(
     f"{chain}_{articulation}"
