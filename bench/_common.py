@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from handgraph.files import atomic_write_text
-from handgraph.provenance import changed_since, provenance
+from handgraph.io.files import atomic_write_text
+from handgraph.io.provenance import changed_since, provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"

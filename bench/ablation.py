@@ -32,9 +32,9 @@ from handgraph.errors import HandgraphError
 from handgraph.evaluation import get_protocol, score_method
 from handgraph.evaluation.metrics import joint_errors
 from handgraph.evaluation.model_eval import predict_split
-from handgraph.files import atomic_write_text
+from handgraph.io.files import atomic_write_text
+from handgraph.io.provenance import changed_since, provenance
 from handgraph.models import list_models
-from handgraph.provenance import changed_since, provenance
 from handgraph.synth.splits import BENCHMARK_VERSION, frontal_views, same_benchmark_version
 from handgraph.training.config import load_config
 from handgraph.training.loop import train

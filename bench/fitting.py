@@ -22,7 +22,6 @@ import torch
 from _common import ROOT, arguments, print_table, seconds_per_call, write_result
 
 from handgraph.checkpoint import load_model
-from handgraph.depth_images import read_depth
 from handgraph.evaluation.model_eval import predict_split
 from handgraph.fitting import ik
 from handgraph.fitting.frames import FrameCrop, refine_fits
@@ -31,6 +30,7 @@ from handgraph.fitting.targets import canonical_targets
 from handgraph.geometry.camera import Intrinsics, camera_preset, uvd_to_xyz
 from handgraph.geometry.layouts import NYU14
 from handgraph.geometry.skeleton import HAND
+from handgraph.io.depth_images import read_depth
 from handgraph.predictor import DEFAULT_CHECKPOINT, Predictor
 
 SHARED = ROOT.parent / "shared" / "data" / "real"

@@ -28,11 +28,11 @@ import torch
 from _common import ROOT, arguments, print_table, seconds_per_call, write_result
 
 from handgraph.checkpoint import crop_cube, load_model
-from handgraph.depth_images import depth_files, read_depth
 from handgraph.errors import HandgraphError
 from handgraph.export import export_onnx
 from handgraph.geometry.camera import Intrinsics, camera_preset, uvd_to_xyz
 from handgraph.geometry.layouts import NYU14
+from handgraph.io.depth_images import depth_files, read_depth
 from handgraph.localizer.metrics import localizer_metrics
 from handgraph.localizer.runtime import DEFAULT_LOCALIZER, Localizer, export_localizer, load_localizer_network
 from handgraph.localizer.train import TEST_SEED
@@ -92,8 +92,8 @@ def real_frames_figure(real: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from handgraph.files import atomic_writer
-    from handgraph.overlay import depth_display
+    from handgraph.io.files import atomic_writer
+    from handgraph.io.overlay import depth_display
 
     names = list(real["frames"])
     figure, axes = plt.subplots(3, 4, figsize=(16, 9.4))

@@ -26,7 +26,7 @@ from report_real import (  # noqa: E402
     realism_section,
 )
 
-from handgraph.files import atomic_write_text, atomic_writer  # noqa: E402
+from handgraph.io.files import atomic_write_text, atomic_writer  # noqa: E402
 from handgraph.models import DEFAULT_MODEL, list_models  # noqa: E402
 
 FINDINGS = ROOT / "bench" / "findings.md"

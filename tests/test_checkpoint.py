@@ -57,7 +57,7 @@ def test_checkpoints_record_where_they_come_from(tmp_path):
     save_checkpoint(tmp_path / "ck", create_model("regress", input_size=32, width=8), 3, {"mean_mm": 1.0})
     written_by = json.loads((tmp_path / "ck" / "checkpoint.json").read_text())["written_by"]
     assert written_by["handgraph"] and written_by["command"]
-    from handgraph.provenance import SOURCE_TREE
+    from handgraph.io.provenance import SOURCE_TREE
 
     if (SOURCE_TREE / ".git").exists():  # a git checkout, as CI's clone is: the commit is its 40-digit sha
         assert re.fullmatch(r"[0-9a-f]{40}", written_by["commit"])

@@ -133,8 +133,8 @@ def workspace(tmp_path_factory, shared_data) -> Path:
 
 def _record_sr305(shared_data: Path, runs: Path) -> None:
     """runs/rec.npy and .json as ``handgraph live --record`` writes them, from the real SR305 frames."""
-    from handgraph.depth_images import depth_files, read_depth
     from handgraph.geometry.camera import camera_preset
+    from handgraph.io.depth_images import depth_files, read_depth
     from handgraph.live import Recorder
 
     recorder = Recorder(runs / "rec.npy", camera_preset("sr305"), 0.125, 30.0)

@@ -10,10 +10,10 @@ import pytest
 from tolerance import assert_close
 
 from handgraph.cli import main
-from handgraph.depth_images import read_depth
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import camera_preset
 from handgraph.geometry.numerics import ulps
+from handgraph.io.depth_images import read_depth
 from handgraph.live import RealSenseSource, Recorder, ReplaySource, run_live
 
 SEQUENCE = "real/sr305/20210326-231615"

@@ -26,12 +26,12 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from handgraph.errors import HandgraphError, about
-from handgraph.files import atomic_write_text, usual_permissions
 from handgraph.geometry.camera import is_finite_number
+from handgraph.io.files import atomic_write_text, usual_permissions
+from handgraph.io.provenance import provenance
+from handgraph.io.reading import one_line, read_json
 from handgraph.models import PoseModel, model_from_config
 from handgraph.models.config import ModelConfig
-from handgraph.provenance import provenance
-from handgraph.reading import one_line, read_json
 
 FORMAT = "handgraph-checkpoint"
 VERSION = 1

@@ -24,8 +24,8 @@ import torch
 from torch import nn
 
 from handgraph.errors import HandgraphError
-from handgraph.files import usual_permissions
 from handgraph.geometry.numerics import RUNTIME_AGREEMENT_ULPS, differences, ulps
+from handgraph.io.files import usual_permissions
 from handgraph.models import PoseModel
 from handgraph.networks import METADATA_KEY, OnnxNetwork
 

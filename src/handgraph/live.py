@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from handgraph.errors import HandgraphError, about
-from handgraph.files import atomic_write_text, usual_permissions
 from handgraph.geometry.camera import Intrinsics, is_finite_number
+from handgraph.io.files import atomic_write_text, usual_permissions
 from handgraph.tracking import TrackedFrame
 
 
@@ -33,7 +33,7 @@ def recording_sidecar(path: str | os.PathLike) -> Path:
 
 def read_recording_info(path: str | os.PathLike) -> tuple[Intrinsics, float, float] | None:
     """(camera, mm per depth unit, frames/s) from a recording's JSON, or None when there is none."""
-    from handgraph.reading import one_line, read_json
+    from handgraph.io.reading import one_line, read_json
 
     sidecar = recording_sidecar(path)
     if Path(path).suffix.lower() != ".npy" or not sidecar.is_file():
@@ -116,7 +116,7 @@ class ReplaySource:
         self.camera, self.depth_scale_mm, self.fps = info
 
     def frames(self) -> Iterator[np.ndarray]:
-        from handgraph.depth_images import frame_readers
+        from handgraph.io.depth_images import frame_readers
 
         for _, read in frame_readers([Path(self.path)]):
             if self.paced:
@@ -172,7 +172,7 @@ class SkeletonWindow:
     def __init__(self, layout, title: str = "handgraph live"):
         import matplotlib.pyplot as plt
 
-        from handgraph.overlay import bone_colour
+        from handgraph.io.overlay import bone_colour
 
         try:
             plt.switch_backend(os.environ.get("HANDGRAPH_LIVE_BACKEND", "TkAgg"))
@@ -192,7 +192,7 @@ class SkeletonWindow:
 
     def show(self, depth_mm: np.ndarray, uvd: np.ndarray | None, status: str) -> bool:
         """Draw one frame; False once the window has been closed."""
-        from handgraph.overlay import depth_display
+        from handgraph.io.overlay import depth_display
 
         shown = depth_display(depth_mm, 200.0, 1500.0)
         if self.image is None:

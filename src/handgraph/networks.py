@@ -15,8 +15,8 @@ from handgraph.checkpoint import DEFAULT_CUBE_MM, crop_cube, load_model
 from handgraph.errors import HandgraphError, about
 from handgraph.geometry.camera import is_finite_number
 from handgraph.geometry.layouts import JointLayout, get_layout
+from handgraph.io.reading import read_onnx
 from handgraph.models.config import ModelConfig
-from handgraph.reading import read_onnx
 
 BACKENDS = ("torch", "onnx")
 METADATA_KEY = "handgraph"

@@ -8,7 +8,7 @@ import scipy.io
 from PIL import Image
 
 from handgraph.cli import main
-from handgraph.evaluation.result_files import write_joint_text
+from handgraph.io.result_files import write_joint_text
 
 OPTIONS = ("--dataset", "--gt", "PRED", "--format", "--gt-format", "--names", "--mat-key", "--json", "--plots")
 

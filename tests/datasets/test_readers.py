@@ -115,7 +115,7 @@ def test_bad_labels_and_files(tmp_path, rng):
     bin_path = tmp_path / "big.bin"
     write_msra_bin(bin_path, np.ones((4, 4)), 0, 0)
     bin_path.write_bytes(bin_path.read_bytes()[:30])
-    from handgraph.depth_images import read_depth
+    from handgraph.io.depth_images import read_depth
 
     with pytest.raises(HandgraphError, match=r"big.bin: 30 bytes, but its header promises a 4x4 box: 88 bytes"):
         read_depth(bin_path)

@@ -7,9 +7,9 @@ import pytest
 from tolerance import assert_close
 
 from handgraph.cli import main
-from handgraph.evaluation.result_files import read_joint_text, write_joint_text
 from handgraph.geometry.camera import camera_preset, uvd_to_xyz
 from handgraph.geometry.numerics import summation_bound, ulps
+from handgraph.io.result_files import read_joint_text, write_joint_text
 
 # file: frames, mean, seq 1, seq 2, success at 10/20/30/40/50/80 mm (%); None where the README gives none.
 PUBLISHED = {

@@ -4,8 +4,8 @@ import scipy.io
 from tolerance import assert_close
 
 from handgraph.errors import HandgraphError
-from handgraph.evaluation.result_files import read_joint_text, read_joints, read_mat_joints, write_joint_text
 from handgraph.geometry.numerics import ulps
+from handgraph.io.result_files import read_joint_text, read_joints, read_mat_joints, write_joint_text
 
 
 def _write(path, text: str, newline: str = "\n"):

@@ -216,13 +216,13 @@ def _centres() -> list[bytes]:
 
 
 def _read_frame(file: str) -> Callable[[Path], np.ndarray]:
-    from handgraph.depth_images import read_frame
+    from handgraph.io.depth_images import read_frame
 
     return lambda folder: read_frame(str(folder / file))
 
 
 def _read_stack(folder: Path) -> list[np.ndarray]:
-    from handgraph.depth_images import depth_files, frame_readers
+    from handgraph.io.depth_images import depth_files, frame_readers
 
     return [read() for _, read in frame_readers(depth_files(folder / "stack.npy"))]
 
@@ -247,7 +247,7 @@ def _read_result(file: str) -> Callable[[Path], np.ndarray]:
 
 
 def _read_centres(folder: Path) -> np.ndarray:
-    from handgraph.evaluation.result_files import read_joint_text
+    from handgraph.io.result_files import read_joint_text
 
     return read_joint_text(folder / "centres.txt", 1)
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from handgraph.depth_images import read_depth
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import camera_preset
+from handgraph.io.depth_images import read_depth
 from handgraph.preprocess.localize import localize_hand
 from handgraph.synth.generator import SynthConfig, generate_frames
 

@@ -147,7 +147,7 @@ def _report(results: list, protocol, args: argparse.Namespace, data: dict | None
     """The table on stdout, and the JSON (with ``data``: what the figures are on, and where they come from)
     and plots when asked for."""
     from handgraph.evaluation import format_table, write_json, write_plots
-    from handgraph.provenance import provenance
+    from handgraph.io.provenance import provenance
 
     print(format_table(results, protocol))
     if args.json:
@@ -269,7 +269,7 @@ def _predict_unlabelled(args: argparse.Namespace, split, predictor) -> int:
     challenge's format, the frame's file name then 21 x (x, y, z) mm."""
     from handgraph.errors import HandgraphError
     from handgraph.evaluation.dataset_eval import predict_dataset
-    from handgraph.files import atomic_write_text
+    from handgraph.io.files import atomic_write_text
 
     if not args.predictions_out or args.compare or args.json or args.plots or args.centers == "labels":
         raise HandgraphError(

@@ -78,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from handgraph.errors import HandgraphError
-    from handgraph.files import atomic_write_text
     from handgraph.fitting.inputs import read_fit_input
+    from handgraph.io.files import atomic_write_text
 
     for flag in ("meshes", "views"):
         if getattr(args, flag) < 0:
@@ -136,8 +136,8 @@ def _fit(source, sequence: bool, refine: bool):
 
 def _write_meshes_and_views(args, source, fits, out) -> list[dict]:
     """fit.json's frames; the meshes and 3D views of the first frames as asked."""
-    from handgraph.depth_images import frame_stem
     from handgraph.fitting.frames import write_meshes
+    from handgraph.io.depth_images import frame_stem
 
     count = len(source.names)
     stems = [frame_stem(str(name) if source.key == "file" else f"{source.key}_{name:06d}") for name in source.names]
@@ -156,7 +156,7 @@ def _write_view(path, fits, k: int, source, name: str) -> None:
     import numpy as np
 
     from handgraph.fitting.mesh import hand_mesh
-    from handgraph.overlay import FitDrawing, write_fit_view
+    from handgraph.io.overlay import FitDrawing, write_fit_view
 
     mesh = hand_mesh(fits.x[k], bool(fits.mirrored[k]), spacing_mm=4.0)
     fy = -1.0 if source.camera is not None and source.camera.fy < 0 else 1.0

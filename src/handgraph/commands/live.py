@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     from handgraph.commands.predict import frame_record
     from handgraph.errors import HandgraphError
-    from handgraph.files import atomic_write_text
+    from handgraph.io.files import atomic_write_text
     from handgraph.live import RealSenseSource, Recorder, ReplaySource, SkeletonWindow, run_live
     from handgraph.predictor import Predictor
     from handgraph.tracking import HandTracker, OneEuroFilter

@@ -163,7 +163,7 @@ def _centres(args, names: list[str]) -> list:
     8252 refined centres; other frames the lines in order."""
     from handgraph.datasets.nyu import frame_index
     from handgraph.errors import HandgraphError
-    from handgraph.evaluation.result_files import read_joint_text
+    from handgraph.io.result_files import read_joint_text
 
     count = len(names)
     if args.center:
@@ -192,9 +192,9 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from handgraph.depth_images import depth_files, frame_readers
     from handgraph.errors import HandgraphError
-    from handgraph.files import atomic_write_text
+    from handgraph.io.depth_images import depth_files, frame_readers
+    from handgraph.io.files import atomic_write_text
     from handgraph.predictor import Predictor
     from handgraph.tracking import HandTracker, OneEuroFilter
 
@@ -250,8 +250,8 @@ def _predict_frames(args, readers, centres, camera, fps: float, tracker, sequenc
     import time
     from pathlib import Path
 
-    from handgraph.depth_images import frame_stem
     from handgraph.errors import HandgraphError
+    from handgraph.io.depth_images import frame_stem
 
     frames, tally, busy, hands = [], {"hand": 0, "no hand": 0, "error": 0}, 0.0, []
     for index, ((name, read), centre) in enumerate(zip(readers, centres, strict=True)):
@@ -290,10 +290,10 @@ def _fit_hands(args, readers, camera, predictor, frames: list[dict], hands: list
 
     import numpy as np
 
-    from handgraph.depth_images import frame_stem
     from handgraph.fitting.frames import FrameCrop, refine_fits, write_meshes
     from handgraph.fitting.mesh import hand_mesh
     from handgraph.fitting.result import fit_layout_joints, mirrored_model
+    from handgraph.io.depth_images import frame_stem
 
     started = time.perf_counter()
     joints = np.stack([tracked.prediction.xyz for _, _, tracked in hands])
@@ -332,7 +332,7 @@ def _fit_drawing(fits, k: int, camera, mesh):
     import numpy as np
 
     from handgraph.geometry.camera import xyz_to_uvd
-    from handgraph.overlay import FitDrawing
+    from handgraph.io.overlay import FitDrawing
 
     xyz = fits.xyz[k]
     return FitDrawing(
@@ -362,7 +362,7 @@ def frame_record(name: str, tracked) -> dict:
 
 def _write_overlay(path, depth, camera, tracked, predictor, fit=None) -> None:
     from handgraph.geometry.camera import cube_side_px, xyz_to_uvd
-    from handgraph.overlay import write_overlay
+    from handgraph.io.overlay import write_overlay
 
     prediction = tracked.prediction
     centre_uvd = xyz_to_uvd(prediction.centre_xyz, camera)

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from handgraph.datasets.split import CheckReport, DatasetSplit, check_files, read_lines, require_files
-from handgraph.depth_images import MSRA_HEADER
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import camera_preset, xyz_to_uvd
 from handgraph.geometry.layouts import MSRA21
+from handgraph.io.depth_images import MSRA_HEADER
 
 SUBJECTS = tuple(f"P{k}" for k in range(9))
 GESTURES = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "I", "IP", "L", "MP", "RP", "T", "TIP", "Y")

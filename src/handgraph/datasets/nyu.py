@@ -18,7 +18,7 @@ from handgraph.datasets.split import CheckReport, DatasetSplit, check_files, mis
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import camera_preset
 from handgraph.geometry.layouts import NYU36
-from handgraph.reading import read_mat
+from handgraph.io.reading import read_mat
 
 SPLITS = {"train": 72757, "test": 8252}
 """Published frame counts."""

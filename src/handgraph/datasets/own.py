@@ -23,7 +23,7 @@ from handgraph.datasets.split import CheckReport, DatasetSplit, read_named_joint
 from handgraph.errors import HandgraphError, about
 from handgraph.geometry.camera import Intrinsics, xyz_to_uvd
 from handgraph.geometry.layouts import get_layout
-from handgraph.reading import read_json
+from handgraph.io.reading import read_json
 
 CUBE_MM = 250.0
 KEYS = ("fx", "fy", "cx", "cy", "width", "height")

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from handgraph.depth_images import read_depth
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import Intrinsics, uvd_to_xyz
 from handgraph.geometry.skeleton import JointLayout
+from handgraph.io.depth_images import read_depth
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from handgraph.evaluation.evaluate import evaluate_files, load_xyz, write_json, write_plots
 from handgraph.evaluation.protocol import PROTOCOLS, DatasetProtocol, get_protocol
 from handgraph.evaluation.report import MethodResult, format_table, score_method
-from handgraph.evaluation.result_files import read_joints, write_joint_text
+from handgraph.io.result_files import read_joints, write_joint_text
 
 __all__ = [
     "PROTOCOLS",

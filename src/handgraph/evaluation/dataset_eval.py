@@ -20,9 +20,9 @@ from handgraph.datasets.split import DatasetSplit
 from handgraph.errors import HandgraphError
 from handgraph.evaluation.joint_map import canonical_to_layout, scored_labels
 from handgraph.evaluation.protocol import DatasetProtocol, get_protocol
-from handgraph.evaluation.result_files import read_joint_text
 from handgraph.geometry.camera import xyz_to_uvd
 from handgraph.geometry.skeleton import HAND
+from handgraph.io.result_files import read_joint_text
 
 Y_UP_WORLDS = ("nyu",)
 """Datasets whose centre files (and world frame) have y up."""

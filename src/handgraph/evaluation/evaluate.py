@@ -11,9 +11,9 @@ import numpy as np
 from handgraph.errors import HandgraphError
 from handgraph.evaluation.protocol import DatasetProtocol, get_protocol
 from handgraph.evaluation.report import MethodResult, score_method
-from handgraph.evaluation.result_files import read_joints
-from handgraph.files import atomic_write_text
 from handgraph.geometry.camera import uvd_to_xyz
+from handgraph.io.files import atomic_write_text
+from handgraph.io.result_files import read_joints
 
 FORMATS = ("uvd", "xyz")
 

@@ -81,8 +81,8 @@ def write_test_overlays(result: dict[str, np.ndarray], layout, path: str | os.Pa
     """A grid of test crops with the true skeleton (thin, white) under the predicted one (coloured)."""
     import matplotlib.pyplot as plt
 
-    from handgraph.files import atomic_writer
-    from handgraph.overlay import depth_display, draw_skeleton
+    from handgraph.io.files import atomic_writer
+    from handgraph.io.overlay import depth_display, draw_skeleton
 
     columns = 4
     rows = -(-count // columns)

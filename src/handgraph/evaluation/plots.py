@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from handgraph.evaluation.report import MethodResult  # noqa: E402
-from handgraph.files import atomic_writer  # noqa: E402
+from handgraph.io.files import atomic_writer  # noqa: E402
 
 
 def plot_success_curves(results: list[MethodResult], path: str | os.PathLike, title: str) -> None:

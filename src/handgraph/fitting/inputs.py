@@ -51,7 +51,7 @@ def read_fit_input(
 
 def _result_file(path: str, dataset: str, joint_format: str, mat_key: str | None, left: bool) -> FitInput:
     from handgraph.evaluation.protocol import get_protocol
-    from handgraph.evaluation.result_files import read_joints
+    from handgraph.io.result_files import read_joints
 
     protocol = get_protocol(dataset)
     joints = read_joints(path, protocol.layout.num_joints, mat_key)
@@ -133,7 +133,7 @@ def _predictions(path: str, left: bool) -> FitInput:
 
 def _crops(path: str, content: dict, hands: list[dict], camera: Intrinsics) -> Callable[[int], FrameCrop]:
     """Frame k's depth, read again from the file predictions.json names, with the crop predict used."""
-    from handgraph.depth_images import read_frame
+    from handgraph.io.depth_images import read_frame
 
     def crop_of(k: int) -> FrameCrop:
         scale = _field(content, "depth_scale", path, (int, float))

@@ -56,7 +56,7 @@ class LocalizerConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> LocalizerConfig:
-        from handgraph.configs import override
+        from handgraph.io.configs import override
 
         return override(cls(), values)
 

@@ -19,9 +19,9 @@ import torch
 from handgraph.errors import HandgraphError, about
 from handgraph.geometry.camera import Intrinsics, uvd_to_xyz
 from handgraph.geometry.numerics import RUNTIME_AGREEMENT_ULPS, ulps
+from handgraph.io.reading import read_onnx
 from handgraph.localizer.network import DecodedLocalizer, HandLocalizer, LocalizerConfig
 from handgraph.preprocess.canvas import canvas_to_frame_uv, frame_to_canvas, sampling_indices
-from handgraph.reading import read_onnx
 
 DEFAULT_LOCALIZER = Path(__file__).resolve().parents[3] / "checkpoints" / "localizer"
 """The localiser shipped in the repository (beside the source tree of an editable install)."""
@@ -157,7 +157,7 @@ def export_localizer(network: HandLocalizer, path: str | os.PathLike) -> Path:
     import onnx
 
     from handgraph.export import quiet_exporter
-    from handgraph.files import usual_permissions
+    from handgraph.io.files import usual_permissions
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

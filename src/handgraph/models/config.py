@@ -110,7 +110,7 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, values: dict) -> ModelConfig:
         """From plain data (JSON, YAML), with the types and errors of ``configs.override``."""
-        from handgraph.configs import override
+        from handgraph.io.configs import override
 
         return override(cls(), values)
 

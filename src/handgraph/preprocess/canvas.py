@@ -59,7 +59,7 @@ class Canvas:
 
     @classmethod
     def from_dict(cls, values: dict) -> Canvas:
-        from handgraph.configs import override
+        from handgraph.io.configs import override
 
         return override(cls(), values)
 

@@ -107,7 +107,7 @@ class SynthConfig:
     @classmethod
     def from_dict(cls, values: dict) -> SynthConfig:
         """From plain data (JSON, YAML), with the types and errors of ``configs.override``."""
-        from handgraph.configs import override
+        from handgraph.io.configs import override
 
         return override(cls(), values)
 

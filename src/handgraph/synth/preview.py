@@ -10,9 +10,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from handgraph.files import atomic_writer  # noqa: E402
 from handgraph.geometry.skeleton import HAND  # noqa: E402
-from handgraph.overlay import depth_display, draw_skeleton  # noqa: E402
+from handgraph.io.files import atomic_writer  # noqa: E402
+from handgraph.io.overlay import depth_display, draw_skeleton  # noqa: E402
 from handgraph.synth.generator import GESTURE_NAMES  # noqa: E402
 
 

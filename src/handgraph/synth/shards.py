@@ -29,8 +29,8 @@ import numpy as np
 from tqdm import tqdm
 
 from handgraph.errors import HandgraphError, about
-from handgraph.files import atomic_write_text, atomic_writer
-from handgraph.reading import one_line, read_json
+from handgraph.io.files import atomic_write_text, atomic_writer
+from handgraph.io.reading import one_line, read_json
 from handgraph.synth.generator import GESTURE_NAMES, SynthConfig, generate_frames
 
 FORMAT = "handgraph-synth"

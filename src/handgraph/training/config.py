@@ -13,11 +13,11 @@ from pathlib import Path
 
 import yaml
 
-from handgraph.configs import override, parse_assignments
 from handgraph.errors import HandgraphError, about
+from handgraph.io.configs import override, parse_assignments
+from handgraph.io.reading import one_line, read_text
 from handgraph.losses import LossWeights
 from handgraph.models.config import ModelConfig
-from handgraph.reading import one_line, read_text
 from handgraph.synth.generator import SynthConfig
 
 

@@ -14,8 +14,8 @@ import numpy as np  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
 from mpl_toolkits.mplot3d.art3d import Poly3DCollection  # noqa: E402
 
-from handgraph.files import atomic_writer  # noqa: E402
 from handgraph.geometry.skeleton import FINGERS, JointLayout  # noqa: E402
+from handgraph.io.files import atomic_writer  # noqa: E402
 
 FINGER_COLOURS = {"thumb": "#e6194b", "index": "#f58231", "middle": "#ffe119", "ring": "#3cb44b", "little": "#4363d8"}
 

@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from handgraph.errors import HandgraphError
-from handgraph.reading import one_line, read_bytes, read_npy
+from handgraph.io.reading import one_line, read_bytes, read_npy
 
 SUFFIXES = (".png", ".npy", ".bin")
 MAX_SIDE = 4096

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from handgraph.errors import HandgraphError
-from handgraph.files import atomic_writer
-from handgraph.reading import one_line, read_mat, read_text
+from handgraph.io.files import atomic_writer
+from handgraph.io.reading import one_line, read_mat, read_text
 
 # Names the community kit's .mat files use for their joint arrays, preferred when several arrays fit.
 KNOWN_MAT_KEYS = ("xyz_estimation", "joint_est_wld_xyz", "joint_xyz", "joint_uvd", "joints", "pred")
