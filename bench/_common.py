@@ -127,7 +127,7 @@ def flops_per_frame(model: torch.nn.Module) -> float:
     """Forward floating-point operations of one frame (multiply-add = 2), counted by torch's FlopCounterMode."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from handgraph.export import example_inputs
+    from handgraph.inference.export import example_inputs
 
     depth, crop = example_inputs(model, 1)
     counter = FlopCounterMode(display=False)
@@ -139,10 +139,10 @@ def flops_per_frame(model: torch.nn.Module) -> float:
 def training_rate(name: str, batch: int, budget_s: float, size: int = 128) -> float:
     """Frames per second one optimiser step at a time (forward, loss, backward, AdamW) on a fixed batch of
     synthetic frames: what training consumes, without drawing frames."""
-    from handgraph.losses import LossWeights, pose_loss
     from handgraph.models import create_model
     from handgraph.synth.datasets import frames_to_tensors, model_inputs
     from handgraph.synth.generator import SynthConfig, generate_frames
+    from handgraph.training.losses import LossWeights, pose_loss
 
     config = SynthConfig(size=size, left_fraction=0.0)
     frames = frames_to_tensors(generate_frames(config, 5, np.arange(batch)), config.sensor.depth_unit_mm)

@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 from _common import ROOT, arguments, flops_per_frame, print_table, results_folder, write_result
 
-from handgraph.checkpoint import latest_checkpoint, load_model
 from handgraph.errors import HandgraphError
 from handgraph.evaluation import get_protocol, score_method
 from handgraph.evaluation.metrics import joint_errors
@@ -35,6 +34,7 @@ from handgraph.evaluation.model_eval import predict_split
 from handgraph.io.files import atomic_write_text
 from handgraph.io.provenance import changed_since, provenance
 from handgraph.models import list_models
+from handgraph.models.checkpoint import latest_checkpoint, load_model
 from handgraph.synth.splits import BENCHMARK_VERSION, frontal_views, same_benchmark_version
 from handgraph.training.config import load_config
 from handgraph.training.loop import train

@@ -65,8 +65,8 @@ def serving_rate(cache: Path, workers: int, batches: int) -> float:
 
 
 def training_rate(cache: Path, budget_s: float) -> float:
-    from handgraph.losses import LossWeights, pose_loss
     from handgraph.models import create_model
+    from handgraph.training.losses import LossWeights, pose_loss
 
     torch.set_num_threads(1)
     dataset = SynthShardDataset(cache)

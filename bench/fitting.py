@@ -21,7 +21,6 @@ import numpy as np
 import torch
 from _common import ROOT, arguments, print_table, seconds_per_call, write_result
 
-from handgraph.checkpoint import load_model
 from handgraph.evaluation.model_eval import predict_split
 from handgraph.fitting import ik
 from handgraph.fitting.frames import FrameCrop, refine_fits
@@ -30,8 +29,9 @@ from handgraph.fitting.targets import canonical_targets
 from handgraph.geometry.camera import Intrinsics, camera_preset, uvd_to_xyz
 from handgraph.geometry.layouts import NYU14
 from handgraph.geometry.skeleton import HAND
+from handgraph.inference.predictor import DEFAULT_CHECKPOINT, Predictor
 from handgraph.io.depth_images import read_depth
-from handgraph.predictor import DEFAULT_CHECKPOINT, Predictor
+from handgraph.models.checkpoint import load_model
 
 SHARED = ROOT.parent / "shared" / "data" / "real"
 

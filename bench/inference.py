@@ -2,7 +2,7 @@
 normalise, run the network, decode to mm (localisation is not included).
 
 Latency at batch 1 and throughput at batch 64, with 1 and 2 threads, in PyTorch eager and in ONNX Runtime
-(the model exported by ``handgraph.export``); FLOPs per frame (torch's FlopCounterMode, multiply-add = 2)
+(the model exported by ``handgraph.inference.export``); FLOPs per frame (torch's FlopCounterMode, multiply-add = 2)
 and the share of this machine's float32 matrix-product rate, measured in the same run, that each setting
 reaches. Target for the default model: at least 200 frames/s at batch 1 on one thread.
 Writes bench/results/inference.json.
@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from _common import arguments, flops_per_frame, peak_gflops, print_table, seconds_per_call, write_result
 
-from handgraph.export import export_onnx
+from handgraph.inference.export import export_onnx
+from handgraph.inference.networks import OnnxNetwork
 from handgraph.models import DEFAULT_MODEL, create_model, list_models
-from handgraph.networks import OnnxNetwork
 from handgraph.preprocess.crop import frame_crops, intrinsics_tensor
 from handgraph.synth.sensor import sensor_preset
 

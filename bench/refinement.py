@@ -23,10 +23,10 @@ import torch
 from _common import ROOT, arguments, print_table, write_result
 from tqdm import tqdm
 
-from handgraph.checkpoint import load_model
 from handgraph.evaluation.metrics import joint_errors
 from handgraph.evaluation.model_eval import split_batches
 from handgraph.models import PoseModel
+from handgraph.models.checkpoint import load_model
 from handgraph.models.hgt import HandGraphTransformer
 from handgraph.models.integral import integral_uvd
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd

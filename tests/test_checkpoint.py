@@ -3,9 +3,9 @@ import json
 import pytest
 import torch
 
-from handgraph.checkpoint import load_model, read_checkpoint_meta, save_checkpoint
 from handgraph.errors import HandgraphError
 from handgraph.models import create_model
+from handgraph.models.checkpoint import load_model, read_checkpoint_meta, save_checkpoint
 
 TINY = dict(
     input_size=32, width=8, blocks=1, transformer_dim=16, transformer_heads=2, encoder_layers=1, decoder_layers=1

@@ -134,8 +134,8 @@ def workspace(tmp_path_factory, shared_data) -> Path:
 def _record_sr305(shared_data: Path, runs: Path) -> None:
     """runs/rec.npy and .json as ``handgraph live --record`` writes them, from the real SR305 frames."""
     from handgraph.geometry.camera import camera_preset
+    from handgraph.inference.live import Recorder
     from handgraph.io.depth_images import depth_files, read_depth
-    from handgraph.live import Recorder
 
     recorder = Recorder(runs / "rec.npy", camera_preset("sr305"), 0.125, 30.0)
     for path in depth_files(shared_data / "real/sr305/20210326-231615"):

@@ -4,12 +4,12 @@ import pytest
 import torch
 from tolerance import assert_close
 
-from handgraph.checkpoint import load_model
 from handgraph.errors import HandgraphError
-from handgraph.export import agreement_bound_mm, compare_with_onnx, example_inputs, export_onnx
+from handgraph.inference.export import agreement_bound_mm, compare_with_onnx, example_inputs, export_onnx
+from handgraph.inference.networks import OnnxNetwork, load_network
+from handgraph.inference.predictor import default_checkpoint
 from handgraph.models import create_model, list_models
-from handgraph.networks import OnnxNetwork, load_network
-from handgraph.predictor import default_checkpoint
+from handgraph.models.checkpoint import load_model
 
 TINY = dict(
     input_size=32, width=8, blocks=1, transformer_dim=16, transformer_heads=2, encoder_layers=1, decoder_layers=1

@@ -12,9 +12,11 @@ def _modules_after(statement: str) -> list[str]:
 
 
 def test_inference_does_not_import_training():
-    loaded = _modules_after("import handgraph.predictor, handgraph.networks, handgraph.localizer.runtime")
+    loaded = _modules_after(
+        "import handgraph.inference.predictor, handgraph.inference.networks, handgraph.localizer.runtime"
+    )
     assert not [name for name in loaded if name.startswith("handgraph.training")]
-    assert "handgraph.export" not in loaded  # networks no longer imports export (export imports networks)
+    assert "handgraph.inference.export" not in loaded  # networks no longer imports export (export imports networks)
 
 
 def test_the_fields_metrics_result_files_and_protocols_need_no_torch():

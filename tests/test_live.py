@@ -13,8 +13,8 @@ from handgraph.cli import main
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import camera_preset
 from handgraph.geometry.numerics import ulps
+from handgraph.inference.live import RealSenseSource, Recorder, ReplaySource, run_live
 from handgraph.io.depth_images import read_depth
-from handgraph.live import RealSenseSource, Recorder, ReplaySource, run_live
 
 SEQUENCE = "real/sr305/20210326-231615"
 
@@ -157,7 +157,7 @@ def test_window_draws_the_skeleton(monkeypatch, recording):
     import warnings
 
     from handgraph.geometry.skeleton import HAND
-    from handgraph.live import SkeletonWindow
+    from handgraph.inference.live import SkeletonWindow
 
     _, frames = recording
     window = SkeletonWindow(HAND)

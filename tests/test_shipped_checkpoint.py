@@ -6,8 +6,8 @@ import numpy as np
 from handgraph.geometry.camera import camera_preset, uvd_to_xyz
 from handgraph.geometry.layouts import NYU14
 from handgraph.geometry.skeleton import FINGERS
+from handgraph.inference.predictor import Predictor
 from handgraph.io.depth_images import read_depth
-from handgraph.predictor import Predictor
 
 FINGER_ORDER = ("thumb", "index", "middle", "ring", "little")
 

@@ -8,7 +8,7 @@ from tolerance import assert_close
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import camera_preset
 from handgraph.geometry.numerics import ulps
-from handgraph.tracking import HandTracker, OneEuroFilter
+from handgraph.inference.tracking import HandTracker, OneEuroFilter
 
 
 def _one_euro_reference(samples, times, min_cutoff, beta, derivative_cutoff):

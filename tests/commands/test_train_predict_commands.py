@@ -101,8 +101,8 @@ def test_predict_with_centres_from_a_file(tiny_run, tmp_path, shared_data, capsy
 def test_left_hands_are_mirrored_frames(tiny_run, shared_data):
     # Predicting a frame as a left hand equals predicting its mirror image as a right hand, mirrored back.
     from handgraph.geometry.camera import camera_preset
+    from handgraph.inference.predictor import Predictor
     from handgraph.io.depth_images import read_depth
-    from handgraph.predictor import Predictor
 
     predictor = Predictor(tiny_run / "model")
     depth = read_depth(shared_data / "real/nyu/depth_1_0000001.png")

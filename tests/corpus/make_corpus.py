@@ -22,11 +22,11 @@ from onnx import TensorProto, helper
 from PIL import Image
 from safetensors.torch import save_file
 
-from handgraph.checkpoint import save_checkpoint
 from handgraph.cli import main as handgraph
-from handgraph.export import export_onnx
 from handgraph.geometry.layouts import get_layout
+from handgraph.inference.export import export_onnx
 from handgraph.models import model_from_config
+from handgraph.models.checkpoint import save_checkpoint
 from handgraph.models.config import ModelConfig
 
 HERE = Path(__file__).resolve().parent

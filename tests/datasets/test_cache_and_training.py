@@ -94,7 +94,7 @@ def test_a_canonical_model_fine_tunes_on_a_datasets_labels_through_the_joint_map
     from handgraph.evaluation.joint_map import canonical_to_layout
     from handgraph.geometry.layouts import NYU14
     from handgraph.geometry.skeleton import HAND
-    from handgraph.losses import LossWeights, mapped_pose_loss
+    from handgraph.training.losses import LossWeights, mapped_pose_loss
 
     # the map is the same on tensors as on arrays, and differentiable
     canonical = torch.randn(2, 21, 3, dtype=torch.float64, requires_grad=True) * 50

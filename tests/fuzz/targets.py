@@ -275,8 +275,8 @@ TINY_MODEL = {"name": "regress", "input_size": 32, "width": 4, "blocks": 1}
 def _write_checkpoint(folder: Path) -> None:
     import torch
 
-    from handgraph.checkpoint import save_checkpoint
     from handgraph.models import model_from_config
+    from handgraph.models.checkpoint import save_checkpoint
     from handgraph.models.config import ModelConfig
 
     torch.manual_seed(0)
@@ -287,7 +287,7 @@ def _write_checkpoint(folder: Path) -> None:
 
 
 def _load_model(folder: Path):
-    from handgraph.networks import load_network
+    from handgraph.inference.networks import load_network
 
     return load_network(folder, "torch").model  # as predict opens it (evaluate and export: load_model, within)
 
@@ -300,8 +300,8 @@ def _check_model(model) -> None:
 def _restore(folder: Path) -> dict:
     import torch
 
-    from handgraph.checkpoint import restore_training
     from handgraph.models import model_from_config
+    from handgraph.models.checkpoint import restore_training
     from handgraph.models.config import ModelConfig
 
     model = model_from_config(ModelConfig.from_dict(TINY_MODEL))
@@ -315,21 +315,21 @@ def _restore(folder: Path) -> dict:
 
 
 def _write_run(folder: Path) -> None:
-    from handgraph.checkpoint import mark_latest
+    from handgraph.models.checkpoint import mark_latest
 
     _write_checkpoint(folder / "checkpoints" / "step_0000003")
     mark_latest(folder, folder / "checkpoints" / "step_0000003")
 
 
 def _latest(folder: Path):
-    from handgraph.checkpoint import latest_checkpoint, read_checkpoint_meta
+    from handgraph.models.checkpoint import latest_checkpoint, read_checkpoint_meta
 
     latest = latest_checkpoint(folder)
     return None if latest is None else read_checkpoint_meta(latest)
 
 
 def _write_onnx(folder: Path) -> None:
-    from handgraph.export import export_onnx
+    from handgraph.inference.export import export_onnx
     from handgraph.models import model_from_config
     from handgraph.models.config import ModelConfig
 
@@ -356,7 +356,7 @@ def _onnx_seeds() -> list[bytes]:
 
 
 def _load_onnx(folder: Path):
-    from handgraph.networks import load_network
+    from handgraph.inference.networks import load_network
 
     return load_network(folder / "model.onnx", "onnx", threads=1)
 
@@ -443,7 +443,7 @@ def _recording(folder: Path) -> None:
 
 
 def _read_recording(folder: Path):
-    from handgraph.live import read_recording_info
+    from handgraph.inference.live import read_recording_info
 
     return read_recording_info(folder / "rec.npy")
 
@@ -456,8 +456,8 @@ def _check_recording(info) -> None:
 def _localizer(folder: Path) -> None:
     import torch
 
-    from handgraph.checkpoint import save_checkpoint
     from handgraph.localizer.network import HandLocalizer, LocalizerConfig
+    from handgraph.models.checkpoint import save_checkpoint
 
     torch.manual_seed(0)
     save_checkpoint(folder, HandLocalizer(LocalizerConfig(width=4)), 1, {})

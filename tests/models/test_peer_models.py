@@ -6,9 +6,9 @@ from tolerance import assert_close
 
 from handgraph.geometry.heatmaps import cell_centres
 from handgraph.geometry.numerics import summation_bound, ulps
-from handgraph.losses import LossWeights, pose_loss
 from handgraph.models import create_model
 from handgraph.models.dense_vote import BACKGROUND, RADIUS
+from handgraph.training.losses import LossWeights, pose_loss
 
 TINY = dict(input_size=32, width=8, blocks=1)
 

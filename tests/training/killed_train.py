@@ -21,9 +21,9 @@ import signal
 import sys
 from pathlib import Path
 
-from handgraph import checkpoint
-from handgraph.checkpoint import latest_checkpoint
 from handgraph.cli import main
+from handgraph.models import checkpoint
+from handgraph.models.checkpoint import latest_checkpoint
 from handgraph.training import loop
 
 

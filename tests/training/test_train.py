@@ -9,16 +9,16 @@ import torch
 from safetensors.torch import load_file
 from tolerance import assert_close
 
-from handgraph.checkpoint import latest_checkpoint
 from handgraph.errors import HandgraphError
 from handgraph.geometry.numerics import ulps
-from handgraph.losses import LossWeights, pose_loss
 from handgraph.models import create_model
+from handgraph.models.checkpoint import latest_checkpoint
 from handgraph.synth.datasets import frames_to_tensors, model_inputs
 from handgraph.synth.generator import SynthConfig, generate_frames
 from handgraph.training import loop
 from handgraph.training.config import load_config
 from handgraph.training.loop import train
+from handgraph.training.losses import LossWeights, pose_loss
 
 
 @pytest.mark.parametrize("name", ["heatmap", "hgt"])

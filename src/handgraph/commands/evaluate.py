@@ -159,11 +159,11 @@ def _report(results: list, protocol, args: argparse.Namespace, data: dict | None
 
 
 def _run_checkpoint(args: argparse.Namespace) -> int:
-    from handgraph.checkpoint import crop_cube, load_model
     from handgraph.errors import HandgraphError
     from handgraph.evaluation import get_protocol, score_method, write_joint_text
     from handgraph.evaluation.model_eval import parse_data, predict_split, write_test_overlays
     from handgraph.geometry.camera import xyz_to_uvd
+    from handgraph.models.checkpoint import crop_cube, load_model
     from handgraph.synth.splits import BENCHMARK_VERSION
 
     if args.gt or args.predictions or args.dataset not in (None, "synthetic"):
@@ -208,7 +208,7 @@ def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
     from handgraph.evaluation.joint_map import mapping_notes
     from handgraph.geometry.camera import uvd_to_xyz
     from handgraph.geometry.skeleton import HAND
-    from handgraph.predictor import Predictor
+    from handgraph.inference.predictor import Predictor
 
     if args.root is None:
         raise HandgraphError(f"--data {args.data} needs --root DIR, the dataset's folder")

@@ -44,10 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from handgraph.checkpoint import crop_cube, load_model
     from handgraph.errors import HandgraphError
-    from handgraph.export import compare_with_onnx, export_onnx
-    from handgraph.predictor import default_checkpoint
+    from handgraph.inference.export import compare_with_onnx, export_onnx
+    from handgraph.inference.predictor import default_checkpoint
+    from handgraph.models.checkpoint import crop_cube, load_model
 
     path = Path(args.onnx)
     if path.suffix != ".onnx":

@@ -50,10 +50,10 @@ def run(args: argparse.Namespace) -> int:
 
     from handgraph.commands.predict import frame_record
     from handgraph.errors import HandgraphError
+    from handgraph.inference.live import RealSenseSource, Recorder, ReplaySource, SkeletonWindow, run_live
+    from handgraph.inference.predictor import Predictor
+    from handgraph.inference.tracking import HandTracker, OneEuroFilter
     from handgraph.io.files import atomic_write_text
-    from handgraph.live import RealSenseSource, Recorder, ReplaySource, SkeletonWindow, run_live
-    from handgraph.predictor import Predictor
-    from handgraph.tracking import HandTracker, OneEuroFilter
 
     if args.fps <= 0:
         raise HandgraphError(f"--fps must be positive, got {args.fps}")

@@ -120,7 +120,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _camera(args):
     from handgraph.errors import HandgraphError
     from handgraph.geometry.camera import Intrinsics, camera_preset
-    from handgraph.live import read_recording_info
+    from handgraph.inference.live import read_recording_info
 
     given = [getattr(args, name) for name in ("fx", "fy", "cx", "cy")]
     if args.camera and any(value is not None for value in given):
@@ -147,7 +147,7 @@ def _given_or_recorded(args, given: float | None, flag: str, field: int, default
     """A positive value given on the command line, else the recording's own (field ``field`` of
     ``live.read_recording_info``), else ``default``."""
     from handgraph.errors import HandgraphError
-    from handgraph.live import read_recording_info
+    from handgraph.inference.live import read_recording_info
 
     if given is None:
         recording = read_recording_info(args.input)
@@ -193,10 +193,10 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from handgraph.errors import HandgraphError
+    from handgraph.inference.predictor import Predictor
+    from handgraph.inference.tracking import HandTracker, OneEuroFilter
     from handgraph.io.depth_images import depth_files, frame_readers
     from handgraph.io.files import atomic_write_text
-    from handgraph.predictor import Predictor
-    from handgraph.tracking import HandTracker, OneEuroFilter
 
     if args.threads is not None and args.threads < 1:
         raise HandgraphError(f"--threads must be at least 1, got {args.threads}")

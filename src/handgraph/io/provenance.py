@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SOURCE_TREE = Path(__file__).resolve().parents[2]
+SOURCE_TREE = Path(__file__).resolve().parents[3]  # src/handgraph/io/provenance.py -> the repository
 OUTPUTS = (":!bench/results", ":!docs", ":!runs")
 """What benchmarks and runs write: not counted as uncommitted changes of the code."""
 

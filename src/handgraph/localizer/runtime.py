@@ -61,7 +61,7 @@ class HandDetection:
 
 def load_localizer_network(folder: str | os.PathLike) -> tuple[HandLocalizer, dict]:
     """The localiser of a checkpoint folder (eval mode) and the checkpoint's metadata."""
-    from handgraph.checkpoint import read_checkpoint_meta, read_weights
+    from handgraph.models.checkpoint import read_checkpoint_meta, read_weights
 
     meta = read_checkpoint_meta(folder)
     name = meta["model"].get("name") if isinstance(meta["model"], dict) else None
@@ -156,7 +156,7 @@ def export_localizer(network: HandLocalizer, path: str | os.PathLike) -> Path:
 
     import onnx
 
-    from handgraph.export import quiet_exporter
+    from handgraph.inference.export import quiet_exporter
     from handgraph.io.files import usual_permissions
 
     path = Path(path)

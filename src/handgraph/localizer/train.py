@@ -17,7 +17,6 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from handgraph.checkpoint import latest_checkpoint, mark_latest, restore_training, save_checkpoint
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import uvd_to_xyz
 from handgraph.io.configs import override, parse_assignments
@@ -26,6 +25,7 @@ from handgraph.io.reading import read_json
 from handgraph.localizer.metrics import localizer_metrics
 from handgraph.localizer.network import HandLocalizer, LocalizerConfig, decode, localizer_loss, targets
 from handgraph.localizer.runtime import load_localizer_network, with_centre_depth
+from handgraph.models.checkpoint import latest_checkpoint, mark_latest, restore_training, save_checkpoint
 from handgraph.synth.datasets import BatchStream
 from handgraph.synth.scenes import SceneConfig, generate_scenes
 from handgraph.training.loop import warmup_cosine_schedule

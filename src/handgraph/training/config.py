@@ -16,9 +16,9 @@ import yaml
 from handgraph.errors import HandgraphError, about
 from handgraph.io.configs import override, parse_assignments
 from handgraph.io.reading import one_line, read_text
-from handgraph.losses import LossWeights
 from handgraph.models.config import ModelConfig
 from handgraph.synth.generator import SynthConfig
+from handgraph.training.losses import LossWeights
 
 
 @dataclass

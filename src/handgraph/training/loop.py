@@ -18,7 +18,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from handgraph.checkpoint import (
+from handgraph.errors import HandgraphError
+from handgraph.evaluation import metrics
+from handgraph.evaluation.model_eval import split_batches
+from handgraph.geometry.camera import is_finite_number
+from handgraph.io.files import atomic_write_text
+from handgraph.io.reading import one_line, read_json
+from handgraph.models import model_from_config
+from handgraph.models.checkpoint import (
     latest_checkpoint,
     load_model,
     mark_latest,
@@ -26,20 +33,13 @@ from handgraph.checkpoint import (
     restore_training,
     save_checkpoint,
 )
-from handgraph.errors import HandgraphError
-from handgraph.evaluation import metrics
-from handgraph.evaluation.model_eval import split_batches
-from handgraph.geometry.camera import is_finite_number
-from handgraph.io.files import atomic_write_text
-from handgraph.io.reading import one_line, read_json
-from handgraph.losses import mapped_pose_loss, pose_loss
-from handgraph.models import model_from_config
 from handgraph.preprocess.augment import augment_crop
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
 from handgraph.synth.datasets import ShardStream, SynthStream, model_inputs
 from handgraph.synth.shards import ShardedFrames, read_manifest
 from handgraph.synth.splits import BENCHMARK_VERSION, check_training_seed
 from handgraph.training.config import TrainConfig
+from handgraph.training.losses import mapped_pose_loss, pose_loss
 
 
 def _distributed() -> tuple[int, int]:

@@ -25,9 +25,9 @@ from torch import nn
 
 from handgraph.errors import HandgraphError
 from handgraph.geometry.numerics import RUNTIME_AGREEMENT_ULPS, differences, ulps
+from handgraph.inference.networks import METADATA_KEY, OnnxNetwork
 from handgraph.io.files import usual_permissions
 from handgraph.models import PoseModel
-from handgraph.networks import METADATA_KEY, OnnxNetwork
 
 
 class _JointsOnly(nn.Module):

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from handgraph.checkpoint import DEFAULT_CUBE_MM, crop_cube, load_model
 from handgraph.errors import HandgraphError, about
 from handgraph.geometry.camera import is_finite_number
 from handgraph.geometry.layouts import JointLayout, get_layout
 from handgraph.io.reading import read_onnx
+from handgraph.models.checkpoint import DEFAULT_CUBE_MM, crop_cube, load_model
 from handgraph.models.config import ModelConfig
 
 BACKENDS = ("torch", "onnx")

@@ -22,8 +22,8 @@ import numpy as np
 
 from handgraph.errors import HandgraphError, about
 from handgraph.geometry.camera import Intrinsics, is_finite_number
+from handgraph.inference.tracking import TrackedFrame
 from handgraph.io.files import atomic_write_text, usual_permissions
-from handgraph.tracking import TrackedFrame
 
 
 def recording_sidecar(path: str | os.PathLike) -> Path:

@@ -11,12 +11,12 @@ import torch
 
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import Intrinsics, xyz_to_uvd
+from handgraph.inference.networks import DEFAULT_CUBE_MM
 from handgraph.localizer.runtime import HandDetection, Localizer
-from handgraph.networks import DEFAULT_CUBE_MM
 from handgraph.preprocess.crop import frame_crops, intrinsics_tensor
 from handgraph.preprocess.localize import localize_hand
 
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "hgt-synth"
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[3] / "checkpoints" / "hgt-synth"
 """The checkpoint shipped in the repository (found beside the source tree of an editable install)."""
 
 
@@ -80,7 +80,7 @@ class Predictor:
         device: str = "cpu",
         localizer: str | os.PathLike | None = None,
     ):
-        from handgraph.networks import load_network
+        from handgraph.inference.networks import load_network
 
         self.checkpoint = Path(checkpoint) if checkpoint else default_checkpoint()
         self.network = load_network(self.checkpoint, backend, threads, device)
