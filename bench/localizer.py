@@ -30,11 +30,11 @@ from _common import ROOT, arguments, print_table, seconds_per_call, write_result
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import Intrinsics, camera_preset, uvd_to_xyz
 from handgraph.geometry.layouts import NYU14
-from handgraph.inference.export import export_onnx
+from handgraph.inference.export import export_localizer, export_onnx
 from handgraph.inference.predictor import Predictor, default_checkpoint
 from handgraph.io.depth_images import depth_files, read_depth
 from handgraph.localizer.metrics import localizer_metrics
-from handgraph.localizer.runtime import DEFAULT_LOCALIZER, Localizer, export_localizer, load_localizer_network
+from handgraph.localizer.runtime import DEFAULT_LOCALIZER, Localizer, load_localizer_network
 from handgraph.localizer.train import TEST_SEED
 from handgraph.models.checkpoint import crop_cube, load_model
 from handgraph.preprocess.localize import localize_hand

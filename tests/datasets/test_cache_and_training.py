@@ -91,7 +91,7 @@ def test_batches_mix_real_crops_and_synthetic_frames(tmp_path):
 def test_a_canonical_model_fine_tunes_on_a_datasets_labels_through_the_joint_map(tmp_path):
     import torch
 
-    from handgraph.evaluation.joint_map import canonical_to_layout
+    from handgraph.geometry.joint_map import canonical_to_layout
     from handgraph.geometry.layouts import NYU14
     from handgraph.geometry.skeleton import HAND
     from handgraph.training.losses import LossWeights, mapped_pose_loss

@@ -5,10 +5,10 @@ from fit_hands import random_hands
 from tolerance import assert_close
 
 from handgraph.errors import HandgraphError
-from handgraph.evaluation.joint_map import canonical_to_layout
 from handgraph.fitting import hand_model, ik
 from handgraph.fitting.result import fit_layout_joints, mirrored_model
 from handgraph.fitting.targets import canonical_targets
+from handgraph.geometry.joint_map import canonical_to_layout
 from handgraph.geometry.layouts import ICVL16, NYU14
 from handgraph.geometry.numerics import ulps
 from handgraph.geometry.skeleton import HAND

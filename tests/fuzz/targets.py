@@ -240,8 +240,8 @@ def _check_joints(joints) -> None:
 
 
 def _read_result(file: str) -> Callable[[Path], np.ndarray]:
+    from handgraph.datasets.protocol import get_protocol
     from handgraph.evaluation.evaluate import load_xyz
-    from handgraph.evaluation.protocol import get_protocol
 
     return lambda folder: load_xyz(folder / file, get_protocol("nyu"), "uvd", None)
 
@@ -464,8 +464,8 @@ def _localizer(folder: Path) -> None:
 
 
 def _localizer_onnx(folder: Path) -> None:
+    from handgraph.inference.export import export_localizer
     from handgraph.localizer.network import HandLocalizer, LocalizerConfig
-    from handgraph.localizer.runtime import export_localizer
 
     export_localizer(HandLocalizer(LocalizerConfig(width=4)).eval(), folder / "localizer.onnx")
 

@@ -45,7 +45,7 @@ EPILOG = textwrap.dedent(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from handgraph.evaluation.protocol import PROTOCOLS
+    from handgraph.datasets.protocol import PROTOCOLS
 
     parser.add_argument(
         "--dataset", choices=list(PROTOCOLS),
@@ -201,12 +201,13 @@ def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
     import numpy as np
 
     from handgraph.datasets import open_split
+    from handgraph.datasets.protocol import dataset_protocol
     from handgraph.errors import HandgraphError
     from handgraph.evaluation import score_method, write_joint_text
-    from handgraph.evaluation.dataset_eval import compared_rows, dataset_protocol, ground_truth_xyz, predict_dataset
+    from handgraph.evaluation.dataset_eval import compared_rows, ground_truth_xyz, predict_dataset
     from handgraph.evaluation.evaluate import load_xyz
-    from handgraph.evaluation.joint_map import mapping_notes
     from handgraph.geometry.camera import uvd_to_xyz
+    from handgraph.geometry.joint_map import mapping_notes
     from handgraph.geometry.skeleton import HAND
     from handgraph.inference.predictor import Predictor
 

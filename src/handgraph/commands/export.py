@@ -87,11 +87,11 @@ def _export_localizer(folder, path, skip_check: bool) -> int:
 
     from handgraph.errors import HandgraphError
     from handgraph.geometry.numerics import within
+    from handgraph.inference.export import export_localizer
     from handgraph.localizer.runtime import (
         DEFAULT_LOCALIZER,
         Localizer,
         agreement_bound,
-        export_localizer,
         load_localizer_network,
     )
 

@@ -37,7 +37,7 @@ EPILOG = textwrap.dedent(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from handgraph.evaluation.protocol import PROTOCOLS
+    from handgraph.datasets.protocol import PROTOCOLS
 
     parser.add_argument("--input", required=True, metavar="FILE", help="a predictions.json, or a result file")
     parser.add_argument(

@@ -23,11 +23,11 @@ import numpy as np
 import torch
 
 from handgraph.datasets import open_split
+from handgraph.datasets.protocol import get_protocol
 from handgraph.datasets.split import DatasetSplit
 from handgraph.errors import HandgraphError
-from handgraph.evaluation.joint_map import scored_labels
-from handgraph.evaluation.protocol import get_protocol
 from handgraph.geometry.camera import xyz_to_uvd
+from handgraph.geometry.joint_map import scored_labels
 from handgraph.preprocess.crop import crop_depth, intrinsics_tensor, make_crops
 from handgraph.synth.shards import MANIFEST, read_manifest, shard_name, write_shards
 
@@ -103,7 +103,7 @@ def build_crop_cache(
     """Crop a labelled split into ``folder`` (reused when its inputs match, rebuilt when they changed).
     ``centres``: ``labels`` (the labels' centroid, for training) or a centres file; ``cube_mm``: a fixed cube,
     or None for the split's own per frame (NYU 300/250, MSRA per subject). Returns the manifest."""
-    from handgraph.evaluation.dataset_eval import read_centres
+    from handgraph.datasets.centres import read_centres
 
     root = str(Path(root).resolve())
     split = _split(spec, root)

@@ -1,7 +1,7 @@
 """The field's evaluation protocol: result files, metrics, per-dataset protocols, tables, JSON and plots."""
 
+from handgraph.datasets.protocol import PROTOCOLS, DatasetProtocol, get_protocol
 from handgraph.evaluation.evaluate import evaluate_files, load_xyz, write_json, write_plots
-from handgraph.evaluation.protocol import PROTOCOLS, DatasetProtocol, get_protocol
 from handgraph.evaluation.report import MethodResult, format_table, score_method
 from handgraph.io.result_files import read_joints, write_joint_text
 

@@ -16,16 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm import tqdm
 
+from handgraph.datasets.centres import published_frames, read_centres
+from handgraph.datasets.protocol import DatasetProtocol, dataset_protocol
 from handgraph.datasets.split import DatasetSplit
 from handgraph.errors import HandgraphError
-from handgraph.evaluation.joint_map import canonical_to_layout, scored_labels
-from handgraph.evaluation.protocol import DatasetProtocol, get_protocol
 from handgraph.geometry.camera import xyz_to_uvd
+from handgraph.geometry.joint_map import canonical_to_layout, scored_labels
 from handgraph.geometry.skeleton import HAND
-from handgraph.io.result_files import read_joint_text
-
-Y_UP_WORLDS = ("nyu",)
-"""Datasets whose centre files (and world frame) have y up."""
 
 
 @dataclass
@@ -42,36 +39,12 @@ class DatasetPredictions:
     """Frames where the localiser said "no hand" (its best guess was used)."""
 
 
-def dataset_protocol(split: DatasetSplit) -> DatasetProtocol:
-    return get_protocol(split.name.partition(":")[0])
-
-
-def _published_frames(split: DatasetSplit) -> int | None:
-    """How many frames the published test set of ``split`` has, when its files index it (else None)."""
-    return None if split.published_index is None else dataset_protocol(split).test_frames
-
-
-def read_centres(path: str | os.PathLike, split: DatasetSplit) -> np.ndarray:
-    """(N, 3) crop centres in the split's camera frame (y down) from a file of one ``x y z`` line per frame: of
-    the split's frames, or of the whole published test set (such as the refined NYU centres), whose lines for
-    the frames a partial copy holds are taken."""
-    centres = read_joint_text(path, 1)[:, 0]
-    published = _published_frames(split)
-    if len(centres) == published and len(centres) != len(split):
-        centres = centres[split.published_index]
-    elif len(centres) != len(split):
-        whole = f" or one per frame of the published test set ({published})" if published else ""
-        raise HandgraphError(f"{path}: {len(centres)} centres for the {len(split)} frames of {split.name}; "
-                             f"expected one line per frame{whole}")  # fmt: skip
-    return centres * [1.0, -1.0, 1.0] if split.name.partition(":")[0] in Y_UP_WORLDS else centres
-
-
 def compared_rows(path: str | os.PathLike, lines: int, split: DatasetSplit) -> tuple[np.ndarray, np.ndarray]:
     """Which lines of a result file of ``lines`` lines score which frames of ``split``: (lines, rows), both (K,),
     empty when the file covers none of them. A file follows the published test set's order (the split's
     ``published_index``; else the split's own), and one shorter than that covers its first frames, as in
     ``evaluate --dataset``."""
-    published = _published_frames(split)
+    published = published_frames(split)
     frames = split.published_index if published else np.arange(len(split))
     limit = published or len(split)
     if lines > limit:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from handgraph.datasets.protocol import DatasetProtocol, get_protocol
 from handgraph.errors import HandgraphError
-from handgraph.evaluation.protocol import DatasetProtocol, get_protocol
 from handgraph.evaluation.report import MethodResult, score_method
 from handgraph.geometry.camera import uvd_to_xyz
 from handgraph.io.files import atomic_write_text

@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from handgraph.datasets.protocol import DatasetProtocol
 from handgraph.evaluation import metrics
-from handgraph.evaluation.protocol import DatasetProtocol
 
 TABLE_THRESHOLDS_MM = (10, 20, 30, 40)
 """Success-rate columns of the printed table."""

@@ -50,7 +50,7 @@ def read_fit_input(
 
 
 def _result_file(path: str, dataset: str, joint_format: str, mat_key: str | None, left: bool) -> FitInput:
-    from handgraph.evaluation.protocol import get_protocol
+    from handgraph.datasets.protocol import get_protocol
     from handgraph.io.result_files import read_joints
 
     protocol = get_protocol(dataset)

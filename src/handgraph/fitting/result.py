@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from handgraph.evaluation.joint_map import canonical_to_layout
 from handgraph.fitting import hand_model, ik
 from handgraph.fitting.targets import canonical_targets
+from handgraph.geometry.joint_map import canonical_to_layout
 from handgraph.geometry.skeleton import FINGER_NAMES, JointLayout
 
 ANGLE_NAMES = {

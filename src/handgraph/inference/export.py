@@ -10,6 +10,7 @@ the model, its joint layout, input size and crop cube without the checkpoint fol
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import logging
@@ -27,6 +28,8 @@ from handgraph.errors import HandgraphError
 from handgraph.geometry.numerics import RUNTIME_AGREEMENT_ULPS, differences, ulps
 from handgraph.inference.networks import METADATA_KEY, OnnxNetwork
 from handgraph.io.files import usual_permissions
+from handgraph.localizer.network import DecodedLocalizer, HandLocalizer
+from handgraph.localizer.runtime import METADATA_KEY as LOCALIZER_METADATA_KEY
 from handgraph.models import PoseModel
 
 
@@ -73,38 +76,50 @@ def quiet_exporter():
 
 def export_onnx(model: PoseModel, path: str | os.PathLike, metadata: dict, opset: int | None = None) -> Path:
     """Write ``model`` to ``path`` as ONNX (dynamic batch) with ``metadata`` as JSON; atomic (write, rename)."""
+    batch = torch.export.Dim.DYNAMIC
+    model = model.eval()
+    return _write_onnx(
+        _JointsOnly(model), example_inputs(model, 2), path, (METADATA_KEY, metadata), model.config.name,
+        input_names=["depth", "crop"], output_names=["uvd", "xyz"],
+        dynamic_shapes={"depth": {0: batch}, "crop": {0: batch}}, opset_version=opset,
+    )  # fmt: skip
+
+
+def export_localizer(network: HandLocalizer, path: str | os.PathLike) -> Path:
+    """Write the localiser with its decoder to ONNX (input ``depth`` (B, 1, H', W') mm, output ``centre``
+    (B, 4)), its config in the metadata; atomic (write, rename)."""
+    canvas = network.config.canvas
+    example = (torch.rand(2, 1, canvas.height, canvas.width) * 2000.0,)
+    return _write_onnx(
+        DecodedLocalizer(copy.deepcopy(network).eval()), example, path,
+        (LOCALIZER_METADATA_KEY, network.config.to_dict()), "the hand localizer",
+        input_names=["depth"], output_names=["centre"], dynamic_shapes={"depth_mm": {0: torch.export.Dim.DYNAMIC}},
+    )  # fmt: skip
+
+
+def _write_onnx(module: nn.Module, inputs: tuple, path, metadata: tuple[str, dict], name: str, **options) -> Path:
+    """torch's exporter on ``module`` at ``inputs``, ``metadata`` (key, JSON-able) in the file, written to a
+    temporary name and renamed; an exporter failure is one HandgraphError naming ``name``."""
     import onnx
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    model = model.eval()
-    batch = torch.export.Dim.DYNAMIC
     handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".onnx", dir=path.parent)
     os.close(handle)
     try:
         with quiet_exporter():
-            program = torch.onnx.export(
-                _JointsOnly(model),
-                example_inputs(model, 2),
-                dynamo=True,
-                input_names=["depth", "crop"],
-                output_names=["uvd", "xyz"],
-                dynamic_shapes={"depth": {0: batch}, "crop": {0: batch}},
-                opset_version=opset,
-                verbose=False,
-            )
+            program = torch.onnx.export(module, inputs, dynamo=True, verbose=False, **options)
         proto = program.model_proto
         entry = proto.metadata_props.add()
-        entry.key, entry.value = METADATA_KEY, json.dumps(metadata)
+        entry.key, entry.value = metadata[0], json.dumps(metadata[1])
         onnx.save_model(proto, staging)
         usual_permissions(staging)
         os.replace(staging, path)
-    except Exception as error:
+    except BaseException as error:
         Path(staging).unlink(missing_ok=True)
-        if isinstance(error, HandgraphError):
+        if isinstance(error, HandgraphError) or not isinstance(error, Exception):
             raise
-        message = f"exporting {model.config.name} to ONNX failed: {type(error).__name__}: {error}"
-        raise HandgraphError(message) from error
+        raise HandgraphError(f"exporting {name} to ONNX failed: {type(error).__name__}: {error}") from error
     return path
 
 

@@ -2,13 +2,12 @@
 
 The frame is resampled to the localiser's canvas (``preprocess.canvas``), the network answers with a centre on
 the canvas and a score, and the centre goes back to the frame's pixels and to mm in the camera's frame.
-A localiser is a checkpoint folder (run by PyTorch) or an ``.onnx`` file from ``export_localizer`` (run by
-ONNX Runtime); both carry the canvas and the threshold they were trained with.
+A localiser is a checkpoint folder (run by PyTorch) or an ``.onnx`` file from ``inference.export.export_localizer``
+(run by ONNX Runtime); both carry the canvas and the threshold they were trained with.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,42 +145,3 @@ def _onnx_session(source: Path, threads: int | None):
     session, metadata = read_onnx(path, threads, METADATA_KEY, "write a localizer with 'handgraph export --localizer'")
     with about(f"{path}: metadata '{METADATA_KEY}'"):
         return session, LocalizerConfig.from_dict(metadata)
-
-
-def export_localizer(network: HandLocalizer, path: str | os.PathLike) -> Path:
-    """Write the localiser with its decoder to ONNX (input ``depth`` (B, 1, H', W') mm, output ``centre``
-    (B, 4)), its config in the metadata; atomic (write, rename)."""
-    import copy
-    import tempfile
-
-    import onnx
-
-    from handgraph.inference.export import quiet_exporter
-    from handgraph.io.files import usual_permissions
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    canvas = network.config.canvas
-    example = torch.rand(2, 1, canvas.height, canvas.width) * 2000.0
-    handle, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".onnx", dir=path.parent)
-    os.close(handle)
-    try:
-        with quiet_exporter():
-            program = torch.onnx.export(
-                DecodedLocalizer(copy.deepcopy(network).eval()),
-                (example,),
-                dynamo=True,
-                input_names=["depth"],
-                output_names=["centre"],
-                dynamic_shapes={"depth_mm": {0: torch.export.Dim.DYNAMIC}},
-            )
-        proto = program.model_proto
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = METADATA_KEY, json.dumps(network.config.to_dict())
-        onnx.save_model(proto, staging)
-        usual_permissions(staging)
-        os.replace(staging, path)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
-    return path

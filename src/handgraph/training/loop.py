@@ -448,7 +448,7 @@ def _log(writer, step: int, scalars: dict[str, float]) -> None:
 
 def _batch_joint_error(predicted: torch.Tensor, true: torch.Tensor, layout, labels) -> float:
     """Mean 3D joint error (mm) of a training batch, in the labels' joints: what the progress bar shows."""
-    from handgraph.evaluation.joint_map import canonical_to_layout
+    from handgraph.geometry.joint_map import canonical_to_layout
 
     with torch.no_grad():
         mapped = predicted if labels is layout else canonical_to_layout(predicted, labels)

@@ -82,7 +82,7 @@ def mapped_pose_loss(
 
     Shapes: output of a canonical ``PoseModel``; true uvd_norm and xyz (B, J, 3) in ``layout``.
     """
-    from handgraph.evaluation.joint_map import canonical_to_layout
+    from handgraph.geometry.joint_map import canonical_to_layout
 
     own = [index for index, twin in enumerate(layout.canonical) if twin is not None]
     twins = [layout.canonical[index] for index in own]

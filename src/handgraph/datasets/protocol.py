@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from handgraph.datasets.split import DatasetSplit
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import CAMERA_PRESETS, Intrinsics
 from handgraph.geometry.layouts import HANDS2017_21, ICVL16, MSRA21, NYU14
@@ -101,3 +102,8 @@ def get_protocol(name: str) -> DatasetProtocol:
     if name not in PROTOCOLS:
         raise HandgraphError(f"unknown dataset {name!r}; expected one of: {', '.join(PROTOCOLS)}")
     return PROTOCOLS[name]
+
+
+def dataset_protocol(split: DatasetSplit) -> DatasetProtocol:
+    """The protocol that scores a split of a real dataset (``nyu:test`` -> NYU's)."""
+    return get_protocol(split.name.partition(":")[0])
