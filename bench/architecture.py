@@ -54,7 +54,10 @@ def imports(path: Path, module: str) -> set[str]:
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names if alias.name.startswith("handgraph")}
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("handgraph"):
-            found.add(node.module)
+            folder = PACKAGE.parent / node.module.replace(".", "/")
+            for alias in node.names:  # ``from handgraph.evaluation import metrics`` imports the module metrics
+                is_module = (folder / f"{alias.name}.py").is_file() or (folder / alias.name).is_dir()
+                found.add(f"{node.module}.{alias.name}" if is_module else node.module)
     return found - {module}
 
 
