@@ -62,10 +62,16 @@ def documented_commands() -> list[tuple[str, str]]:
         text = path.read_text()
         for block in re.finditer(r"^```bash\n(.*?)^```", text, re.S | re.M):
             first_line = text[: block.start()].count("\n") + 2
-            for offset, line in enumerate(block.group(1).replace("\\\n", " \x00").splitlines()):
-                command = _without_comment(line.replace("\x00", "")).strip()
+            pending, start = "", None
+            for offset, line in enumerate(block.group(1).splitlines()):
+                start = first_line + offset if start is None else start  # a command's first line names it
+                if line.endswith("\\"):
+                    pending += line[:-1] + " "
+                    continue
+                command = _without_comment(pending + line).strip()
                 if command:
-                    commands.append((f"{path.relative_to(ROOT)}:{first_line + offset}", " ".join(command.split())))
+                    commands.append((f"{path.relative_to(ROOT)}:{start}", " ".join(command.split())))
+                pending, start = "", None
     return commands
 
 
