@@ -60,7 +60,7 @@ MUTATIONS = [
     Mutation("mean joint error leaves one term out", "evaluation/metrics.py", "return float(errors.mean())",
              "return float((errors.sum() - errors.flat[0]) / errors.size)",
              ("tests/evaluation/test_metrics.py", "tests/evaluation/test_published_numbers.py")),
-    Mutation("One Euro smoothing factor 0.1 % off", "tracking.py", "return 1.0 / (1.0 + tau / period_s)",
+    Mutation("One Euro smoothing factor 0.1 % off", "inference/tracking.py", "return 1.0 / (1.0 + tau / period_s)",
              "return 1.0 / (1.0 + 1.001 * tau / period_s)", ("tests/test_tracking.py",)),
 ]  # fmt: skip
 
