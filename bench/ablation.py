@@ -34,10 +34,11 @@ from handgraph.evaluation.model_eval import predict_split
 from handgraph.io.files import atomic_write_text
 from handgraph.io.provenance import changed_since, provenance
 from handgraph.models import list_models
-from handgraph.models.checkpoint import latest_checkpoint, load_model
+from handgraph.models.checkpoint import load_model
 from handgraph.synth.splits import BENCHMARK_VERSION, frontal_views, same_benchmark_version
 from handgraph.training.config import load_config
 from handgraph.training.loop import train
+from handgraph.training.run import latest_checkpoint
 
 FULL = {"steps": 1800, "test_frames": 2000, "eval_every": 300, "eval_frames": 500}
 QUICK = {"steps": 12, "test_frames": 64, "eval_every": 6, "eval_frames": 32}

@@ -29,9 +29,10 @@ from handgraph.fitting.targets import canonical_targets
 from handgraph.geometry.camera import Intrinsics, camera_preset, uvd_to_xyz
 from handgraph.geometry.layouts import NYU14
 from handgraph.geometry.skeleton import HAND
-from handgraph.inference.predictor import DEFAULT_CHECKPOINT, Predictor
+from handgraph.inference.predictor import Predictor
 from handgraph.io.depth_images import read_depth
 from handgraph.models.checkpoint import load_model
+from handgraph.weights import POSE_MODEL as DEFAULT_CHECKPOINT
 
 SHARED = ROOT.parent / "shared" / "data" / "real"
 

@@ -20,7 +20,7 @@ import torch
 from _common import arguments, flops_per_frame, peak_gflops, print_table, seconds_per_call, write_result
 
 from handgraph.inference.export import export_onnx
-from handgraph.inference.networks import OnnxNetwork
+from handgraph.inference.networks import load_network
 from handgraph.models import DEFAULT_MODEL, create_model, list_models
 from handgraph.preprocess.crop import frame_crops, intrinsics_tensor
 from handgraph.synth.sensor import sensor_preset
@@ -74,7 +74,7 @@ def main() -> None:
             for backend in ("eager", "onnx"):
                 for threads in (1, 2):
                     torch.set_num_threads(threads)
-                    network = _eager(model) if backend == "eager" else OnnxNetwork(path, threads)
+                    network = _eager(model) if backend == "eager" else load_network(path, "onnx", threads)
                     run = _pipeline(network, size)
                     for batch in batches:
                         inputs = _frames(batch)

@@ -31,14 +31,18 @@ from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import Intrinsics, camera_preset, uvd_to_xyz
 from handgraph.geometry.layouts import NYU14
 from handgraph.inference.export import export_localizer, export_onnx
-from handgraph.inference.predictor import Predictor, default_checkpoint
+from handgraph.inference.localizing import Localizer
+from handgraph.inference.predictor import Predictor
 from handgraph.io.depth_images import depth_files, read_depth
 from handgraph.localizer.metrics import localizer_metrics
-from handgraph.localizer.runtime import DEFAULT_LOCALIZER, Localizer, load_localizer_network
+from handgraph.localizer.network import load_localizer_network
 from handgraph.localizer.train import TEST_SEED
-from handgraph.models.checkpoint import crop_cube, load_model
+from handgraph.models.checkpoint import load_model
+from handgraph.models.contract import contract_of
 from handgraph.preprocess.localize import localize_hand
 from handgraph.synth.scenes import SceneConfig, generate_scenes
+from handgraph.weights import LOCALIZER as DEFAULT_LOCALIZER
+from handgraph.weights import POSE_MODEL
 
 SHARED = ROOT.parent / "shared" / "data" / "real"
 SR305 = camera_preset("sr305")
@@ -159,8 +163,10 @@ def _speed(folder: Path, budget_s: float) -> dict:
     """The timings, with the shipped networks exported to ONNX into ``folder``."""
     network, _ = load_localizer_network(DEFAULT_LOCALIZER)
     onnx_localizer = Localizer(export_localizer(network, folder / "localizer.onnx"), "onnx", threads=1)
-    model, meta = load_model(default_checkpoint())
-    export_onnx(model, folder / "model.onnx", {"model": meta["model"], "cube_mm": crop_cube(meta)})
+    model, meta = load_model(POSE_MODEL)
+    export_onnx(
+        model, folder / "model.onnx", {"model": meta["model"], "contract": contract_of(meta, POSE_MODEL).to_dict()}
+    )
     predictor = Predictor(folder / "model.onnx", backend="onnx", threads=1, localizer=folder / "localizer.onnx")
     depth = read_depth(SHARED / "nyu/depth_1_0000001.png")
     camera = camera_preset("nyu")

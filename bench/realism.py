@@ -22,10 +22,10 @@ import torch  # noqa: E402
 from _common import ROOT, arguments, print_table, write_result  # noqa: E402
 
 from handgraph.geometry.camera import camera_preset  # noqa: E402
+from handgraph.inference.localizing import Localizer  # noqa: E402
 from handgraph.io.depth_images import depth_files, read_depth  # noqa: E402
 from handgraph.io.files import atomic_writer  # noqa: E402
 from handgraph.io.overlay import depth_display  # noqa: E402
-from handgraph.localizer.runtime import Localizer  # noqa: E402
 from handgraph.preprocess.crop import crop_depth, intrinsics_tensor, make_crops  # noqa: E402
 from handgraph.synth.generator import SynthConfig, generate_frames  # noqa: E402
 from handgraph.synth.scenes import SceneConfig, generate_scenes  # noqa: E402

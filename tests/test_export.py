@@ -6,10 +6,10 @@ from tolerance import assert_close
 
 from handgraph.errors import HandgraphError
 from handgraph.inference.export import agreement_bound_mm, compare_with_onnx, example_inputs, export_onnx
-from handgraph.inference.networks import OnnxNetwork, load_network
-from handgraph.inference.predictor import default_checkpoint
+from handgraph.inference.networks import load_network
 from handgraph.models import create_model, list_models
 from handgraph.models.checkpoint import load_model
+from handgraph.weights import POSE_MODEL
 
 TINY = dict(
     input_size=32, width=8, blocks=1, transformer_dim=16, transformer_heads=2, encoder_layers=1, decoder_layers=1
@@ -23,7 +23,7 @@ def test_onnx_runtime_agrees_with_pytorch_at_any_batch(name, options, tmp_path):
     torch.manual_seed(0)
     model = create_model(name, **TINY, **options).eval()
     path = export_onnx(model, tmp_path / f"{name}.onnx", {"model": model.config.to_dict(), "cube_mm": 250.0})
-    network = OnnxNetwork(path)
+    network = load_network(path, "onnx")
     assert (network.name, network.input_size, network.layout.num_joints) == (name, 32, 21)
     for batch in (1, 3, 64):  # traced at batch 2: the batch axis must be dynamic
         depth, crop = example_inputs(model, batch, seed=batch)
@@ -38,7 +38,7 @@ def test_onnx_runtime_agrees_with_pytorch_at_any_batch(name, options, tmp_path):
 
 @pytest.fixture(scope="module")
 def shipped_export(tmp_path_factory):
-    model, meta = load_model(default_checkpoint())
+    model, meta = load_model(POSE_MODEL)
     path = export_onnx(model, tmp_path_factory.mktemp("onnx") / "hgt.onnx", {"model": meta["model"], "cube_mm": 250.0})
     return model, path
 
@@ -84,10 +84,10 @@ def test_export_is_atomic_and_leaves_no_partial_file(tmp_path, monkeypatch):
 
 def test_bad_onnx_sources(tmp_path):
     with pytest.raises(HandgraphError, match="no such ONNX file"):
-        OnnxNetwork(tmp_path / "missing.onnx")
+        load_network(tmp_path / "missing.onnx", "onnx")
     (tmp_path / "broken.onnx").write_bytes(b"not a model")
     with pytest.raises(HandgraphError, match="not a readable ONNX model"):
-        OnnxNetwork(tmp_path / "broken.onnx")
+        load_network(tmp_path / "broken.onnx", "onnx")
     with pytest.raises(HandgraphError, match="without model.onnx; export it first"):
         load_network(tmp_path, "onnx")
     with pytest.raises(HandgraphError, match="run it with --backend onnx"):

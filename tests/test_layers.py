@@ -13,7 +13,7 @@ def _modules_after(statement: str) -> list[str]:
 
 def test_inference_does_not_import_training():
     loaded = _modules_after(
-        "import handgraph.inference.predictor, handgraph.inference.networks, handgraph.localizer.runtime"
+        "import handgraph.inference.predictor, handgraph.inference.networks, handgraph.inference.localizing"
     )
     assert not [name for name in loaded if name.startswith("handgraph.training")]
     assert "handgraph.inference.export" not in loaded  # networks no longer imports export (export imports networks)

@@ -38,7 +38,8 @@ def test_cache_reuses_rebuilds_and_trains(tmp_path, capsys):
     assert main(["train", "--config", "tiny", "--set", *settings, "--out", str(run), "--no-progress"]) == 0
     meta = json.loads((run / "model" / "checkpoint.json").read_text())
     assert meta["model"]["layout"] == "nyu14" and np.isfinite(meta["metrics"]["mean_mm"])
-    assert meta["train"]["crop"] == {"size": 32, "cube_mm": 250.0, "depth": "cube, [-1, 1]"}  # the cache's crop
+    assert meta["contract"] == {"cube_mm": 250.0, "input_size": 32, "layout": "nyu14", "cube_per_frame": False,
+                                "depth": "cube, [-1, 1]"}  # the cache's crop  # fmt: skip
     arguments = ["evaluate", "--checkpoint", str(run / "model"), "--data", "nyu:test", "--root", str(tmp_path / "nyu")]
     capsys.readouterr()
     assert main([*arguments, "--centers", "labels", "--predictions", str(tmp_path / "p.txt")]) == 0
@@ -48,14 +49,14 @@ def test_cache_reuses_rebuilds_and_trains(tmp_path, capsys):
 
 def test_a_model_trained_on_per_frame_cubes_is_scored_on_them(tmp_path, capsys):
     from handgraph.training.config import load_config
-    from handgraph.training.loop import crop_of_run
+    from handgraph.training.loop import contract_of_run
 
     write_nyu(tmp_path / "nyu", {"train": 2, "test": 1}, np.random.default_rng(5))
     build_crop_cache("nyu:train", tmp_path / "nyu", tmp_path / "cache", size=32, workers=1, progress=False)
     config = load_config("tiny", [f"data.shards={tmp_path / 'cache'}", "model.layout=nyu14", "model.input_size=32"])
-    assert crop_of_run(config)["cube_mm"] is None  # NYU's 300 and 250 mm, frame by frame
+    assert contract_of_run(config).cube_per_frame  # NYU's 300 and 250 mm, frame by frame
     with pytest.raises(HandgraphError, match="its crops are 32x32, but model.input_size is 64"):
-        crop_of_run(load_config("tiny", [f"data.shards={tmp_path / 'cache'}", "model.input_size=64"]))
+        contract_of_run(load_config("tiny", [f"data.shards={tmp_path / 'cache'}", "model.input_size=64"]))
 
 
 def test_a_split_without_labels_or_a_bad_crop_is_refused(tmp_path):

@@ -8,7 +8,7 @@ from minis import write_icvl, write_msra, write_one_frame_nyu
 from tolerance import assert_close
 
 from handgraph.cli import main
-from handgraph.inference.predictor import DEFAULT_CHECKPOINT
+from handgraph.weights import POSE_MODEL as DEFAULT_CHECKPOINT
 
 
 def _evaluate(root, *more):

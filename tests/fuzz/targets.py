@@ -289,7 +289,7 @@ def _write_checkpoint(folder: Path) -> None:
 def _load_model(folder: Path):
     from handgraph.inference.networks import load_network
 
-    return load_network(folder, "torch").model  # as predict opens it (evaluate and export: load_model, within)
+    return load_network(folder, "torch").runner.module.model  # as predict opens it (evaluate, export: load_model)
 
 
 def _check_model(model) -> None:
@@ -315,14 +315,15 @@ def _restore(folder: Path) -> dict:
 
 
 def _write_run(folder: Path) -> None:
-    from handgraph.models.checkpoint import mark_latest
+    from handgraph.training.run import mark_latest
 
     _write_checkpoint(folder / "checkpoints" / "step_0000003")
     mark_latest(folder, folder / "checkpoints" / "step_0000003")
 
 
 def _latest(folder: Path):
-    from handgraph.models.checkpoint import latest_checkpoint, read_checkpoint_meta
+    from handgraph.models.checkpoint import read_checkpoint_meta
+    from handgraph.training.run import latest_checkpoint
 
     latest = latest_checkpoint(folder)
     return None if latest is None else read_checkpoint_meta(latest)
@@ -471,13 +472,13 @@ def _localizer_onnx(folder: Path) -> None:
 
 
 def _open_localizer_onnx(folder: Path):
-    from handgraph.localizer.runtime import Localizer
+    from handgraph.inference.localizing import Localizer
 
     return Localizer(folder / "localizer.onnx", backend="onnx", threads=1)
 
 
 def _load_localizer(folder: Path):
-    from handgraph.localizer.runtime import load_localizer_network
+    from handgraph.localizer.network import load_localizer_network
 
     return load_localizer_network(folder)[0]
 

@@ -10,10 +10,10 @@ from tolerance import assert_close
 from handgraph.geometry.camera import camera_preset
 from handgraph.geometry.numerics import within
 from handgraph.inference.export import export_localizer
+from handgraph.inference.localizing import Localizer, agreement_bound
 from handgraph.inference.predictor import Predictor
 from handgraph.io.depth_images import depth_files, read_depth
-from handgraph.localizer.network import DecodedLocalizer
-from handgraph.localizer.runtime import Localizer, agreement_bound, load_localizer_network
+from handgraph.localizer.network import DecodedLocalizer, load_localizer_network
 
 SEQUENCE = "real/sr305/20210326-231615"
 

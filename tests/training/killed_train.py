@@ -23,8 +23,8 @@ from pathlib import Path
 
 from handgraph.cli import main
 from handgraph.models import checkpoint
-from handgraph.models.checkpoint import latest_checkpoint
-from handgraph.training import loop
+from handgraph.training import loop, run
+from handgraph.training.run import latest_checkpoint
 
 
 def die() -> None:
@@ -69,9 +69,10 @@ def install(moment: str, call: int) -> None:
     elif moment == "unnamed":
         checkpoint.usual_permissions = on_call(call, checkpoint.usual_permissions, before=lambda *a: die())
     elif moment == "pointer":
-        checkpoint.atomic_write_text = on_call(call, checkpoint.atomic_write_text, before=half_pointer)
+        arm = lambda *a, **k: setattr(run, "atomic_write_text", half_pointer)  # noqa: E731 (latest.json's write)
+        run.mark_latest = on_call(call, run.mark_latest, before=arm)
     elif moment == "unmarked":
-        loop.mark_latest = on_call(call, loop.mark_latest, before=lambda *a, **k: die())
+        run.mark_latest = on_call(call, run.mark_latest, before=lambda *a, **k: die())
     elif moment != "none":
         raise SystemExit(f"unknown moment {moment!r}")
 

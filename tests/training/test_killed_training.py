@@ -15,7 +15,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from handgraph.models.checkpoint import latest_checkpoint, load_model
+from handgraph.models.checkpoint import load_model
+from handgraph.training.run import latest_checkpoint
 
 DRIVER = Path(__file__).with_name("killed_train.py")
 SETTINGS = ["threads=1", "checkpoint_every=2", "eval_every=6"]  # steps 6: checkpoints at 2, 4 and 6

@@ -12,13 +12,13 @@ from tolerance import assert_close
 from handgraph.errors import HandgraphError
 from handgraph.geometry.numerics import ulps
 from handgraph.models import create_model
-from handgraph.models.checkpoint import latest_checkpoint
 from handgraph.synth.datasets import frames_to_tensors, model_inputs
 from handgraph.synth.generator import SynthConfig, generate_frames
-from handgraph.training import loop
+from handgraph.training import run
 from handgraph.training.config import load_config
 from handgraph.training.loop import train
 from handgraph.training.losses import LossWeights, pose_loss
+from handgraph.training.run import latest_checkpoint
 
 
 @pytest.mark.parametrize("name", ["heatmap", "hgt"])
@@ -50,11 +50,11 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, monkeypatch, assignments):
         original_mark_latest(run, folder, keep)
         raise KeyboardInterrupt
 
-    original_mark_latest = loop.mark_latest
-    monkeypatch.setattr(loop, "mark_latest", killed_after_the_first_checkpoint)
+    original_mark_latest = run.mark_latest
+    monkeypatch.setattr(run, "mark_latest", killed_after_the_first_checkpoint)
     with pytest.raises(KeyboardInterrupt):
         train(config, tmp_path / "resumed", progress=False)
-    monkeypatch.setattr(loop, "mark_latest", original_mark_latest)
+    monkeypatch.setattr(run, "mark_latest", original_mark_latest)
     assert latest_checkpoint(tmp_path / "resumed").name == "step_0000003"
     train(config, tmp_path / "resumed", resume=True, progress=False)
     straight = load_file(tmp_path / "straight" / "model" / "model.safetensors")

@@ -163,7 +163,8 @@ def _run_checkpoint(args: argparse.Namespace) -> int:
     from handgraph.evaluation import get_protocol, score_method, write_joint_text
     from handgraph.evaluation.model_eval import parse_data, predict_split, write_test_overlays
     from handgraph.geometry.camera import xyz_to_uvd
-    from handgraph.models.checkpoint import crop_cube, load_model
+    from handgraph.models.checkpoint import load_model
+    from handgraph.models.contract import contract_of
     from handgraph.synth.splits import BENCHMARK_VERSION
 
     if args.gt or args.predictions or args.dataset not in (None, "synthetic"):
@@ -176,14 +177,15 @@ def _run_checkpoint(args: argparse.Namespace) -> int:
         raise HandgraphError("--root, --centers and --compare go with a real dataset's --data, e.g. nyu:test")
     split = parse_data(args.data)
     model, meta = load_model(args.checkpoint)
+    cube = contract_of(meta, f"{args.checkpoint}/checkpoint.json").cube_mm  # the model's own crop
     protocol = get_protocol("synthetic")
-    result = predict_split(model, split, args.frames, cube_mm=crop_cube(meta))  # the model's own crop
+    result = predict_split(model, split, args.frames, cube_mm=cube)
     name = args.names[0] if args.names else f"{model.config.name} (step {meta['step']})"
     scored = score_method(
         name, str(args.checkpoint), result["predicted_xyz"], result["xyz"].astype("float64"), protocol
     )
     data = {"source": args.data, "benchmark_version": BENCHMARK_VERSION, "frames": len(result["xyz"]),
-            "cube_mm": crop_cube(meta) or 250.0, "checkpoint": str(args.checkpoint)}  # fmt: skip
+            "cube_mm": cube, "checkpoint": str(args.checkpoint)}  # fmt: skip
     _report([scored], protocol, args, data)
     if args.predictions_out:
         write_joint_text(args.predictions_out, xyz_to_uvd(result["predicted_xyz"], protocol.camera))

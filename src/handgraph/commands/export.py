@@ -46,21 +46,22 @@ def run(args: argparse.Namespace) -> int:
 
     from handgraph.errors import HandgraphError
     from handgraph.inference.export import compare_with_onnx, export_onnx
-    from handgraph.inference.predictor import default_checkpoint
-    from handgraph.models.checkpoint import crop_cube, load_model
+    from handgraph.models.checkpoint import load_model
+    from handgraph.models.contract import contract_of
+    from handgraph.weights import POSE_MODEL, shipped
 
     path = Path(args.onnx)
     if path.suffix != ".onnx":
         raise HandgraphError(f"--onnx {path}: expected a file name ending in .onnx")
     if args.localizer is not None:
         return _export_localizer(Path(args.localizer) if args.localizer else None, path, args.no_check)
-    checkpoint = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
+    checkpoint = Path(args.checkpoint) if args.checkpoint else shipped(POSE_MODEL)
     model, meta = load_model(checkpoint)
     metadata = {
         "format": "handgraph-onnx",
         "version": 1,
         "model": meta["model"],
-        "cube_mm": crop_cube(meta),
+        "contract": contract_of(meta, checkpoint / "checkpoint.json").to_dict(),
         "step": meta.get("step"),
         "metrics": meta.get("metrics"),
         "checkpoint": str(checkpoint),
@@ -88,14 +89,11 @@ def _export_localizer(folder, path, skip_check: bool) -> int:
     from handgraph.errors import HandgraphError
     from handgraph.geometry.numerics import within
     from handgraph.inference.export import export_localizer
-    from handgraph.localizer.runtime import (
-        DEFAULT_LOCALIZER,
-        Localizer,
-        agreement_bound,
-        load_localizer_network,
-    )
+    from handgraph.inference.localizing import Localizer, agreement_bound
+    from handgraph.localizer.network import load_localizer_network
+    from handgraph.weights import LOCALIZER, shipped
 
-    folder = folder or DEFAULT_LOCALIZER
+    folder = folder or shipped(LOCALIZER)
     network, meta = load_localizer_network(folder)
     export_localizer(network, path)
     print(f"wrote {path} (hand localizer, step {meta.get('step')}, {path.stat().st_size / 1e6:.2f} MB)")

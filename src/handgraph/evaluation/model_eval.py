@@ -59,7 +59,7 @@ def predict_split(
 ) -> dict[str, np.ndarray]:
     """Predicted and true joints (mm, camera frame) of the first ``count`` frames of a split, cropped as the
     model was trained: its input size and ``cube_mm`` (the split's 250 mm when None; pass the checkpoint's,
-    ``checkpoint.crop_cube``); plus the frames' depth and labels for pictures."""
+    ``models.contract``); plus the frames' depth and labels for pictures."""
     model = model.to(device).eval()
     predicted, kept = [], {key: [] for key in ("xyz", "uvd", "depth", "intrinsics", "centre_xyz", "gesture", "pose")}
     unit = benchmark_split(split_name).config.sensor.depth_unit_mm

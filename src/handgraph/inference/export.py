@@ -3,8 +3,8 @@
 The exported graph has inputs ``depth`` (B, C, S, S) in [-1, 1] and ``crop`` (B, 6) = (fx, fy, cx, cy,
 centre_z, cube) exactly as ``PoseModel.forward`` takes them, and outputs ``uvd`` (B, J, 3) in crop pixels and
 mm and ``xyz`` (B, J, 3) in mm. Cropping and localisation stay outside (they are frame-sized and cheap in
-NumPy/torch). The checkpoint's JSON rides along in the file's metadata (key ``handgraph``), so a runtime knows
-the model, its joint layout, input size and crop cube without the checkpoint folder.
+NumPy/torch). The checkpoint's model config and contract (``models.contract``: crop cube, input size, joint layout)
+ride along in the file's metadata (key ``handgraph``), so a runtime knows them without the checkpoint folder.
 """
 
 from __future__ import annotations
@@ -26,23 +26,11 @@ from torch import nn
 
 from handgraph.errors import HandgraphError
 from handgraph.geometry.numerics import RUNTIME_AGREEMENT_ULPS, differences, ulps
-from handgraph.inference.networks import METADATA_KEY, OnnxNetwork
+from handgraph.inference.localizing import METADATA_KEY as LOCALIZER_METADATA_KEY
+from handgraph.inference.networks import METADATA_KEY, JointsOnly, load_network
 from handgraph.io.files import usual_permissions
 from handgraph.localizer.network import DecodedLocalizer, HandLocalizer
-from handgraph.localizer.runtime import METADATA_KEY as LOCALIZER_METADATA_KEY
 from handgraph.models import PoseModel
-
-
-class _JointsOnly(nn.Module):
-    """The model with tensor outputs only (ONNX has no dicts or lists of heatmaps)."""
-
-    def __init__(self, model: PoseModel):
-        super().__init__()
-        self.model = model
-
-    def forward(self, depth: torch.Tensor, crop: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        output = self.model(depth, crop)
-        return output["uvd"], output["xyz"]
 
 
 def example_inputs(model: PoseModel, batch: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -79,7 +67,7 @@ def export_onnx(model: PoseModel, path: str | os.PathLike, metadata: dict, opset
     batch = torch.export.Dim.DYNAMIC
     model = model.eval()
     return _write_onnx(
-        _JointsOnly(model), example_inputs(model, 2), path, (METADATA_KEY, metadata), model.config.name,
+        JointsOnly(model), example_inputs(model, 2), path, (METADATA_KEY, metadata), model.config.name,
         input_names=["depth", "crop"], output_names=["uvd", "xyz"],
         dynamic_shapes={"depth": {0: batch}, "crop": {0: batch}}, opset_version=opset,
     )  # fmt: skip
@@ -146,5 +134,5 @@ def compare_with_onnx(model: PoseModel, path: str | os.PathLike, batch: int = 4,
     depth, crop = example_inputs(model, batch, seed)
     with torch.no_grad():
         expected = model.eval()(depth, crop)["xyz"].numpy()
-    got = OnnxNetwork(path)(depth, crop)
+    got = load_network(path, "onnx")(depth, crop)
     return Agreement(float(differences(got, expected).max()), agreement_bound_mm(expected))

@@ -1,105 +1,114 @@
-"""A trained network behind one interface, whichever runtime runs it: PyTorch (a checkpoint folder) or ONNX
-Runtime (a file from ``handgraph export``). ``network(depth, crop)`` maps (B, C, S, S) normalised crops and
-(B, 6) crop parameters to (B, J, 3) joints in mm; ``name``, ``layout``, ``input_size`` and ``cube_mm`` say
-what it expects and returns."""
+"""A trained pose network behind one interface, whichever runtime runs it (``inference.runner``): PyTorch (a
+checkpoint folder) or ONNX Runtime (a file from ``handgraph export``). ``network(depth, crop)`` maps (B, C, S, S)
+normalised crops and (B, 6) crop parameters to (B, J, 3) joints in mm; its ``contract`` (``models.contract``)
+says what crop it takes and what joints it gives."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from handgraph.errors import HandgraphError, about
-from handgraph.geometry.camera import is_finite_number
 from handgraph.geometry.layouts import JointLayout, get_layout
-from handgraph.io.reading import read_onnx
-from handgraph.models.checkpoint import DEFAULT_CUBE_MM, crop_cube, load_model
+from handgraph.inference.runner import NetworkKind, OnnxRunner, TorchRunner, open_runner
+from handgraph.models import PoseModel
+from handgraph.models.checkpoint import load_model
 from handgraph.models.config import ModelConfig
+from handgraph.models.contract import ModelContract, contract_of
 
-BACKENDS = ("torch", "onnx")
 METADATA_KEY = "handgraph"
 """The ONNX metadata entry holding the checkpoint's JSON (written by ``export.export_onnx``)."""
 
 
-class TorchNetwork:
-    """A checkpoint folder run by PyTorch."""
+class JointsOnly(torch.nn.Module):
+    """A pose model with tensor outputs only, (uvd, xyz): what is exported to ONNX (which has no dicts or lists of
+    heatmaps) and what PyTorch runs, so that both runtimes run the same graph."""
 
-    def __init__(self, checkpoint: str | os.PathLike, device: str = "cpu"):
-        self.source = Path(checkpoint)
-        self.model, self.meta = load_model(self.source, device)
-        self.device = torch.device(device)
-        self.name = self.model.config.name
-        self.layout: JointLayout = self.model.layout
-        self.input_size = self.model.config.input_size
-        self.cube_mm = crop_cube(self.meta)
+    def __init__(self, model: PoseModel):
+        super().__init__()
+        self.model = model
 
-    @torch.no_grad()
-    def __call__(self, depth: torch.Tensor, crop: torch.Tensor) -> np.ndarray:
-        return self.model(depth.to(self.device), crop.to(self.device))["xyz"].cpu().numpy()
+    def forward(self, depth: torch.Tensor, crop: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        output = self.model(depth, crop)
+        return output["uvd"], output["xyz"]
 
 
-class OnnxNetwork:
-    """An exported ``.onnx`` file run by ONNX Runtime on the CPU; ``threads`` sets its intra-op threads."""
+def _load_pose_model(folder: Path, device: str) -> tuple[torch.nn.Module, dict]:
+    model, meta = load_model(folder, device)
+    return JointsOnly(model), meta
 
-    def __init__(self, path: str | os.PathLike, threads: int | None = None):
-        self.source = Path(path)
-        self.session, self.meta = read_onnx(
-            self.source, threads, METADATA_KEY, "export the model with 'handgraph export'"
-        )
-        if not isinstance(self.meta.get("model"), dict):
-            raise HandgraphError(f"{self.source}: its '{METADATA_KEY}' metadata holds no model config")
-        with about(f"{self.source}: metadata '{METADATA_KEY}', model"):
-            config = ModelConfig.from_stored(self.meta["model"])
-        _check_signature(self.source, self.session, config)
-        self.name = config.name
-        self.layout = get_layout(config.layout)
-        self.input_size = config.input_size
-        cube = self.meta.get("cube_mm", DEFAULT_CUBE_MM)
-        if cube is not None and not (is_finite_number(cube) and cube > 0):
-            raise HandgraphError(
-                f"{self.source}: metadata '{METADATA_KEY}': cube_mm must be a positive number, got {cube!r}"
-            )
-        self.cube_mm = None if cube is None else float(cube)
+
+POSE_NETWORK = NetworkKind(
+    "pose model", "model.onnx", METADATA_KEY, "export the model with 'handgraph export'",
+    "handgraph export --checkpoint {folder} --onnx {onnx}", _load_pose_model,
+)  # fmt: skip
+
+
+@dataclass
+class Network:
+    """A pose network ready to run, and what it expects and returns."""
+
+    source: Path
+    """The checkpoint folder or ``.onnx`` file it came from."""
+    runner: TorchRunner | OnnxRunner
+    config: ModelConfig
+    contract: ModelContract
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def backend(self) -> str:
+        return self.runner.backend
+
+    @property
+    def layout(self) -> JointLayout:
+        return get_layout(self.contract.layout)
+
+    @property
+    def input_size(self) -> int:
+        return self.contract.input_size
 
     def __call__(self, depth: torch.Tensor | np.ndarray, crop: torch.Tensor | np.ndarray) -> np.ndarray:
-        inputs = {"depth": np.asarray(depth, dtype=np.float32), "crop": np.asarray(crop, dtype=np.float32)}
-        _, xyz = self.session.run(["uvd", "xyz"], inputs)
+        _, xyz = self.runner({"depth": depth, "crop": crop})
         return xyz
+
+
+def load_network(source: str | os.PathLike, backend: str = "torch", threads: int | None = None,
+                 device: str = "cpu") -> Network:  # fmt: skip
+    """The pose network in ``source``: a checkpoint folder (torch, on ``device``) or an ``.onnx`` file (onnx, CPU,
+    ``threads``). For the onnx backend a checkpoint folder holding ``model.onnx`` is accepted too."""
+    runner, meta, source = open_runner(source, backend, POSE_NETWORK, threads, device)
+    where = source / "checkpoint.json" if backend == "torch" else f"{source}: metadata '{METADATA_KEY}'"
+    if not isinstance(meta.get("model"), dict):
+        raise HandgraphError(f"{where}: holds no model config")
+    with about(f"{where}, model"):
+        config = ModelConfig.from_stored(meta["model"])
+    contract = contract_of(meta, where)
+    if contract.input_size != config.input_size or contract.layout != config.layout:
+        raise HandgraphError(f"{where}: its contract ({contract.input_size} px, {contract.layout}) is not its "
+                             f"model's ({config.input_size} px, {config.layout})")  # fmt: skip
+    if backend == "onnx":
+        _check_signature(source, runner.session, config)
+    return Network(source, runner, config, contract)
 
 
 def _check_signature(source: Path, session, config: ModelConfig) -> None:
     """The exported network's inputs and outputs, as ``handgraph export`` writes them."""
     inputs = {item.name: item.shape for item in session.get_inputs()}
-    outputs = {item.name for item in session.get_outputs()}
+    outputs = [item.name for item in session.get_outputs()]
     size = config.input_size
     fits = (
-        set(inputs) == {"depth", "crop"} and {"uvd", "xyz"} <= outputs
+        set(inputs) == {"depth", "crop"} and outputs[:2] == ["uvd", "xyz"]
         and list(inputs["depth"])[1:] == [config.in_channels, size, size] and list(inputs["crop"])[1:] == [6]
     )  # fmt: skip
     if not fits:
         raise HandgraphError(
-            f"{source}: inputs {inputs} and outputs {sorted(outputs)} are not those of an exported "
+            f"{source}: inputs {inputs} and outputs {outputs} are not those of an exported "
             f"{config.name} model (depth (N, {config.in_channels}, {size}, {size}), crop (N, 6) -> uvd, xyz)"
         )
-
-
-def load_network(source: str | os.PathLike, backend: str = "torch", threads: int | None = None, device: str = "cpu"):
-    """The network in ``source``: a checkpoint folder (torch, on ``device``) or an ``.onnx`` file (onnx, CPU).
-    For the onnx backend a checkpoint folder holding ``model.onnx`` is accepted too."""
-    source = Path(source)
-    if backend == "torch":
-        if source.suffix == ".onnx":
-            raise HandgraphError(f"{source} is an ONNX file; run it with --backend onnx")
-        return TorchNetwork(source, device)
-    if backend == "onnx":
-        if source.is_dir():
-            if not (source / "model.onnx").is_file():
-                raise HandgraphError(
-                    f"{source} is a checkpoint folder without model.onnx; export it first: "
-                    f"handgraph export --checkpoint {source} --onnx {source / 'model.onnx'}"
-                )
-            source = source / "model.onnx"
-        return OnnxNetwork(source, threads)
-    raise HandgraphError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")

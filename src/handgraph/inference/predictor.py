@@ -11,22 +11,11 @@ import torch
 
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import Intrinsics, xyz_to_uvd
-from handgraph.inference.networks import DEFAULT_CUBE_MM
-from handgraph.localizer.runtime import HandDetection, Localizer
+from handgraph.inference.localizing import HandDetection, Localizer
+from handgraph.inference.networks import load_network
 from handgraph.preprocess.crop import frame_crops, intrinsics_tensor
 from handgraph.preprocess.localize import localize_hand
-
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[3] / "checkpoints" / "hgt-synth"
-"""The checkpoint shipped in the repository (found beside the source tree of an editable install)."""
-
-
-def default_checkpoint() -> Path:
-    if not (DEFAULT_CHECKPOINT / "checkpoint.json").is_file():
-        raise HandgraphError(
-            f"the shipped checkpoint is not at {DEFAULT_CHECKPOINT} (an install outside the repository?); "
-            "pass --checkpoint FOLDER"
-        )
-    return DEFAULT_CHECKPOINT
+from handgraph.weights import LOCALIZER, POSE_MODEL, shipped
 
 
 @dataclass
@@ -80,14 +69,13 @@ class Predictor:
         device: str = "cpu",
         localizer: str | os.PathLike | None = None,
     ):
-        from handgraph.inference.networks import load_network
-
-        self.checkpoint = Path(checkpoint) if checkpoint else default_checkpoint()
+        self.checkpoint = Path(checkpoint) if checkpoint else shipped(POSE_MODEL)
         self.network = load_network(self.checkpoint, backend, threads, device)
         self.backend = backend
-        self.cube_per_frame = self.network.cube_mm is None  # trained on a dataset's per-frame cubes
-        self.cube_mm = DEFAULT_CUBE_MM if self.cube_per_frame else self.network.cube_mm
-        self.size = self.network.input_size
+        self.contract = self.network.contract
+        self.cube_per_frame = self.contract.cube_per_frame  # trained on a dataset's per-frame cubes
+        self.cube_mm = self.contract.cube_mm  # for frames that bring no cube of their own
+        self.size = self.contract.input_size
         self.layout = self.network.layout
         self.refinements = refinements
         self.localizer = None if str(localizer) == "blob" else _localizer(localizer, backend, threads)
@@ -171,8 +159,6 @@ class Predictor:
 def _localizer(source, backend: str, threads: int | None) -> Localizer:
     """The learned localiser: an ``.onnx`` file runs in ONNX Runtime, and so does a folder's ``localizer.onnx``
     when the pose network does."""
-    from handgraph.localizer.runtime import DEFAULT_LOCALIZER
-
-    folder = Path(source) if source else DEFAULT_LOCALIZER
+    folder = Path(source) if source else shipped(LOCALIZER)
     use_onnx = folder.suffix == ".onnx" or (backend == "onnx" and (folder / "localizer.onnx").is_file())
     return Localizer(folder, "onnx" if use_onnx else "torch", threads)

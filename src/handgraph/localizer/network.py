@@ -16,14 +16,17 @@ Shapes: canvas (B, 1, H', W') depth in mm (0 = nothing) -> maps (B, 1 or 2, H'/4
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from handgraph.errors import HandgraphError
+from handgraph.errors import HandgraphError, about
 from handgraph.models.backbone import ResidualBlock, conv_bn_relu
+from handgraph.models.checkpoint import read_checkpoint_meta, read_weights
 from handgraph.preprocess.canvas import Canvas
 
 STRIDE = 4
@@ -165,3 +168,15 @@ def localizer_loss(maps: dict[str, torch.Tensor], target: dict) -> tuple[torch.T
     depth_l1 = ((depth - target["depth"]).abs() * present).sum() / hands
     loss = heat + offset_l1 + 10.0 * depth_l1
     return loss, {"heat": heat.item(), "offset": offset_l1.item(), "depth_mm": 1000.0 * depth_l1.item()}
+
+
+def load_localizer_network(folder: str | os.PathLike) -> tuple[HandLocalizer, dict]:
+    """The localiser of a checkpoint folder (eval mode) and the checkpoint's metadata."""
+    meta = read_checkpoint_meta(folder)
+    name = meta["model"].get("name") if isinstance(meta["model"], dict) else None
+    if name != "localizer":
+        raise HandgraphError(f"{folder}/checkpoint.json: model is {name!r}, not a hand localizer ('localizer')")
+    with about(f"{Path(folder) / 'checkpoint.json'}: model"):
+        network = HandLocalizer(LocalizerConfig.from_dict(meta["model"]))
+    network.load_state_dict(read_weights(Path(folder) / "model.safetensors", network.state_dict()))
+    return network.eval(), meta

@@ -1,7 +1,8 @@
 """Training the hand localiser on synthetic whole frames (``synth.scenes``), drawn on the fly.
 
 One function, as ``training.loop`` for pose models: forward, loss, backward, step, log, evaluate, checkpoint.
-Checkpoints are the pose models' (safetensors + JSON, written atomically); a killed run resumes exactly.
+The run's folder lives as the pose models' (``training.run``: start, resume, checkpoints, leftovers of a killed
+run); a killed run resumes exactly.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import math
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,14 +23,20 @@ from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import uvd_to_xyz
 from handgraph.io.configs import override, parse_assignments
 from handgraph.io.files import atomic_write_text
-from handgraph.io.reading import read_json
+from handgraph.localizer.centre_depth import with_centre_depth
 from handgraph.localizer.metrics import localizer_metrics
-from handgraph.localizer.network import HandLocalizer, LocalizerConfig, decode, localizer_loss, targets
-from handgraph.localizer.runtime import load_localizer_network, with_centre_depth
-from handgraph.models.checkpoint import latest_checkpoint, mark_latest, restore_training, save_checkpoint
+from handgraph.localizer.network import (
+    HandLocalizer,
+    LocalizerConfig,
+    decode,
+    load_localizer_network,
+    localizer_loss,
+    targets,
+)
+from handgraph.models.checkpoint import restore_training, save_checkpoint
 from handgraph.synth.datasets import BatchStream
 from handgraph.synth.scenes import SceneConfig, generate_scenes
-from handgraph.training.loop import warmup_cosine_schedule
+from handgraph.training.run import finish_run, save_step, start_run, warmup_cosine_schedule
 
 MAX_FALSE_HAND_PERCENT = 5.0
 """The threshold is set after training so that at most this share of validation frames without a hand get one."""
@@ -133,7 +141,8 @@ def train_localizer(config: LocalizerTrainConfig, out: str | os.PathLike, resume
     network = HandLocalizer(config.network)
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine_schedule(config))
-    first_step = _start(config, out, resume, network, optimizer, scheduler)
+    restore = partial(restore_training, model=network, optimizer=optimizer, scheduler=scheduler)
+    first_step = start_run(out, asdict(config), resume, restore)["step"]
     stream = SceneStream(config.scenes, config.seed, config.batch_size, start_batch=first_step)
     loader = iter(
         torch.utils.data.DataLoader(
@@ -165,13 +174,10 @@ def train_localizer(config: LocalizerTrainConfig, out: str | os.PathLike, resume
                 f"step {done}: found {metrics['found_percent']:.1f} %, false hands "
                 f"{metrics['false_hand_percent']:.1f} %, centre error median {metrics['median_error_mm']:.1f} mm"
             )
-            folder = save_checkpoint(
-                out / "checkpoints" / f"step_{done:07d}", network, done, metrics, asdict(config), optimizer, scheduler
-            )
-            mark_latest(out, folder)
+            save_step(out, network, done, metrics, asdict(config), optimizer, scheduler)
         bar.update(1)
     bar.close()
-    save_checkpoint(out / "model", network, config.steps, metrics, asdict(config))
+    finish_run(out, network, config.steps, metrics, asdict(config))
     return calibrate_localizer(out, validation=validation)
 
 
@@ -213,18 +219,3 @@ def calibrate_localizer(
     save_checkpoint(out / "model", network, meta["step"], metrics, meta["train"])
     atomic_write_text(out / "metrics.json", json.dumps({"step": meta["step"], **metrics}, indent=1) + "\n")
     return metrics
-
-
-def _start(config: LocalizerTrainConfig, out: Path, resume: bool, network, optimizer, scheduler) -> int:
-    checkpoint = latest_checkpoint(out)
-    if not resume:
-        if checkpoint is not None:
-            raise HandgraphError(f"{out}: holds a localizer run already; pass --resume or choose another --out")
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=1) + "\n")
-        return 0
-    if checkpoint is None:
-        raise HandgraphError(f"{out}: no checkpoint to resume from")
-    if read_json(out / "config.json", "a localizer run") != json.loads(json.dumps(asdict(config))):
-        raise HandgraphError(f"{out}/config.json: differs from this run's config; resume with the same --set")
-    return restore_training(checkpoint, network, optimizer, scheduler)["step"]

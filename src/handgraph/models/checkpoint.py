@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -26,18 +25,16 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from handgraph.errors import HandgraphError, about
-from handgraph.geometry.camera import is_finite_number
-from handgraph.io.files import atomic_write_text, usual_permissions
+from handgraph.io.files import usual_permissions
 from handgraph.io.provenance import provenance
 from handgraph.io.reading import one_line, read_json
 from handgraph.models import PoseModel, model_from_config
 from handgraph.models.config import ModelConfig
+from handgraph.models.contract import ModelContract, contract_of
 
 FORMAT = "handgraph-checkpoint"
 VERSION = 1
 REQUIRED_KEYS = ("format", "version", "model", "step")
-DEFAULT_CUBE_MM = 250.0
-"""The crop cube of runs that did not record theirs."""
 
 
 def save_checkpoint(
@@ -50,11 +47,13 @@ def save_checkpoint(
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     average: torch.nn.Module | None = None,
     rng_states: list[torch.Tensor] | None = None,
+    contract: ModelContract | None = None,
 ) -> Path:
     """Write a checkpoint folder atomically (replacing an older one of the same name). ``model`` is a pose model
     or the hand localiser: anything with a ``config`` that has ``to_dict()``. A training checkpoint (with the
     optimiser) also keeps the weight average of the run, if it has one (``average``, an ``AveragedModel``), and
-    the random state of this process, or of every process of a distributed run (``rng_states``, by rank)."""
+    the random state of this process, or of every process of a distributed run (``rng_states``, by rank). A pose
+    model's ``contract`` (``models.contract``) is written with it."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
@@ -64,6 +63,7 @@ def save_checkpoint(
             "format": FORMAT,
             "version": VERSION,
             "model": model.config.to_dict(),
+            **({"contract": contract.to_dict()} if contract is not None else {}),
             "train": train_config,
             "step": step,
             "metrics": metrics,
@@ -120,31 +120,9 @@ def read_checkpoint_meta(folder: str | os.PathLike) -> dict:
         raise HandgraphError(f"{path}: step must be a non-negative integer, got {meta['step']!r}")
     if not isinstance(meta["model"], dict):
         raise HandgraphError(f"{path}: model must be a mapping of config fields, got {meta['model']!r}")
-    crop_cube(meta, path)
+    if meta["model"].get("name") != "localizer":  # a pose model: its contract, in either form, must be readable
+        contract_of(meta, path)
     return meta
-
-
-def crop_cube(meta: dict, where: str | os.PathLike = "checkpoint.json") -> float | None:
-    """The crop cube (mm) a checkpoint's model was trained with, from its training config: the ``crop`` the run
-    recorded (None: a crop cache's per-frame cubes, the dataset's own), else its synthetic data's, 250 mm when
-    unrecorded. A value that is not a positive number is an error naming ``where``."""
-    train = meta.get("train")
-    if train is None:
-        return DEFAULT_CUBE_MM
-    if not isinstance(train, dict):
-        raise HandgraphError(f"{where}: train must be a mapping of the training config, got {train!r:.80}")
-    if isinstance(train.get("crop"), dict):
-        cube, field = train["crop"].get("cube_mm"), "train.crop.cube_mm"
-        if cube is None:
-            return None
-    else:
-        data = train.get("data")
-        synth = data.get("synth") if isinstance(data, dict) else None
-        cube = synth.get("cube_mm", DEFAULT_CUBE_MM) if isinstance(synth, dict) else DEFAULT_CUBE_MM
-        field = "train.data.synth.cube_mm"
-    if not is_finite_number(cube) or not cube > 0:
-        raise HandgraphError(f"{where}: {field} must be a positive number, got {cube!r:.80}")
-    return float(cube)
 
 
 def load_model(folder: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[PoseModel, dict]:
@@ -262,38 +240,3 @@ def _optimizer_state_dict(path: Path, tensors: dict, stored: dict, optimizer: to
             if torch.is_tensor(value) and value.is_floating_point() and not value.isfinite().all():
                 raise HandgraphError(f"{path}: optimiser.{index}.{name} holds NaN or infinite values")
     return {"state": state, "param_groups": stored["param_groups"]}
-
-
-def latest_checkpoint(run: str | os.PathLike) -> Path | None:
-    """The newest checkpoint folder of a training run, or None."""
-    pointer = Path(run) / "checkpoints" / "latest.json"
-    if not pointer.is_file():
-        return None
-    content = read_json(pointer, "a training run's checkpoints folder")
-    name = content.get("folder") if isinstance(content, dict) else None
-    if not isinstance(name, str) or not re.fullmatch(r"step_\d+", name):
-        raise HandgraphError(f'{pointer}: expected {{"folder": "step_NNNNNNN"}}, got {content!r:.80}')
-    if not (pointer.parent / name).is_dir():
-        raise HandgraphError(f"{pointer}: names {name}, which is not in {pointer.parent}")
-    return pointer.parent / name
-
-
-def remove_leftovers(run: str | os.PathLike) -> list[Path]:
-    """Remove what a killed writer leaves in a run folder: checkpoint folders being written or replaced
-    (``.step_*``, ``.model.*``) and the temporary files of atomic writes (``.NAME.*.tmp``: latest.json,
-    history.json, ...). None of it is read by anything; a run started in the folder again (resumed, or anew
-    when no checkpoint was finished) clears it. Returns what was removed."""
-    run = Path(run)
-    leftovers = [*run.glob("checkpoints/.step_*"), *run.glob("checkpoints/.*.tmp"), *run.glob(".model.*"),
-                 *run.glob(".*.tmp")]  # fmt: skip
-    for path in leftovers:
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
-    return leftovers
-
-
-def mark_latest(run: str | os.PathLike, folder: Path, keep: int = 2) -> None:
-    """Point ``latest.json`` at ``folder`` and remove all but the ``keep`` newest step folders."""
-    checkpoints = Path(run) / "checkpoints"
-    atomic_write_text(checkpoints / "latest.json", json.dumps({"folder": folder.name}) + "\n")
-    for old in sorted(checkpoints.glob("step_*"))[:-keep]:
-        shutil.rmtree(old, ignore_errors=True)

@@ -9,9 +9,9 @@ import os
 import re
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,14 +25,8 @@ from handgraph.geometry.camera import is_finite_number
 from handgraph.io.files import atomic_write_text
 from handgraph.io.reading import one_line, read_json
 from handgraph.models import model_from_config
-from handgraph.models.checkpoint import (
-    latest_checkpoint,
-    load_model,
-    mark_latest,
-    remove_leftovers,
-    restore_training,
-    save_checkpoint,
-)
+from handgraph.models.checkpoint import load_model, restore_training
+from handgraph.models.contract import ModelContract
 from handgraph.preprocess.augment import augment_crop
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
 from handgraph.synth.datasets import ShardStream, SynthStream, model_inputs
@@ -40,6 +34,7 @@ from handgraph.synth.shards import ShardedFrames, read_manifest
 from handgraph.synth.splits import BENCHMARK_VERSION, check_training_seed
 from handgraph.training.config import TrainConfig
 from handgraph.training.losses import mapped_pose_loss, pose_loss
+from handgraph.training.run import finish_run, latest_checkpoint, save_step, start_run, warmup_cosine_schedule
 
 
 def _distributed() -> tuple[int, int]:
@@ -49,19 +44,6 @@ def _distributed() -> tuple[int, int]:
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         torch.distributed.init_process_group(backend)
     return (torch.distributed.get_rank() if world > 1 else 0), world
-
-
-def warmup_cosine_schedule(config) -> Callable[[int], float]:
-    """The learning-rate factor of step s for LambdaLR: linear warm-up over ``config.warmup_steps``, then
-    cosine decay to zero at ``config.steps``."""
-
-    def factor(step: int) -> float:
-        if step < config.warmup_steps:
-            return (step + 1) / config.warmup_steps
-        progress = (step - config.warmup_steps) / max(1, config.steps - config.warmup_steps)
-        return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-
-    return factor
 
 
 def _training_batches(config: TrainConfig, first_step: int, rank: int, world: int):
@@ -169,8 +151,7 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
-    device = torch.device(config.device)
-    model = model_from_config(config.model).to(device)
+    model = model_from_config(config.model).to(torch.device(config.device))
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine_schedule(config))
     average = weight_average(model, config.ema_decay)
@@ -178,87 +159,129 @@ def train(config: TrainConfig, out: str | os.PathLike, resume: bool = False, pro
         ShardedFrames(config.data.shards)  # every checksum once, before anything is written: the workers trust them
     if config.init_from and not resume:
         _initialise_from(model, config.init_from)
-    started_from = _start(config, out, resume, model, optimizer, scheduler, average, rank)
-    first_step = started_from["step"]
-    if rank == 0:  # a run started again where one was killed before its first checkpoint has them too
-        remove_leftovers(out)
-    recorded = {**asdict(config), "crop": crop_of_run(config)}  # the crop contract, with the config
-    labels = labels_layout(config, model.layout)
-    if not started_from["own_rng_state"]:  # a resumed process continues from the random state it saved
-        torch.manual_seed(config.seed * 1000 + rank + first_step)
-    network = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    bones = torch.tensor(model.layout.bones, device=device)
-    batches = _training_batches(config, first_step, rank, world)
-    validation = validation_frames(config) if rank == 0 else None
-    writer = _tensorboard(out) if rank == 0 else None
-    bar = tqdm(total=config.steps, initial=first_step, unit="step", disable=not progress or rank != 0)
-    last_metrics: dict = {}
-    history = _history(out, first_step) if rank == 0 else []
-    started, seen = time.perf_counter(), 0
-    earlier = history[-1]["train_seconds"] if history else 0.0  # training seconds before a resume
-    evaluating_seconds = 0.0
+    run = _Training(config, out, rank, world, model, optimizer, scheduler, average, contract_of_run(config))
+    started = start_run(out, asdict(config), resume, run.restore, rank)
+    if not started["own_rng_state"]:  # a resumed process continues from the random state it saved
+        torch.manual_seed(config.seed * 1000 + rank + started["step"])
     with _peers_watched(out, rank, world):
+        last = run.steps(started["step"], progress)
+    if rank == 0:  # the average is the run's model, when it keeps one
+        finish_run(out, run.final_model(), config.steps, last, asdict(config), run.contract)
+    if world > 1:
+        torch.distributed.barrier()
+    return last
+
+
+@dataclass
+class _Clock:
+    """Seconds of training across resumes, evaluations left out, and frames seen by this process's run."""
+
+    earlier: float = 0.0
+    """Training seconds before this process (from ``history.json``)."""
+    started: float = field(default_factory=time.perf_counter)
+    evaluating: float = 0.0
+    seen: int = 0
+
+    def train_seconds(self) -> float:
+        return self.earlier + time.perf_counter() - self.started - self.evaluating
+
+    def frames_per_s(self) -> float:
+        return self.seen / (time.perf_counter() - self.started)
+
+
+@dataclass
+class _Training:
+    """A pose training run in progress: what every step uses."""
+
+    config: TrainConfig
+    out: Path
+    rank: int
+    world: int
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    average: torch.nn.Module | None
+    contract: ModelContract
+
+    def restore(self, checkpoint: Path) -> dict:
+        return restore_training(checkpoint, self.model, self.optimizer, self.scheduler, self.average, self.rank)
+
+    def final_model(self) -> torch.nn.Module:
+        return self.model if self.average is None else self.average.module
+
+    def steps(self, first_step: int, progress: bool) -> dict:
+        """Steps ``first_step`` to ``config.steps``: optimise, log, validate, checkpoint. Returns the last
+        validation's metrics."""
+        config, device, lead = self.config, torch.device(self.config.device), self.rank == 0
+        network = torch.nn.parallel.DistributedDataParallel(self.model) if self.world > 1 else self.model
+        labels = labels_layout(config, self.model.layout)
+        bones = torch.tensor(self.model.layout.bones, device=device)
+        batches = _training_batches(config, first_step, self.rank, self.world)
+        validation = validation_frames(config) if lead else None
+        writer = _tensorboard(self.out) if lead else None
+        history = _history(self.out, first_step) if lead else []
+        clock = _Clock(history[-1]["train_seconds"] if history else 0.0)
+        bar = tqdm(total=config.steps, initial=first_step, unit="step", disable=not progress or not lead)
+        last: dict = {}  # the last validation's metrics
         for step in range(first_step, config.steps):
             inputs = model_inputs(next(batches), config.data.synth.cube_mm, config.model.input_size, device)
             if config.data.augment:
                 inputs = _augmented(inputs, config)
-            output = network(inputs["depth"], inputs["crop"])
-            if labels is model.layout:
-                loss, terms = pose_loss(output, inputs["uvd_norm"], inputs["xyz"], bones, config.loss)
-            else:  # a canonical model learning a dataset's labels through the joint map
-                loss, terms = mapped_pose_loss(output, inputs["uvd_norm"], inputs["xyz"], labels, config.loss)
-            if not math.isfinite(loss.item()):
-                raise HandgraphError(f"training diverged at step {step + 1}: the loss is {loss.item()}")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            if average is not None:
-                update_average(average, model)
-            seen += len(inputs["xyz"]) * world
+            output, loss, terms = self._optimise(network, inputs, labels, bones, step)
+            clock.seen += len(inputs["xyz"]) * self.world
             done = step + 1
             if writer is not None and (done % config.log_every == 0 or done == config.steps):
-                rate = seen / (time.perf_counter() - started)
-                joint_mm = _batch_joint_error(output["xyz"], inputs["xyz"], model.layout, labels)
+                joint_mm = _batch_joint_error(output["xyz"], inputs["xyz"], self.model.layout, labels)
+                rate, lr = clock.frames_per_s(), self.scheduler.get_last_lr()[0]
                 scalars = {"loss": loss.item(), **terms, "train_joint_error_mm": joint_mm}
-                _log(writer, done, {**scalars, "lr": scheduler.get_last_lr()[0], "frames_per_s": rate})
+                _log(writer, done, {**scalars, "lr": lr, "frames_per_s": rate})
                 bar.set_postfix(loss=f"{loss.item():.4f}", batch_joint_mm=f"{joint_mm:.1f}", fps=f"{rate:.0f}")
-            if rank == 0 and (done % config.eval_every == 0 or done == config.steps):
-                evaluating = time.perf_counter()
-                train_seconds = earlier + evaluating - started - evaluating_seconds
-                last_metrics = evaluate(model if average is None else average.module, validation, device)
-                _log(writer, done, {f"validation/{key}": value for key, value in last_metrics.items()})
-                tqdm.write(f"step {done}: validation mean joint error {last_metrics['mean_mm']:.2f} mm")
-                history.append({"step": done, "train_seconds": round(train_seconds, 2), **last_metrics})
-                atomic_write_text(out / "history.json", json.dumps(history, indent=1) + "\n")
-                evaluating_seconds += time.perf_counter() - evaluating
-            checkpointing = done % config.checkpoint_every == 0 or done == config.steps
-            rng_states = _rng_states(world) if checkpointing else None  # every process takes part: a collective
-            if rank == 0 and checkpointing:
-                folder = save_checkpoint(
-                    out / "checkpoints" / f"step_{done:07d}",
-                    model,
-                    done,
-                    last_metrics,
-                    recorded,
-                    optimizer,
-                    scheduler,
-                    average,
-                    rng_states,
-                )
-                mark_latest(out, folder)
+            if lead and (done % config.eval_every == 0 or done == config.steps):
+                last = self._validate(writer, done, validation, history, clock)
+            if done % config.checkpoint_every == 0 or done == config.steps:
+                self._checkpoint(done, last)
             bar.update(1)
-    bar.close()
-    if rank == 0:
-        final = model if average is None else average.module  # the average is the run's model, when it keeps one
-        save_checkpoint(out / "model", final, config.steps, last_metrics, recorded)
-        atomic_write_text(out / "metrics.json", json.dumps({"step": config.steps, **last_metrics}, indent=1) + "\n")
-    if writer is not None:
-        writer.close()
-    if world > 1:
-        torch.distributed.barrier()
-    return last_metrics
+        bar.close()
+        if writer is not None:
+            writer.close()
+        return last
+
+    def _optimise(self, network, inputs: dict, labels, bones: torch.Tensor, step: int):
+        """One optimiser step on a batch: (the network's output, the loss, its terms)."""
+        config = self.config
+        output = network(inputs["depth"], inputs["crop"])
+        if labels is self.model.layout:
+            loss, terms = pose_loss(output, inputs["uvd_norm"], inputs["xyz"], bones, config.loss)
+        else:  # a canonical model learning a dataset's labels through the joint map
+            loss, terms = mapped_pose_loss(output, inputs["uvd_norm"], inputs["xyz"], labels, config.loss)
+        if not math.isfinite(loss.item()):
+            raise HandgraphError(f"training diverged at step {step + 1}: the loss is {loss.item()}")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
+        self.optimizer.step()
+        self.scheduler.step()
+        if self.average is not None:
+            update_average(self.average, self.model)
+        return output, loss, terms
+
+    def _validate(self, writer, done: int, validation: dict, history: list, clock: _Clock) -> dict:
+        """The run's model on the validation frames, logged and added to ``history.json``."""
+        evaluating = time.perf_counter()
+        train_seconds = clock.train_seconds()
+        scores = evaluate(self.final_model(), validation, torch.device(self.config.device))
+        _log(writer, done, {f"validation/{key}": value for key, value in scores.items()})
+        tqdm.write(f"step {done}: validation mean joint error {scores['mean_mm']:.2f} mm")
+        history.append({"step": done, "train_seconds": round(train_seconds, 2), **scores})
+        atomic_write_text(self.out / "history.json", json.dumps(history, indent=1) + "\n")
+        clock.evaluating += time.perf_counter() - evaluating
+        return scores
+
+    def _checkpoint(self, done: int, metrics: dict) -> None:
+        rng_states = _rng_states(self.world)  # every process takes part: a collective
+        if self.rank == 0:
+            save_step(self.out, self.model, done, metrics, asdict(self.config), self.optimizer, self.scheduler,
+                      self.average, rng_states, self.contract)  # fmt: skip
 
 
 def _is_evaluation(entry: object) -> bool:
@@ -339,22 +362,23 @@ def labels_layout(config: TrainConfig, model_layout):
     return get_layout(name)
 
 
-def crop_of_run(config: TrainConfig) -> dict:
-    """How the run's model sees a hand, which every later use of it must repeat: the crop's size and cube
-    (None: a crop cache's per-frame cubes, the dataset's own) and the depth normalisation."""
-    crop = {"size": config.model.input_size, "cube_mm": config.data.synth.cube_mm, "depth": "cube, [-1, 1]"}
+def contract_of_run(config: TrainConfig) -> ModelContract:
+    """How the run's model sees a hand, which every later use of it must repeat (``models.contract``): the
+    crop's size and cube, and its joints. A crop cache with per-frame cubes (the dataset's own) gives
+    ``cube_per_frame``; the run's synthetic cube is then the one for frames that bring none."""
+    cube, per_frame = config.data.synth.cube_mm, False
     if config.data.shards:
         manifest = read_manifest(config.data.shards)
-        if manifest["format"] == "handgraph-crops":
-            size, cube = manifest["image_shape"][0], manifest["config"]["cube_mm"]
-            crop["cube_mm"] = cube if isinstance(cube, (int, float)) else None
+        size, cached = manifest["image_shape"][0], manifest["config"]["cube_mm"]
+        if manifest["format"] == "handgraph-crops" and not isinstance(cached, (int, float)):
+            per_frame = True
         else:
-            size, crop["cube_mm"] = manifest["image_shape"][0], manifest["config"]["cube_mm"]
+            cube = cached
         if size != config.model.input_size:
             raise HandgraphError(
                 f"{config.data.shards}: its crops are {size}x{size}, but model.input_size is {config.model.input_size}"
             )
-    return crop
+    return ModelContract(float(cube), config.model.input_size, config.model.layout, per_frame)
 
 
 def _initialise_from(model: torch.nn.Module, folder: str) -> None:
@@ -409,29 +433,6 @@ def update_average(average, model: torch.nn.Module) -> None:
     average.update_parameters(model)
     for kept, live in zip(average.module.buffers(), model.buffers(), strict=True):
         kept.copy_(live)
-
-
-def _start(config: TrainConfig, out: Path, resume: bool, model, optimizer, scheduler, average, rank: int) -> dict:
-    """The checkpoint's metadata when resuming (its ``step``, whether it held this process's random state), else
-    the step 0 of a new run."""
-    checkpoint = latest_checkpoint(out)
-    if not resume:
-        if checkpoint is not None:
-            raise HandgraphError(
-                f"{out}: holds a training run already; pass --resume to continue it or choose another --out"
-            )
-        if rank == 0:  # one writer: the others' temporary files would race with rank 0's clean-up of leftovers
-            out.mkdir(parents=True, exist_ok=True)
-            atomic_write_text(out / "config.json", json.dumps(asdict(config), indent=1) + "\n")
-        return {"step": 0, "own_rng_state": False}
-    if checkpoint is None:
-        raise HandgraphError(f"{out}: no checkpoint to resume from")
-    saved = read_json(out / "config.json", "a training run's folder")
-    if saved != json.loads(json.dumps(asdict(config))):
-        raise HandgraphError(
-            f"{out}/config.json: differs from this run's config; resume with the same --config and --set"
-        )
-    return restore_training(checkpoint, model, optimizer, scheduler, average, rank)
 
 
 def _tensorboard(out: Path):
