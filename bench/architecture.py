@@ -20,8 +20,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "handgraph"
 RANK = {
-    "errors": 0, "geometry": 1, "io": 1, "preprocess": 1, "layers": 2, "synth": 2, "datasets": 2, "models": 3,
-    "training": 4, "localizer": 4, "evaluation": 4, "fitting": 4, "inference": 5, "commands": 6, "cli": 7,
+    "errors": 0, "geometry": 1, "io": 1, "preprocess": 1, "weights": 1, "layers": 2, "synth": 2, "datasets": 2,
+    "models": 3, "training": 4, "localizer": 4, "evaluation": 4, "fitting": 4, "inference": 5, "commands": 6, "cli": 7,
     "__main__": 8,
 }  # fmt: skip
 LOOSE = {

@@ -23,9 +23,10 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
-from handgraph.errors import HandgraphError
+from handgraph.errors import HandgraphError, about
 from handgraph.geometry.camera import is_finite_number
 from handgraph.geometry.layouts import get_layout
+from handgraph.models.config import ModelConfig
 
 DEPTH_NORMALISATION = "cube, [-1, 1]"
 UNRECORDED_CUBE_MM = 250.0
@@ -80,10 +81,11 @@ def contract_of(meta: dict, where: str | os.PathLike) -> ModelContract:
     model = meta.get("model")
     if not isinstance(model, dict):
         raise HandgraphError(f"{where}: no model config ('model') to take the input size and layout from")
-    size, layout = model.get("input_size", 96), model.get("layout", "nyu14")  # the configs' defaults then
+    with about(f"{where}: model"):
+        config = ModelConfig.from_stored(model)
     cube, per_frame = _recorded_cube(meta, where)
     return ModelContract.from_dict(
-        {"cube_mm": cube, "input_size": size, "layout": layout, "cube_per_frame": per_frame,
+        {"cube_mm": cube, "input_size": config.input_size, "layout": config.layout, "cube_per_frame": per_frame,
          "depth": DEPTH_NORMALISATION},
         f"{where}: the contract read from its older form",
     )  # fmt: skip
