@@ -30,7 +30,19 @@ sys.path.insert(0, str(Path(__file__).parent / "datasets"))
 from minis import write_nyu, write_one_frame_nyu  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), *sorted((ROOT / "checkpoints").glob("*/README.md"))]
+
+
+def _pages_in_reading_order() -> list[Path]:
+    """The README, then the docs/ pages in the order its "Where to go next" names them (a page's commands may
+    need an earlier page's output, as a reader following the links would have made it), then any other page."""
+    readme = (ROOT / "README.md").read_text()
+    next_steps = readme[readme.index("## Where to go next") :]
+    named = [ROOT / link for link in re.findall(r"\]\((docs/[\w-]+\.md)\)", next_steps)]
+    pages = list(dict.fromkeys(named + sorted((ROOT / "docs").rglob("*.md"))))
+    return [ROOT / "README.md", *pages]
+
+
+DOCS = [*_pages_in_reading_order(), *sorted((ROOT / "checkpoints").glob("*/README.md"))]
 NYU_COPY = "/data/nyu_hand_dataset_v2"
 
 SKIPPED = {
@@ -73,6 +85,16 @@ def documented_commands() -> list[tuple[str, str]]:
                     commands.append((f"{path.relative_to(ROOT)}:{start}", " ".join(command.split())))
                 pending, start = "", None
     return commands
+
+
+def documented_python() -> list[tuple[str, str]]:
+    """(where, code) for every fenced python block of the docs."""
+    blocks = []
+    for path in DOCS:
+        text = path.read_text()
+        for block in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M):
+            blocks.append((f"{path.relative_to(ROOT)}:{text[: block.start()].count(chr(10)) + 2}", block.group(1)))
+    return blocks
 
 
 def _without_comment(line: str) -> str:
@@ -140,8 +162,8 @@ def workspace(tmp_path_factory, shared_data) -> Path:
 def _record_sr305(shared_data: Path, runs: Path) -> None:
     """runs/rec.npy and .json as ``handgraph live --record`` writes them, from the real SR305 frames."""
     from handgraph.geometry.camera import camera_preset
-    from handgraph.inference.live import Recorder
     from handgraph.io.depth_images import depth_files, read_depth
+    from handgraph.io.recordings import Recorder
 
     recorder = Recorder(runs / "rec.npy", camera_preset("sr305"), 0.125, 30.0)
     for path in depth_files(shared_data / "real/sr305/20210326-231615"):
@@ -150,6 +172,7 @@ def _record_sr305(shared_data: Path, runs: Path) -> None:
 
 
 COMMANDS = documented_commands()
+PYTHON = documented_python()
 
 
 def test_the_docs_show_commands_and_every_skip_is_one_of_them():
@@ -177,3 +200,13 @@ def test_documented_command_runs_as_written(where, command, workspace):
     json_files = [path for path in written_paths(run) if path.endswith(".json")]
     for path in json_files:
         json.loads((workspace / path).read_text())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("where", "code"), PYTHON, ids=[where for where, _ in PYTHON])
+def test_documented_python_runs_as_written(where, code, workspace):
+    done = subprocess.run([str(workspace / ".venv" / "bin" / "python"), "-c", code], cwd=workspace,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    output = done.stdout + done.stderr
+    assert done.returncode == 0 and "Traceback" not in output, f"{where}:\n{code}\n{output[-3000:]}"
+    assert output.strip(), f"{where}: printed nothing"

@@ -13,8 +13,9 @@ from handgraph.cli import main
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import camera_preset
 from handgraph.geometry.numerics import ulps
-from handgraph.inference.live import RealSenseSource, Recorder, ReplaySource, run_live
+from handgraph.inference.live import RealSenseSource, ReplaySource, run_live
 from handgraph.io.depth_images import read_depth
+from handgraph.io.recordings import Recorder
 
 SEQUENCE = "real/sr305/20210326-231615"
 

@@ -1,6 +1,18 @@
-"""handgraph: 3D hand pose estimation from depth images with graph neural networks."""
+"""handgraph: 3D hand pose estimation from depth images with graph neural networks.
+
+``handgraph.predict_frames`` is ``handgraph predict`` from Python (``inference.prediction``); it is imported on
+first use, so that ``import handgraph`` stays light (no torch) for the metrics and file readers.
+"""
 
 from handgraph.errors import HandgraphError
 
 __version__ = "0.1.0"
-__all__ = ["HandgraphError", "__version__"]
+__all__ = ["HandgraphError", "__version__", "predict_frames"]
+
+
+def __getattr__(name: str):
+    if name == "predict_frames":
+        from handgraph.inference.prediction import predict_frames
+
+        return predict_frames
+    raise AttributeError(f"module 'handgraph' has no attribute {name!r}")

@@ -444,7 +444,7 @@ def _recording(folder: Path) -> None:
 
 
 def _read_recording(folder: Path):
-    from handgraph.inference.live import read_recording_info
+    from handgraph.io.recordings import read_recording_info
 
     return read_recording_info(folder / "rec.npy")
 

@@ -16,7 +16,11 @@ def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path):
     half = load_localizer_config([*TINY[1:], "steps=2"])  # the same run, stopped after its first checkpoint
     train_localizer(half, tmp_path / "parts")
     (tmp_path / "parts" / "config.json").write_text((tmp_path / "whole" / "config.json").read_text())
+    killed = [tmp_path / "parts" / "checkpoints" / ".step_0000004.x1", tmp_path / "parts" / ".metrics.json.x2.tmp"]
+    killed[0].mkdir()  # what a writer killed mid-checkpoint leaves: the run's lifecycle (training.run) clears it
+    killed[1].write_text("{")
     train_localizer(config, tmp_path / "parts", resume=True)
+    assert not any(path.exists() for path in killed)
     whole = load_file(tmp_path / "whole" / "model" / "model.safetensors")
     parts = load_file(tmp_path / "parts" / "model" / "model.safetensors")
     for name, tensor in whole.items():  # bitwise: the same run on the same machine and thread count

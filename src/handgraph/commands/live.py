@@ -45,15 +45,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     from pathlib import Path
 
-    from handgraph.commands.predict import frame_record
     from handgraph.errors import HandgraphError
-    from handgraph.inference.live import RealSenseSource, Recorder, ReplaySource, SkeletonWindow, run_live
+    from handgraph.inference.live import RealSenseSource, ReplaySource, SkeletonWindow, run_live
     from handgraph.inference.predictor import Predictor
     from handgraph.inference.tracking import HandTracker, OneEuroFilter
-    from handgraph.io.files import atomic_write_text
+    from handgraph.io.predictions import frame_record, write_predictions
+    from handgraph.io.recordings import Recorder
 
     if args.fps <= 0:
         raise HandgraphError(f"--fps must be positive, got {args.fps}")
@@ -69,12 +68,12 @@ def run(args: argparse.Namespace) -> int:
 
     def keep(index: int, tracked) -> None:
         if args.out:
-            records.append(frame_record(f"frame {index}", tracked))
+            records.append(frame_record(f"frame {index}", tracked.prediction, tracked.source))
 
     summary = run_live(source, _LeftTracker(tracker, args.left), window, recorder, args.frames, keep)
     if args.out:
         result = {"camera": source.camera.to_dict(), "joints": list(predictor.layout.joint_names), "frames": records}
-        atomic_write_text(Path(args.out) / "predictions.json", json.dumps(result, indent=1) + "\n")
+        write_predictions(args.out, result)
     rate = summary.frames / summary.seconds if summary.seconds > 0 else float("nan")
     print(f"{summary.frames} frame(s), a hand in {summary.hands}, {rate:.1f} frames/s")
     if recorder is not None and summary.frames:

@@ -1,20 +1,20 @@
-"""What ``handgraph fit`` reads: a predictions.json of ``handgraph predict``, or any method's result file."""
+"""What ``handgraph fit`` reads: a predictions.json of ``handgraph predict`` (``io.predictions``), or any
+method's result file."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from handgraph.errors import HandgraphError, about
+from handgraph.errors import HandgraphError
 from handgraph.fitting.frames import FrameCrop
 from handgraph.fitting.result import mirrored_model
 from handgraph.geometry.camera import Intrinsics, uvd_to_xyz
-from handgraph.geometry.layouts import LAYOUTS
 from handgraph.geometry.skeleton import JointLayout
+from handgraph.io.predictions import field, read_predictions
 
 
 @dataclass
@@ -75,59 +75,23 @@ def _result_file(path: str, dataset: str, joint_format: str, mat_key: str | None
     )
 
 
-def _field(record: dict, name: str, where: str, kind: type | tuple[type, ...]):
-    if not isinstance(record, dict) or name not in record:
-        raise HandgraphError(f"{where}: no {name!r} field; is this a predictions.json of 'handgraph predict'?")
-    if not isinstance(record[name], kind):
-        raise HandgraphError(f"{where}: field {name!r} is a {type(record[name]).__name__}; expected {kind}")
-    return record[name]
-
-
 def _predictions(path: str, left: bool) -> FitInput:
-    try:
-        content = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise HandgraphError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise HandgraphError(f"{path}: not a readable JSON file ({error})") from None
-    names = tuple(_field(content, "joints", path, list))
-    layout = next((layout for layout in LAYOUTS.values() if layout.joint_names == names), None)
-    if layout is None:
-        raise HandgraphError(f"{path}: field 'joints' names no known layout ({len(names)} joints)")
-    camera_values = _field(content, "camera", path, dict)
-    try:
-        with about(f"{path}: field 'camera'"):
-            camera = Intrinsics(**camera_values)
-    except TypeError as error:
-        raise HandgraphError(f"{path}: field 'camera': {error}") from None
-    left = left or bool(content.get("left", False))
-    hands, joints = [], []
-    for number, frame in enumerate(_field(content, "frames", path, list), start=1):
-        where = f"{path}: frame {number}"
-        if not _field(frame, "hand", where, bool):
-            continue  # no hand, or an error: nothing to fit
-        try:
-            xyz = np.asarray(_field(frame, "xyz", where, list), dtype=np.float64)
-        except (TypeError, ValueError):  # ragged lists, text
-            raise HandgraphError(f"{where}: 'xyz' is not a list of {layout.num_joints} (x, y, z) numbers") from None
-        if xyz.shape != (layout.num_joints, 3):
-            raise HandgraphError(f"{where}: 'xyz' has shape {xyz.shape}; expected ({layout.num_joints}, 3)")
-        hands.append(frame)
-        joints.append(xyz)
-    if not hands:
+    predictions = read_predictions(path)
+    if not predictions.hands:
         raise HandgraphError(f"{path}: no frame has a hand; nothing to fit")
-    names = [_field(frame, "file", path, str) for frame in hands]
+    content, camera = predictions.content, predictions.camera
+    left = left or bool(content.get("left", False))
     return FitInput(
         path=str(path),
         key="file",
-        names=names,
-        joints=np.stack(joints),
-        layout=layout,
+        names=[frame["file"] for frame in predictions.hands],
+        joints=predictions.joints,
+        layout=predictions.layout,
         camera=camera,
         mirrored=mirrored_model(left, camera.fx, camera.fy),
         tracked=bool(content.get("tracking", False)),
-        sequences=[(0, len(hands))],
-        crops=_crops(path, content, hands, camera),
+        sequences=[(0, len(predictions.hands))],
+        crops=_crops(path, content, predictions.hands, camera),
     )
 
 
@@ -136,9 +100,9 @@ def _crops(path: str, content: dict, hands: list[dict], camera: Intrinsics) -> C
     from handgraph.io.depth_images import read_frame
 
     def crop_of(k: int) -> FrameCrop:
-        scale = _field(content, "depth_scale", path, (int, float))
-        cube = _field(content, "cube_mm", path, (int, float))
-        centre = np.asarray(_field(hands[k], "centre_xyz", f"{path}: {hands[k]['file']}", list), dtype=np.float64)
+        scale = field(content, "depth_scale", path, (int, float))
+        cube = field(content, "cube_mm", path, (int, float))
+        centre = np.asarray(field(hands[k], "centre_xyz", f"{path}: {hands[k]['file']}", list), dtype=np.float64)
         return FrameCrop(read_frame(hands[k]["file"], scale), camera, centre, float(cube))
 
     return crop_of
