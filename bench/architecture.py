@@ -9,20 +9,30 @@ in ``LOOSE`` until it has a folder:
 An import is upward when the imported module's layer ranks above the importing one's. Imports inside functions
 count too (they are the ones that hide cycles).
 
-    .venv/bin/python bench/architecture.py
+A walk of one depth frame through ``handgraph predict`` (the real NYU frame, the shipped networks) is measured
+by tracing it: at each milestone of the frame's way (the file read, the localiser's answer, the crop, the
+pose network's forward pass, which gives the joints) the handgraph files on the call stack are noted, in the order
+they are first met. Those are the files a newcomer opens, following the calls, from the command line to the
+joints (the model's insides and small helpers called from them are not on that path).
+
+    .venv/bin/python bench/architecture.py            the measures, and the walk of one frame
+    PYTHONPATH=OTHER/src .venv/bin/python bench/architecture.py    the same of another checkout
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import sys
+import tempfile
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "src" / "handgraph"
+PACKAGE = Path(importlib.util.find_spec("handgraph").origin).parent  # the checkout that is imported
+NYU_FRAME = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "nyu" / "depth_1_0000001.png"
 RANK = {
     "errors": 0, "geometry": 1, "io": 1, "preprocess": 1, "weights": 1, "layers": 2, "synth": 2, "datasets": 2,
     "models": 3, "training": 4, "localizer": 4, "evaluation": 4, "fitting": 4, "inference": 5, "commands": 6, "cli": 7,
-    "__main__": 8,
+    "__main__": 8, "__init__": 9,
 }  # fmt: skip
 LOOSE = {
     "arrays": "geometry", "camera": "geometry", "rotations": "geometry", "skeleton": "geometry",
@@ -105,6 +115,57 @@ def largest_functions(paths: list[Path], count: int = 3) -> list[tuple[int, str]
     return sorted(sizes, reverse=True)[:count]
 
 
+from handgraph.models.base import PoseModel  # noqa: E402 (after PACKAGE: the checkout measured)
+
+
+def milestone(frame, seen: set[str]) -> str | None:
+    """Which milestone of a frame's way a called function is, if any (each counted at its first call)."""
+    code = frame.f_code
+    path, name = Path(code.co_filename), code.co_name
+    if not path.is_relative_to(PACKAGE):
+        return None
+    where = path.relative_to(PACKAGE).as_posix()
+    kinds = {
+        "read": where.endswith("depth_images.py") and name.startswith("read"),
+        "localise": name == "__call__" and "Localizer" in code.co_qualname,
+        "crop": name == "frame_crops",
+        "network": name == "forward" and isinstance(frame.f_locals.get("self"), PoseModel),
+    }
+    kind = next((kind for kind, hit in kinds.items() if hit), None)  # the pose model's forward, not the localiser's
+    return None if kind is None or kind in seen else kind
+
+
+def frame_walk() -> list[tuple[str, list[str]]]:
+    """(file, its functions on the path) for one frame through ``handgraph predict``, in the order met."""
+    from handgraph.cli import main as cli
+
+    walk: dict[str, list[str]] = {}
+    seen: set[str] = set()
+
+    def profile(frame, event, argument):
+        if event != "call" or (kind := milestone(frame, seen)) is None:
+            return
+        seen.add(kind)
+        stack = []
+        while frame is not None:
+            stack.append(frame.f_code)
+            frame = frame.f_back
+        for code in reversed(stack):
+            path = Path(code.co_filename)
+            if path.is_relative_to(PACKAGE):
+                functions = walk.setdefault(path.relative_to(PACKAGE).as_posix(), [])
+                if code.co_qualname not in functions:
+                    functions.append(code.co_qualname)
+
+    with tempfile.TemporaryDirectory() as out:
+        sys.setprofile(profile)
+        try:
+            cli(["predict", "--input", str(NYU_FRAME), "--camera", "nyu", "--out", out, "--no-overlays"])
+        finally:
+            sys.setprofile(None)
+    return list(walk.items())
+
+
 def main() -> None:
     paths = sorted(PACKAGE.rglob("*.py"))
     graph = {module_name(path): imports(path, module_name(path)) for path in paths}
@@ -123,6 +184,10 @@ def main() -> None:
         print(f"  {' <-> '.join(group)}")
     for lines, name in largest_functions(paths):
         print(f"largest function: {name}, {lines} lines")
+    walk = frame_walk()
+    print(f"one frame through 'handgraph predict', command line to joints: {len(walk)} files")
+    for number, (path, functions) in enumerate(walk, start=1):
+        print(f"  {number:2d}. {path}: {', '.join(functions)}")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ first use, so that ``import handgraph`` stays light (no torch) for the metrics a
 """
 
 from handgraph.errors import HandgraphError
+from handgraph.io.provenance import version
 
-__version__ = "0.1.0"
+__version__ = version()
 __all__ = ["HandgraphError", "__version__", "predict_frames"]
 
 

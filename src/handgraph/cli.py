@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from handgraph import __version__
 from handgraph.commands import data, evaluate, export, fit, live, predict, synth, train, train_localizer
 from handgraph.errors import HandgraphError
+from handgraph.io.provenance import version
 
 COMMANDS = (synth, train, evaluate, predict, fit, export, live, train_localizer, data)
 """Modules that each define NAME, HELP, add_arguments(parser) and run(args) -> exit code."""
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="handgraph",
         description="3D hand pose estimation from depth images with graph neural networks.",
     )
-    parser.add_argument("--version", action="version", version=f"handgraph {__version__}")
+    parser.add_argument("--version", action="version", version=f"handgraph {version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         subparser = subparsers.add_parser(

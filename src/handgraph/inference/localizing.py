@@ -3,8 +3,8 @@
 The frame is resampled to the localiser's canvas (``preprocess.canvas``), the network answers with a centre on
 the canvas and a score, and the centre goes back to the frame's pixels and to mm in the camera's frame.
 A localiser is a checkpoint folder (run by PyTorch) or an ``.onnx`` file from ``inference.export.export_localizer``
-(run by ONNX Runtime), both through ``inference.runner``; both carry the canvas and the threshold they were
-trained with.
+(run by ONNX Runtime), both through the one runner of ``inference.networks``; both carry the canvas and the
+threshold they were trained with.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import torch
 from handgraph.errors import HandgraphError, about
 from handgraph.geometry.camera import Intrinsics, uvd_to_xyz
 from handgraph.geometry.numerics import RUNTIME_AGREEMENT_ULPS, ulps
-from handgraph.inference.runner import NetworkKind, open_runner
+from handgraph.inference.networks import NetworkKind, open_runner
 from handgraph.localizer.centre_depth import with_centre_depth
 from handgraph.localizer.network import DecodedLocalizer, LocalizerConfig, load_localizer_network
 from handgraph.preprocess.canvas import canvas_to_frame_uv, frame_to_canvas, sampling_indices

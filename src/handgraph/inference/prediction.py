@@ -88,22 +88,12 @@ def predict_frames(
     meshes of ``mesh_format`` in ``out``). ``log`` gets one line per event (``print`` for the command's output).
     """
     log = log or (lambda line: None)
-    if threads is not None and threads < 1:
-        raise HandgraphError(f"--threads must be at least 1, got {threads}")
     camera = _camera(camera, source)
     fps = _given_or_recorded(source, fps, "--fps", 2, 30.0)
     scale = _given_or_recorded(source, depth_scale, "--depth-scale", 1, 1.0)
     readers = frame_readers(depth_files(source), scale)
     given = _centres(centre, centres, [name for name, _ in readers], log)
-    if threads and backend == "torch":
-        import torch
-
-        torch.set_num_threads(threads)
-    predictor = Predictor(checkpoint, backend=backend, threads=threads, localizer=localizer)
-    if fit:
-        from handgraph.fitting.targets import check_fittable
-
-        check_fittable(predictor.layout, f"--fit with {predictor.network.source}")
+    predictor = _predictor(checkpoint, backend, threads, localizer, fit)
     sequence = len(readers) > 1 and track
     tracker = HandTracker(predictor, OneEuroFilter(min_cutoff, beta) if smooth and sequence else None)
     run = _Run(readers, camera, predictor, None if out is None else Path(out), log)
@@ -117,19 +107,42 @@ def predict_frames(
     log(f"hands in {run.tally['hand']} of {len(readers)} frame(s), no hand in {run.tally['no hand']}, errors in "
         f"{run.tally['error']}; {rate:.1f} frames/s (localising, both passes or tracking, no file reading or "
         f"drawing)")  # fmt: skip
+    smoothing = {"min_cutoff_hz": min_cutoff, "beta": beta, "fps": fps} if smooth else None
+    return _record(run, scale, left, sequence, smoothing)
+
+
+def _predictor(checkpoint, backend: str, threads: int | None, localizer, fit: bool) -> Predictor:
+    """The networks, on ``threads`` threads; with ``fit``, a model whose joints the kinematic hand can fit."""
+    if threads is not None and threads < 1:
+        raise HandgraphError(f"--threads must be at least 1, got {threads}")
+    if threads and backend == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    predictor = Predictor(checkpoint, backend=backend, threads=threads, localizer=localizer)
+    if fit:
+        from handgraph.fitting.targets import check_fittable
+
+        check_fittable(predictor.layout, f"--fit with {predictor.network.source}")
+    return predictor
+
+
+def _record(run: _Run, depth_scale: float, left: bool, tracking: bool, smoothing: dict | None) -> dict:
+    """The predictions.json record (``io.predictions``) of a run."""
+    predictor = run.predictor
     return {
         "checkpoint": str(predictor.network.source),
-        "backend": backend,
+        "backend": predictor.backend,
         "model": predictor.network.name,
         "localizer": "blob" if predictor.localizer is None else str(predictor.localizer.source),
         "localizer_backend": None if predictor.localizer is None else predictor.localizer.backend,
         "joints": list(predictor.layout.joint_names),
-        "camera": camera.to_dict(),
-        "depth_scale": scale,
+        "camera": run.camera.to_dict(),
+        "depth_scale": depth_scale,
         "cube_mm": predictor.cube_mm,
         "left": bool(left),
-        "tracking": sequence,
-        "smoothing": {"min_cutoff_hz": min_cutoff, "beta": beta, "fps": fps} if smooth else None,
+        "tracking": tracking,
+        "smoothing": smoothing,
         "frames": run.frames,
     }
 

@@ -4,6 +4,7 @@ and benchmark result files."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import subprocess
 import sys
 from pathlib import Path
@@ -21,14 +22,20 @@ def _git(*words: str) -> str:
     return done.stdout.strip()
 
 
+def version() -> str:
+    """handgraph's version, from the installed package's metadata (``pyproject.toml``'s)."""
+    try:
+        return importlib.metadata.version("handgraph")
+    except importlib.metadata.PackageNotFoundError:  # the source tree on the path, never installed
+        return "unknown (not installed)"
+
+
 def provenance() -> dict:
     """{"handgraph": version, "commit": sha or None, "uncommitted_changes": bool or None, "command": argv}."""
-    from handgraph import __version__
-
     commit = _git("rev-parse", "HEAD") or None
     changed = bool(_git("status", "--porcelain", "--untracked-files=no", "--", ".", *OUTPUTS)) if commit else None
     return {
-        "handgraph": __version__,
+        "handgraph": version(),
         "commit": commit,
         "uncommitted_changes": changed,
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
