@@ -141,5 +141,5 @@ def run(args: argparse.Namespace) -> int:
         beta=args.beta, fit=args.fit, refine=not args.no_refine, mesh_format=args.mesh_format, out=args.out,
         overlays=not args.no_overlays, log=print,
     )  # fmt: skip
-    print(f"wrote {write_predictions(args.out, predictions)}")
+    print(f"wrote {write_predictions(args.out, predictions)}: {predictions.summary()}")
     return 0

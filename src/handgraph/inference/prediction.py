@@ -33,6 +33,27 @@ from handgraph.io.recordings import read_recording_info
 from handgraph.io.result_files import read_joint_text
 
 
+class Predictions(dict):
+    """The predictions.json record (a plain dict, as written), and the seconds spent predicting its frames
+    (localising, both passes or tracking; no file reading or drawing)."""
+
+    def __init__(self, record: dict, seconds: float):
+        super().__init__(record)
+        self.seconds = seconds
+
+    def summary(self) -> str:
+        """One line: how many frames had a hand, none, or an error, and the frames per second."""
+        frames = self["frames"]
+        errors = sum("error" in frame for frame in frames)
+        hands = sum(frame["hand"] for frame in frames)
+        rate = (len(frames) - errors) / self.seconds if self.seconds > 0 else float("nan")
+        counts = f"hands in {hands} of {len(frames)} frame(s), no hand in {len(frames) - hands - errors}"
+        return (
+            f"{counts}, errors in {errors}; {rate:.1f} frames/s (localising, both passes or tracking, no file "
+            "reading or drawing)"
+        )
+
+
 @dataclass
 class _Run:
     """What the frames of one call share, and what they gave."""
@@ -43,7 +64,7 @@ class _Run:
     out: Path | None
     log: Callable[[str], None]
     frames: list[dict] = field(default_factory=list)
-    tally: dict = field(default_factory=lambda: {"hand": 0, "no hand": 0, "error": 0})
+    errors: int = 0
     busy_s: float = 0.0
     hands: list[tuple[int, int, TrackedFrame]] = field(default_factory=list)
     """(position in ``frames``, frame index, tracked result) of every hand found."""
@@ -72,10 +93,11 @@ def predict_frames(
     out: str | os.PathLike | None = None,
     overlays: bool = True,
     log: Callable[[str], None] | None = None,
-) -> dict:
+) -> Predictions:
     """The joints of the hand in every depth frame of ``source``: a depth file (16-bit PNG, NYU's RGB PNG,
     ``.npy``), a folder of them, or a ``.npy`` stack (frames, height, width), such as a recording of
-    ``handgraph live``. Returns the predictions.json record (``io.predictions``); nothing is written to disk
+    ``handgraph live``. Returns the predictions.json record (``io.predictions``), a dict, whose ``summary()``
+    counts the hands and the frames per second; nothing is written to disk
     unless ``out`` is given (overlay PNGs there, and meshes with ``fit``; predictions.json is the caller's).
 
     ``camera``: a preset name (``geometry.camera.CAMERA_PRESETS``) or ``Intrinsics``; None takes a recording's
@@ -98,17 +120,13 @@ def predict_frames(
     tracker = HandTracker(predictor, OneEuroFilter(min_cutoff, beta) if smooth and sequence else None)
     run = _Run(readers, camera, predictor, None if out is None else Path(out), log)
     _track(run, tracker, given, fps, sequence, left, overlays=overlays and not fit)
-    if run.tally["error"] == len(readers):  # nothing to return: the error is the answer
+    if run.errors == len(readers):  # nothing to return: the error is the answer
         first = run.frames[0]["error"]
         raise HandgraphError(first if len(readers) == 1 else f"no frame of {source} could be read; {first}")
     if fit and run.hands:
         _fit_hands(run, left, sequence, refine, mesh_format, overlays)
-    rate = (len(readers) - run.tally["error"]) / run.busy_s if run.busy_s > 0 else float("nan")
-    log(f"hands in {run.tally['hand']} of {len(readers)} frame(s), no hand in {run.tally['no hand']}, errors in "
-        f"{run.tally['error']}; {rate:.1f} frames/s (localising, both passes or tracking, no file reading or "
-        f"drawing)")  # fmt: skip
     smoothing = {"min_cutoff_hz": min_cutoff, "beta": beta, "fps": fps} if smooth else None
-    return _record(run, scale, left, sequence, smoothing)
+    return Predictions(_record(run, scale, left, sequence, smoothing), seconds=run.busy_s)
 
 
 def _predictor(checkpoint, backend: str, threads: int | None, localizer, fit: bool) -> Predictor:
@@ -215,12 +233,11 @@ def _track(run: _Run, tracker: HandTracker, centres: list, fps: float, sequence:
                 run.log(f"skipped {message}")
             tracker.reset()
             run.frames.append({"file": name, "hand": False, "error": message})
-            run.tally["error"] += 1
+            run.errors += 1
             continue
         if not sequence:
             tracker.reset()  # unrelated frames: every one is localised afresh
         run.frames.append(frame_record(name, tracked.prediction, tracked.source))
-        run.tally["hand" if tracked.prediction is not None else "no hand"] += 1
         if tracked.prediction is None:
             run.log(f"{name}: no hand")
             continue
