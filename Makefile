@@ -24,8 +24,8 @@ lint: setup
 	$(BIN)/ruff format --check src tests bench
 
 # The suite at 2 threads, then again at 1 (OMP_NUM_THREADS sets PyTorch's threads and, through handgraph, ONNX
-# Runtime's): every numeric check must hold at both (README: Numbers that hold on any processor). The second
-# pass leaves out what computes no number that threads could change (the documented commands, marked slow, the
+# Runtime's): every numeric check must hold at both (docs/reliability.md: Numbers that hold on any processor). The
+# second pass leaves out what computes no number that threads could change (the documented commands, marked slow, the
 # readers' fuzzing and corpus, and the killed runs, which compare two runs at one thread count).
 test: lint
 	OMP_NUM_THREADS=2 $(BIN)/python -m pytest
