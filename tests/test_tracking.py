@@ -61,18 +61,28 @@ class _Prediction:
     support: float
     centre_xyz: np.ndarray
     uvd: np.ndarray = None
+    fill: float = 0.3
 
 
 class _FakePredictor:
-    """Records how it was called; the hand is supported by the frame while ``supported`` says so."""
+    """Records how it was called; the hand is at ``hand`` (mm), supported by the frame while ``supported`` says
+    so. A crop centred more than ``reach`` mm from the hand holds no depth (the predictor's error), one nearer
+    answers with the hand where it is."""
+
+    cube_mm = 250.0
 
     def __init__(self):
-        self.calls, self.supported = [], True
+        self.calls, self.centres, self.supported = [], [], True
+        self.hand, self.reach = np.array([0.0, 0.0, 500.0]), 200.0
 
     def __call__(self, depth, camera, centre_xyz=None, left=False, refine=None):
         self.calls.append("localizer" if centre_xyz is None else "centre")
-        xyz = np.full((21, 3), 500.0)
-        return _Prediction(xyz, 1.0 if self.supported else 0.1, xyz.mean(0), xyz)
+        centre = self.hand if centre_xyz is None else np.asarray(centre_xyz, dtype=float)
+        self.centres.append(centre)
+        if np.linalg.norm(centre - self.hand) > self.reach:
+            raise HandgraphError(f"no depth within the 250 mm cube around the hand centre {centre.tolist()}")
+        xyz = np.tile(self.hand, (21, 1))
+        return _Prediction(xyz, 1.0 if self.supported else 0.1, centre, xyz)
 
 
 def test_tracker_follows_the_hand_and_relocalises_when_lost():
@@ -86,3 +96,91 @@ def test_tracker_follows_the_hand_and_relocalises_when_lost():
     predictor.supported = True
     assert tracker(frame, camera, 0.3).source == "localizer"  # lost last frame: found afresh
     assert tracker(frame, camera, 0.4).source == "tracked"
+
+
+def test_a_hand_that_left_its_crop_is_found_in_the_same_frame():
+    predictor = _FakePredictor()
+    tracker = HandTracker(predictor)
+    frame, camera = np.zeros((480, 640)), camera_preset("nyu")
+    assert tracker(frame, camera, 0.0).source == "localizer"
+    predictor.hand = predictor.hand + [400.0, 0.0, 0.0]  # a flick: the tracked crop holds no depth at all
+    found = tracker(frame, camera, 1 / 30)
+    assert found.source == "localizer" and predictor.calls[-2:] == ["centre", "localizer"]
+    np.testing.assert_array_equal(found.prediction.xyz[0], predictor.hand)
+
+
+def test_a_hand_at_the_crops_edge_goes_to_the_localiser():
+    predictor = _FakePredictor()
+    tracker = HandTracker(predictor, max_offset=0.2)
+    frame, camera = np.zeros((480, 640)), camera_preset("nyu")
+    tracker(frame, camera, 0.0)
+    predictor.hand = predictor.hand + [0.0, 60.0, 0.0]  # 60 mm off the crop's centre: more than 0.2 x 250 mm
+    assert tracker(frame, camera, 1 / 30).source == "localizer"
+    predictor.hand = predictor.hand + [0.0, 40.0, 0.0]  # within 50 mm of where the last frame had it
+    assert tracker(frame, camera, 2 / 30).source == "tracked"
+
+
+def test_the_crop_follows_the_hands_velocity():
+    predictor = _FakePredictor()
+    tracker = HandTracker(predictor)
+    frame, camera = np.zeros((480, 640)), camera_preset("nyu")
+    for k in range(3):  # 30 mm a frame, at 30 frames/s: 0.9 m/s
+        predictor.hand = np.array([30.0 * k, 0.0, 500.0])
+        tracker(frame, camera, k / 30)
+    np.testing.assert_allclose(predictor.centres[-1], [60.0, 0.0, 500.0])  # predicted from frames 0 and 1
+    predictor.hand = np.array([300.0, 0.0, 500.0])
+    tracker(frame, camera, 10 / 30)  # 7 frames later: moved on at most half the cube, 125 mm, from 60 mm
+    np.testing.assert_allclose(predictor.centres[-2], [185.0, 0.0, 500.0])
+
+
+@pytest.mark.slow
+def test_tracking_never_loses_a_frame_the_localiser_finds(tmp_path):
+    from handgraph.inference.prediction import predict_frames
+    from handgraph.synth.sequences import SequenceConfig, generate_sequence, write_sequence
+
+    config = SequenceConfig(frames=24, fps=3.0)  # every 10th frame of a 30 frames/s camera: the hand jumps
+    for index in (1, 2):  # fast flicks; leaving the view and coming back
+        path = write_sequence(generate_sequence(config, 23, index), tmp_path / f"seq{index}.npy")
+        tracked = predict_frames(path)["frames"]
+        afresh = predict_frames(path, track=False)["frames"]
+        assert not any("error" in frame for frame in tracked), [frame["error"] for frame in tracked if "error" in frame]
+        missed = [
+            k for k, (one, other) in enumerate(zip(tracked, afresh, strict=True)) if other["hand"] and not one["hand"]
+        ]
+        assert not missed, f"{path.name}: frames {missed} have a hand for the localiser but not for the tracker"
+
+
+def test_a_bad_frame_in_a_sequence_is_reported_and_tracking_recovers(tmp_path, shared_data):
+    from PIL import Image
+
+    from handgraph.inference.prediction import predict_frames
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for number in (0, 20, 40, 60, 80, 100):
+        source = shared_data / "real" / "sr305" / "20210326-231615" / f"{number}.png"
+        (folder / f"{number}.png").write_bytes(source.read_bytes())
+    (folder / "40.png").write_bytes((folder / "40.png").read_bytes()[:200])  # cut off: fails to decode
+    small = Image.open(folder / "60.png").resize((320, 240))
+    small.save(folder / "60.png")  # another camera's size midway
+    frames = predict_frames(folder, "sr305", depth_scale=0.125)["frames"]
+    assert ["error" in frame for frame in frames] == [False, False, True, True, False, False]
+    assert "40.png" in frames[2]["error"] and "320x240" in frames[3]["error"]
+    assert [frame["hand"] for frame in frames] == [True, True, False, False, True, True]
+    assert frames[4]["found_by"] == "localizer"  # after a bad frame the hand is looked for afresh
+
+
+def test_a_recording_cut_short_gives_the_frames_it_holds(tmp_path, shared_data):
+    from handgraph.inference.prediction import predict_frames
+    from handgraph.io.depth_images import read_depth
+    from handgraph.io.recordings import Recorder
+
+    recorder = Recorder(tmp_path / "rec.npy", camera_preset("sr305"), 0.125, 30.0)
+    for number in (0, 20, 40):
+        recorder.add(read_depth(shared_data / "real" / "sr305" / "20210326-231615" / f"{number}.png").astype(np.uint16))
+    recorder.close()
+    data = (tmp_path / "rec.npy").read_bytes()
+    (tmp_path / "rec.npy").write_bytes(data[: len(data) - 1000])  # the writer killed in the last frame
+    frames = predict_frames(tmp_path / "rec.npy")["frames"]
+    assert [frame["hand"] for frame in frames] == [True, True, False]
+    assert "cut short: holds 2 of the 3 frames its header promises" in frames[2]["error"]

@@ -30,6 +30,8 @@ class Prediction:
     """Share of joints that the frame's depth supports (see :func:`joint_support`)."""
     score: float | None = None
     """The localiser's score, when it found the centre."""
+    fill: float = 1.0
+    """Share of the crop's pixels holding depth within its cube."""
 
 
 SUPPORT_BAND_MM = (-25.0, 60.0)
@@ -153,7 +155,8 @@ class Predictor:
                 f"no depth within the {cube_mm:g} mm cube around the hand centre {np.round(centre, 1).tolist()}"
             )
         xyz = self.network(depth, crop)[0].astype(np.float64)
-        return Prediction(xyz=xyz, uvd=xyz_to_uvd(xyz, camera), centre_xyz=centre, crop=crop[0].numpy())
+        fill = float((depth < 1).float().mean())
+        return Prediction(xyz=xyz, uvd=xyz_to_uvd(xyz, camera), centre_xyz=centre, crop=crop[0].numpy(), fill=fill)
 
 
 def _localizer(source, backend: str, threads: int | None) -> Localizer:

@@ -76,19 +76,30 @@ class TrackedFrame:
 
 
 class HandTracker:
-    """Runs a ``Predictor`` along a sequence of frames of one camera.
+    """Runs a ``Predictor`` along a sequence of frames of one camera, never losing a frame to tracking.
 
-    While the hand is found the next frame's crop is centred on the last frame's joints (one network pass, no
-    localiser). A tracked prediction that the frame's depth does not support (fewer than ``min_support`` of
-    its joints on a surface, see ``predictor.joint_support``) counts as lost, and that frame goes to the
-    localiser. A localised prediction with so little support is still returned (with its support), but the next
-    frame is localised afresh. ``smoother`` (a :class:`OneEuroFilter`) smooths the joints; it restarts when the
-    hand is lost.
+    While the hand is found, the next frame's crop is centred where the hand is expected: its last centre (the
+    centroid of its joints) moved on by its velocity over the last two frames, so that a fast hand stays inside
+    its crop (one network pass, no localiser). The tracked prediction is kept only if it holds:
+
+    - the frame's depth supports its joints (at least ``min_support`` of them on a surface, see
+      ``predictor.joint_support``);
+    - its joints' centroid lies within ``max_offset`` of the cube's side from the crop's centre (a hand at the
+      crop's edge is half outside it, and its joints are guesses);
+    - the crop holds depth within its cube in at least ``min_fill`` of its pixels (a crop that the hand has left
+      holds little or none; one with none is an error of the predictor, caught here).
+
+    Otherwise the same frame goes to the localiser: losing the hand never costs the frame, and a hand that was
+    lost is looked for afresh in every frame until the localiser finds it. A localised prediction with too
+    little support is still returned (with its support), but the next frame is localised afresh. ``smoother``
+    (a :class:`OneEuroFilter`) smooths the joints; it restarts when the hand is lost.
     """
 
-    def __init__(self, predictor, smoother: OneEuroFilter | None = None, min_support: float = 0.5):
-        self.predictor, self.smoother, self.min_support = predictor, smoother, min_support
-        self.last = None
+    def __init__(self, predictor, smoother: OneEuroFilter | None = None, min_support: float = 0.5,
+                 max_offset: float = 0.2, min_fill: float = 0.02):  # fmt: skip
+        self.predictor, self.smoother = predictor, smoother
+        self.min_support, self.max_offset, self.min_fill = min_support, max_offset, min_fill
+        self.reset()
 
     def __call__(
         self, depth_mm: np.ndarray, camera: Intrinsics, time_s: float, centre_xyz=None, left: bool = False
@@ -96,11 +107,11 @@ class HandTracker:
         if centre_xyz is not None:
             frame = TrackedFrame(self.predictor(depth_mm, camera, centre_xyz, left=left), "given")
         else:
-            frame = self._track(depth_mm, camera, left)
+            frame = self._track(depth_mm, camera, time_s, left)
         if frame.prediction is None or frame.prediction.support < self.min_support:
             self.reset()
             return frame
-        self.last = frame.prediction
+        self.path = [*self.path[-1:], (time_s, frame.prediction.xyz.mean(axis=0))]
         if self.smoother is not None:
             xyz = self.smoother(frame.prediction.xyz, time_s)
             frame.prediction = replace(frame.prediction, xyz=xyz, uvd=xyz_to_uvd(xyz, camera))
@@ -108,13 +119,40 @@ class HandTracker:
 
     def reset(self) -> None:
         """Forget the hand: the next frame is localised afresh and smoothing starts over."""
-        self.last = None
+        self.path: list[tuple[float, np.ndarray]] = []
+        """(time, centre) of the last one or two frames with the hand: where it is and how fast it moves."""
         if self.smoother is not None:
             self.smoother.reset()
 
-    def _track(self, depth_mm: np.ndarray, camera: Intrinsics, left: bool) -> TrackedFrame:
-        if self.last is not None:
-            tracked = self.predictor(depth_mm, camera, self.last.xyz.mean(axis=0), left=left, refine=False)
-            if tracked.support >= self.min_support:
+    def expected_centre(self, time_s: float) -> np.ndarray | None:
+        """Where the hand's centre should be at ``time_s``: the last centre moved on at the last velocity (no
+        further than half the crop's cube), or None when the hand is not being followed."""
+        if not self.path:
+            return None
+        last_time, last = self.path[-1]
+        if len(self.path) < 2 or time_s <= last_time:
+            return last
+        (first_time, first), reach = self.path[0], 0.5 * self.predictor.cube_mm
+        step = (last - first) / (last_time - first_time) * (time_s - last_time)
+        length = float(np.linalg.norm(step))
+        return last + (step if length <= reach else step * reach / length)
+
+    def holds(self, prediction) -> bool:
+        """Whether a tracked prediction can be kept (see the class's text)."""
+        offset = float(np.linalg.norm(prediction.xyz.mean(axis=0) - prediction.centre_xyz))
+        return (
+            prediction.support >= self.min_support
+            and offset <= self.max_offset * self.predictor.cube_mm
+            and prediction.fill >= self.min_fill
+        )
+
+    def _track(self, depth_mm: np.ndarray, camera: Intrinsics, time_s: float, left: bool) -> TrackedFrame:
+        expected = self.expected_centre(time_s)
+        if expected is not None:
+            try:
+                tracked = self.predictor(depth_mm, camera, expected, left=left, refine=False)
+            except HandgraphError:  # no depth at all in the crop: the hand has left it
+                tracked = None
+            if tracked is not None and self.holds(tracked):
                 return TrackedFrame(tracked, "tracked")
         return TrackedFrame(self.predictor(depth_mm, camera, left=left), "localizer")

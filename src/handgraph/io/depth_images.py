@@ -136,34 +136,66 @@ def natural_key(path: Path) -> list:
 def frame_readers(files: list[Path], depth_scale_mm: float = 1.0) -> list[tuple[str, Callable[[], np.ndarray]]]:
     """(name, read) for every frame of ``files`` in order, ``read()`` giving the depth in mm; a .npy stack
     (N, H, W) gives N frames named ``file[k]``, each read from a memory map, so a long recording need not fit in
-    memory. Reading is deferred so that one broken file fails its own frame only."""
+    memory. Reading is deferred so that one broken file fails its own frame only. A stack cut short (a
+    recording whose writer was killed) gives the frames it holds, then one frame whose reading says so."""
     readers: list[tuple[str, Callable[[], np.ndarray]]] = []
     for path in files:
-        frames = _stack_length(path)
-        if frames == 0:
-            raise HandgraphError(f"{path}: a stack of 0 frames; expected (frames, height, width) with frames >= 1")
-        if frames is None:
+        layout = _stack_layout(path)
+        if layout is None:
             readers.append((str(path), functools.partial(read_depth, path, depth_scale_mm)))
-        else:
-            readers += [
-                (f"{path}[{k}]", functools.partial(_stack_frame, path, k, depth_scale_mm)) for k in range(frames)
-            ]
+            continue
+        promised, held = layout
+        if promised == 0:
+            raise HandgraphError(f"{path}: a stack of 0 frames; expected (frames, height, width) with frames >= 1")
+        read = _stack_frame if held == promised else _cut_stack_frame
+        readers += [(f"{path}[{k}]", functools.partial(read, path, k, depth_scale_mm)) for k in range(held)]
+        if held < promised:
+            readers.append((f"{path}[{held}]", functools.partial(_cut_short, path, held, promised)))
     return readers
 
 
-def _stack_length(path: Path) -> int | None:
-    """N for a readable .npy stack (N, H, W), else None (a single frame, or a file whose error its read names)."""
+def _stack_layout(path: Path) -> tuple[int, int] | None:
+    """(frames its header promises, complete frames on disk) of a .npy stack (N, H, W) of numbers; None for a
+    single frame, or a file whose error its reading names."""
     if path.suffix.lower() != ".npy":
         return None
     try:
-        shape = _npy_shape(path)
-    except HandgraphError:
+        shape, _, dtype, offset = _npy_header(path)
+    except (OSError, ValueError, EOFError):
         return None
-    return shape[0] if len(shape) == 3 else None
+    if len(shape) != 3 or dtype.kind not in "fiu" or dtype.hasobject:
+        return None
+    frame_bytes = shape[1] * shape[2] * dtype.itemsize
+    held = shape[0] if frame_bytes == 0 else min(shape[0], (path.stat().st_size - offset) // frame_bytes)
+    return shape[0], int(held)
+
+
+def _npy_header(path: Path) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """(shape, Fortran order, dtype, where the data starts) from a .npy file's header (format 1.0 or 2.0)."""
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    with open(path, "rb") as file:
+        version = np.lib.format.read_magic(file)
+        if version not in readers:
+            raise ValueError(f".npy format {version}")
+        shape, fortran, dtype = readers[version](file)
+        return shape, fortran, dtype, file.tell()
 
 
 def _stack_frame(path: Path, index: int, depth_scale_mm: float) -> np.ndarray:
     return _to_mm(np.asarray(_read_npy(path, mmap=True)[index]), depth_scale_mm, f"{path}[{index}]")
+
+
+def _cut_stack_frame(path: Path, index: int, depth_scale_mm: float) -> np.ndarray:
+    """Frame ``index`` of a stack cut short, read from the bytes it holds."""
+    shape, fortran, dtype, offset = _npy_header(path)
+    frame_bytes = shape[1] * shape[2] * dtype.itemsize
+    frame = np.memmap(path, dtype, "r", offset + index * frame_bytes, shape[1:], "F" if fortran else "C")
+    return _to_mm(np.array(frame), depth_scale_mm, f"{path}[{index}]")
+
+
+def _cut_short(path: Path, held: int, promised: int) -> np.ndarray:
+    raise HandgraphError(f"{path}: cut short: holds {held} of the {promised} frames its header promises; frames "
+                         f"{held}-{promised - 1} are missing (a recording whose writer stopped?)")  # fmt: skip
 
 
 def _npy_shape(path: Path) -> tuple[int, ...]:
@@ -175,10 +207,11 @@ def read_frame(name: str, depth_scale_mm: float = 1.0) -> np.ndarray:
     if name.endswith("]") and "[" in name:
         file, _, index = name[:-1].rpartition("[")
         if index.isdigit() and Path(file).suffix.lower() == ".npy":
-            frames = _stack_length(Path(file))
-            if frames is None or int(index) >= frames:
+            layout = _stack_layout(Path(file))
+            if layout is None or int(index) >= layout[1]:
                 raise HandgraphError(f"{name}: {file} holds no frame {index}")
-            return _stack_frame(Path(file), int(index), depth_scale_mm)
+            read = _stack_frame if layout[0] == layout[1] else _cut_stack_frame
+            return read(Path(file), int(index), depth_scale_mm)
     return read_depth(name, depth_scale_mm)
 
 
