@@ -53,6 +53,7 @@ bench: setup
 	$(BIN)/python bench/refinement.py $(BENCH_FLAGS)
 	$(BIN)/python bench/training.py $(BENCH_FLAGS)
 	$(BIN)/python bench/localizer.py $(BENCH_FLAGS)
+	$(BIN)/python bench/tracking.py $(BENCH_FLAGS)
 	$(BIN)/python bench/realism.py $(BENCH_FLAGS)
 	$(BIN)/python bench/cache.py $(BENCH_FLAGS)
 	$(BIN)/python bench/fitting.py $(BENCH_FLAGS)

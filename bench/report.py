@@ -24,6 +24,7 @@ from report_real import (  # noqa: E402
     fuzz_section,
     localizer_section,
     realism_section,
+    tracking_section,
 )
 
 from handgraph.io.files import atomic_write_text, atomic_writer  # noqa: E402
@@ -488,6 +489,7 @@ def main() -> None:
         synth_section(_load(folder, "synth"), folder),
         training_section(_load(folder, "training"), folder, figures),
         localizer_section(_load(folder, "localizer"), folder),
+        tracking_section(_load(folder, "tracking"), folder),
         realism_section(_load(folder, "realism"), folder),
         cache_section(_load(folder, "cache"), folder),
         fitting_section(_load(folder, "fitting"), folder, figures),

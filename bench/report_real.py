@@ -163,3 +163,54 @@ def fuzz_section(data: dict | None, folder: Path) -> str:
             source("fuzz", data, folder),
         ]
     )
+
+
+def tracking_section(data: dict | None, folder: Path) -> str:
+    if data is None:
+        return "## Tracking\n\n" + missing("tracking")
+    settings, chosen = data["settings"], data["one_euro"]
+
+    def cell(value, digits: int = 1) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    rows = [[row["stride"], row["mode"], cell(row["mean_mm"]), cell(row["lost_percent"]),
+             cell(row["frames_to_find_again"]), cell(row["jitter_m_s2"], 2), cell(row["false_hand_percent"]),
+             cell(row["frames_per_s"], 0)] for row in data["rows"]]  # fmt: skip
+    kinds = data["lost_percent_by_kind_every_frame"]
+    kind_names = list(next(iter(kinds.values())))
+    kind_rows = [[mode, *(cell(kinds[mode][kind]) for kind in kind_names)] for mode in kinds]
+    sequence = settings["sequence"]
+    return "\n\n".join(
+        [
+            "## Tracking",
+            f"{settings['sequences']} labelled synthetic sequences (`synth.sequences`, seed {settings['test_seed']}: "
+            f"{', '.join(kind_names)}), {sequence['frames']} frames each at {sequence['fps']:g} frames/s from a "
+            f"{sequence['sensor']} with its sensor model, run by the shipped networks as `handgraph predict` runs a "
+            "sequence, with every frame and with every 2nd, 5th and 10th (a slower camera or a faster hand). "
+            "`localise`: every frame found afresh (`--no-track`); `track`: the crop from the hand's motion, the "
+            "localiser when it is lost (the default); `track + One Euro`: smoothed (`--smooth`) with the "
+            f"parameters chosen on {settings['tuning_sequences']} other sequences (seed {settings['tuning_seed']}), "
+            f"the grid's pair with the lowest mean joint error: min cut-off {chosen['min_cutoff_hz']:g} Hz, beta "
+            f"{chosen['beta']:g} s/mm. A visible hand is lost when no hand is answered or its centre is more than "
+            "100 mm off; the mean joint error is over the frames where it was found; frames to find again is the "
+            "mean length of a run of lost frames; jitter is the mean distance between the predicted and the true "
+            "joint acceleration; false hands are answers on frames where the hand is not visible; frames/s is the "
+            f"whole loop on {settings['threads']} thread.",
+            table(
+                [
+                    "every",
+                    "mode",
+                    "mean mm",
+                    "lost %",
+                    "frames to find again",
+                    "jitter m/s²",
+                    "false hands %",
+                    "frames/s",
+                ],
+                rows,
+            ),  # fmt: skip
+            "Hands lost at the full frame rate, by kind of sequence (%):",
+            table(["mode", *kind_names], kind_rows),
+            source("tracking", data, folder),
+        ]
+    )

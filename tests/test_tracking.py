@@ -8,6 +8,7 @@ from tolerance import assert_close
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import camera_preset
 from handgraph.geometry.numerics import ulps
+from handgraph.inference.localizing import HandDetection
 from handgraph.inference.tracking import HandTracker, OneEuroFilter
 
 
@@ -62,6 +63,7 @@ class _Prediction:
     centre_xyz: np.ndarray
     uvd: np.ndarray = None
     fill: float = 0.3
+    score: float | None = None
 
 
 class _FakePredictor:
@@ -74,6 +76,7 @@ class _FakePredictor:
     def __init__(self):
         self.calls, self.centres, self.supported = [], [], True
         self.hand, self.reach = np.array([0.0, 0.0, 500.0]), 200.0
+        self.localizer_sees = None  # where the localiser sees the hand: None where it is, False nowhere
 
     def __call__(self, depth, camera, centre_xyz=None, left=False, refine=None):
         self.calls.append("localizer" if centre_xyz is None else "centre")
@@ -83,6 +86,11 @@ class _FakePredictor:
             raise HandgraphError(f"no depth within the 250 mm cube around the hand centre {centre.tolist()}")
         xyz = np.tile(self.hand, (21, 1))
         return _Prediction(xyz, 1.0 if self.supported else 0.1, centre, xyz)
+
+    def locate(self, depth, camera):
+        self.calls.append("locate")
+        seen = self.hand if self.localizer_sees is None else self.localizer_sees
+        return HandDetection(self.localizer_sees is not False, 0.9, None, None if seen is False else seen)
 
 
 def test_tracker_follows_the_hand_and_relocalises_when_lost():
@@ -96,6 +104,20 @@ def test_tracker_follows_the_hand_and_relocalises_when_lost():
     predictor.supported = True
     assert tracker(frame, camera, 0.3).source == "localizer"  # lost last frame: found afresh
     assert tracker(frame, camera, 0.4).source == "tracked"
+
+
+def test_the_localiser_checks_every_fifth_tracked_frame():
+    predictor = _FakePredictor()
+    tracker = HandTracker(predictor, verify_every=5)
+    frame, camera = np.zeros((480, 640)), camera_preset("nyu")
+    sources = [tracker(frame, camera, k / 30).source for k in range(6)]
+    assert sources == ["localizer"] + ["tracked"] * 5 and predictor.calls.count("locate") == 1
+    predictor.localizer_sees = False  # the tracker follows something the localiser does not take for a hand
+    for k in range(6, 11):
+        last = tracker(frame, camera, k / 30)
+    assert last.prediction is None and predictor.calls[-1] == "locate"
+    predictor.localizer_sees = None
+    assert [tracker(frame, camera, k / 30).source for k in range(11, 13)] == ["localizer", "tracked"]
 
 
 def test_a_hand_that_left_its_crop_is_found_in_the_same_frame():

@@ -27,6 +27,8 @@ EPILOG = textwrap.dedent(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from handgraph.inference.tracking import SMOOTHING_BETA_S_PER_MM, SMOOTHING_MIN_CUTOFF_HZ
+
     parser.add_argument("--replay", metavar="FILE.npy", help="play back a recording instead of reading a camera")
     parser.add_argument("--record", metavar="FILE.npy", help="record the raw frames (and FILE.json) while tracking")
     parser.add_argument("--width", type=int, default=640, help="RealSense depth stream width (default: %(default)s)")
@@ -37,8 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--localizer", metavar="PATH_OR_blob", help="as for 'handgraph predict'")
     parser.add_argument("--left", action="store_true", help="track a left hand (frames mirrored for the model)")
     parser.add_argument("--smooth", action="store_true", help="smooth the joints with the One Euro filter")
-    parser.add_argument("--min-cutoff", type=float, default=1.0, metavar="HZ", help="One Euro min cut-off")
-    parser.add_argument("--beta", type=float, default=0.01, metavar="S_PER_MM", help="One Euro speed coefficient")
+    parser.add_argument(
+        "--min-cutoff", type=float, default=SMOOTHING_MIN_CUTOFF_HZ, metavar="HZ",
+        help="One Euro filter: cut-off of a still hand (default: %(default)s, chosen by bench/tracking.py)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--beta", type=float, default=SMOOTHING_BETA_S_PER_MM, metavar="S_PER_MM",
+        help="One Euro filter: how fast the cut-off rises with speed (default: %(default)s)",
+    )  # fmt: skip
     parser.add_argument("--frames", type=int, metavar="N", help="stop after N frames")
     parser.add_argument("--no-window", action="store_true", help="no display (e.g. to record or to time)")
     parser.add_argument("--out", metavar="DIR", help="also write DIR/predictions.json with every frame's joints")

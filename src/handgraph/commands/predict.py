@@ -40,6 +40,7 @@ EPILOG = textwrap.dedent(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from handgraph.geometry.camera import CAMERA_PRESETS
+    from handgraph.inference.tracking import SMOOTHING_BETA_S_PER_MM, SMOOTHING_MIN_CUTOFF_HZ
 
     parser.add_argument(
         "--checkpoint", metavar="PATH",
@@ -87,11 +88,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fps", type=float, help="frame rate of a sequence, for --smooth (default: a recording's own, else 30)"
     )
     parser.add_argument(
-        "--min-cutoff", type=float, default=1.0, metavar="HZ",
-        help="One Euro filter: cut-off frequency of a still hand; lower smooths more (default: %(default)s)",
+        "--min-cutoff", type=float, default=SMOOTHING_MIN_CUTOFF_HZ, metavar="HZ",
+        help="One Euro filter: cut-off frequency of a still hand; lower smooths more (default: %(default)s, chosen "
+        "on the tracking benchmark's sequences by bench/tracking.py)",
     )  # fmt: skip
     parser.add_argument(
-        "--beta", type=float, default=0.01, metavar="S_PER_MM",
+        "--beta", type=float, default=SMOOTHING_BETA_S_PER_MM, metavar="S_PER_MM",
         help="One Euro filter: how fast the cut-off rises with joint speed; higher lags less (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument(

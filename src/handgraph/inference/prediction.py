@@ -25,7 +25,13 @@ import numpy as np
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import Intrinsics, camera_preset, cube_side_px, xyz_to_uvd
 from handgraph.inference.predictor import Predictor
-from handgraph.inference.tracking import HandTracker, OneEuroFilter, TrackedFrame
+from handgraph.inference.tracking import (
+    SMOOTHING_BETA_S_PER_MM,
+    SMOOTHING_MIN_CUTOFF_HZ,
+    HandTracker,
+    OneEuroFilter,
+    TrackedFrame,
+)
 from handgraph.io.depth_images import depth_files, frame_readers, frame_stem
 from handgraph.io.overlay import write_overlay
 from handgraph.io.predictions import frame_record
@@ -85,8 +91,8 @@ def predict_frames(
     track: bool = True,
     smooth: bool = False,
     fps: float | None = None,
-    min_cutoff: float = 1.0,
-    beta: float = 0.01,
+    min_cutoff: float = SMOOTHING_MIN_CUTOFF_HZ,
+    beta: float = SMOOTHING_BETA_S_PER_MM,
     fit: bool = False,
     refine: bool = True,
     mesh_format: str = "ply",

@@ -24,6 +24,12 @@ import numpy as np
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import Intrinsics, xyz_to_uvd
 
+SMOOTHING_MIN_CUTOFF_HZ = 4.0
+SMOOTHING_BETA_S_PER_MM = 0.01
+"""The One Euro filter's parameters for ``--smooth``, chosen by ``bench/tracking.py`` on its tuning sequences:
+of a grid, the pair with the least jitter among those that add at most 1 mm to the mean joint error of
+unsmoothed tracking (it halved the jitter at 30 frames/s for 0.7 mm more error on the benchmark sequences)."""
+
 
 def smoothing_factor(cutoff_hz: np.ndarray | float, period_s: float) -> np.ndarray | float:
     """alpha = 1 / (1 + tau / T) with tau = 1 / (2 pi fc)."""
@@ -34,7 +40,8 @@ def smoothing_factor(cutoff_hz: np.ndarray | float, period_s: float) -> np.ndarr
 class OneEuroFilter:
     """The One Euro filter on (J, 3) joints in mm: ``filter(xyz, t)`` with t in seconds, increasing."""
 
-    def __init__(self, min_cutoff_hz: float = 1.0, beta: float = 0.01, derivative_cutoff_hz: float = 1.0):
+    def __init__(self, min_cutoff_hz: float = SMOOTHING_MIN_CUTOFF_HZ, beta: float = SMOOTHING_BETA_S_PER_MM,
+                 derivative_cutoff_hz: float = 1.0):  # fmt: skip
         if min_cutoff_hz <= 0 or beta < 0 or derivative_cutoff_hz <= 0:
             raise HandgraphError(
                 f"One Euro filter: min cutoff and derivative cutoff must be positive and beta >= 0, got "
@@ -90,15 +97,24 @@ class HandTracker:
       holds little or none; one with none is an error of the predictor, caught here).
 
     Otherwise the same frame goes to the localiser: losing the hand never costs the frame, and a hand that was
-    lost is looked for afresh in every frame until the localiser finds it. A localised prediction with too
+    lost is looked for afresh in every frame until the localiser finds it. Every ``verify_every``-th tracked
+    frame the localiser checks the tracked hand too (its network only, a fraction of a pass): a tracker can follow
+    the arm or an object in front of a hand that went out of view, with its joints on a surface. When the
+    localiser sees no hand, there is none; when it sees one farther than ``other_hand`` of the cube's side from
+    the tracked one (100 mm for a 250 mm cube: the localiser's centre and the joints' centroid can differ by
+    half that on one hand), that one is predicted. A localised prediction with too
     little support is still returned (with its support), but the next frame is localised afresh. ``smoother``
     (a :class:`OneEuroFilter`) smooths the joints; it restarts when the hand is lost.
     """
 
     def __init__(self, predictor, smoother: OneEuroFilter | None = None, min_support: float = 0.5,
-                 max_offset: float = 0.2, min_fill: float = 0.02):  # fmt: skip
+                 max_offset: float = 0.2, min_fill: float = 0.02, verify_every: int = 5,
+                 other_hand: float = 0.4):  # fmt: skip
+        if verify_every < 1:
+            raise HandgraphError(f"verify_every must be at least 1, got {verify_every}")
         self.predictor, self.smoother = predictor, smoother
         self.min_support, self.max_offset, self.min_fill = min_support, max_offset, min_fill
+        self.verify_every, self.other_hand = verify_every, other_hand
         self.reset()
 
     def __call__(
@@ -121,6 +137,8 @@ class HandTracker:
         """Forget the hand: the next frame is localised afresh and smoothing starts over."""
         self.path: list[tuple[float, np.ndarray]] = []
         """(time, centre) of the last one or two frames with the hand: where it is and how fast it moves."""
+        self.tracked_run = 0
+        """Frames tracked since the localiser last looked."""
         if self.smoother is not None:
             self.smoother.reset()
 
@@ -154,5 +172,21 @@ class HandTracker:
             except HandgraphError:  # no depth at all in the crop: the hand has left it
                 tracked = None
             if tracked is not None and self.holds(tracked):
-                return TrackedFrame(tracked, "tracked")
+                self.tracked_run += 1
+                if self.tracked_run % self.verify_every:
+                    return TrackedFrame(tracked, "tracked")
+                return self._verified(tracked, depth_mm, camera, left)
+        self.tracked_run = 0
         return TrackedFrame(self.predictor(depth_mm, camera, left=left), "localizer")
+
+    def _verified(self, tracked, depth_mm: np.ndarray, camera: Intrinsics, left: bool) -> TrackedFrame:
+        """The tracked prediction if the localiser sees the hand where it is; else the localiser's answer."""
+        detection = self.predictor.locate(depth_mm, camera)
+        if not detection.found:
+            return TrackedFrame(None, "localizer")
+        offset = float(np.linalg.norm(detection.centre_xyz - tracked.xyz.mean(axis=0)))
+        if offset <= self.other_hand * self.predictor.cube_mm:
+            return TrackedFrame(tracked, "tracked")
+        self.tracked_run = 0
+        found = self.predictor(depth_mm, camera, detection.centre_xyz, left=left, refine=True)
+        return TrackedFrame(replace(found, score=detection.score), "localizer")
