@@ -175,7 +175,8 @@ def tracking_section(data: dict | None, folder: Path) -> str:
 
     rows = [[row["stride"], row["mode"], cell(row["mean_mm"]), cell(row["lost_percent"]),
              cell(row["frames_to_find_again"]), cell(row["jitter_m_s2"], 2), cell(row["false_hand_percent"]),
-             cell(row["frames_per_s"], 0)] for row in data["rows"]]  # fmt: skip
+             cell(row.get("lost_where_localised_percent")), cell(row["frames_per_s"], 0)]
+            for row in data["rows"]]  # fmt: skip
     kinds = data["lost_percent_by_kind_every_frame"]
     kind_names = list(next(iter(kinds.values())))
     kind_rows = [[mode, *(cell(kinds[mode][kind]) for kind in kind_names)] for mode in kinds]
@@ -194,7 +195,8 @@ def tracking_section(data: dict | None, folder: Path) -> str:
             f"{chosen['beta']:g} s/mm. A visible hand is lost when no hand is answered or its centre is more than "
             "100 mm off; the mean joint error is over the frames where it was found; frames to find again is the "
             "mean length of a run of lost frames; jitter is the mean distance between the predicted and the true "
-            "joint acceleration; false hands are answers on frames where the hand is not visible; frames/s is the "
+            "joint acceleration; false hands are answers on frames where the hand is not visible; the next column "
+            "counts the visible frames whose hand localising every frame finds and tracking loses; frames/s is the "
             f"whole loop on {settings['threads']} thread.",
             table(
                 [

@@ -13,7 +13,8 @@ frame (a slower camera or a faster hand), in three ways:
   that add at most ``ERROR_ALLOWANCE_MM`` to the mean joint error of unsmoothed tracking.
 
 Figures (``evaluation.tracking``): mean joint error, hands lost, frames to find a lost hand again, jitter,
-false hands, and frames/s of the whole loop (localising, cropping, both passes or tracking; one thread).
+false hands, the frames whose hand localising finds and tracking loses, and frames/s of the whole loop
+(localising, cropping, both passes or tracking; one thread).
 Written to bench/results/tracking.json; the sequences are kept in bench/runs/tracking/ as recordings.
 
     .venv/bin/python bench/tracking.py [--quick]
@@ -128,12 +129,18 @@ def main() -> None:
             pooled = [(predicted, sequence.xyz[::stride], sequence.visible[::stride], sequence.fps / stride)
                       for (predicted, _), sequence in zip(runs, test, strict=True)]  # fmt: skip
             answers[mode] = pooled, sum(spent for _, spent in runs), sum(len(predicted) for predicted, _ in runs)
+        missed = 0  # frames whose hand the localiser finds and tracking loses
+        for (localised, truth, visible, _), (tracked, *_) in zip(answers["localise"][0], answers["track"][0],
+                                                                  strict=True):  # fmt: skip
+            missed += int((found_frames(localised, truth, visible) & ~found_frames(tracked, truth, visible)).sum())
         pooled, seconds, frames = answers["track"]  # the filter smooths what tracking answered
         smooth = [(smoothed(predicted, fps, chosen["min_cutoff_hz"], chosen["beta"]), truth, visible, fps)
                   for predicted, truth, visible, fps in pooled]  # fmt: skip
         answers["track + One Euro"] = smooth, seconds, frames
         for mode, (pooled, seconds, frames) in answers.items():
             figures = tracking_metrics(pooled) | {"frames_per_s": frames / seconds}
+            if mode != "localise":
+                figures["lost_where_localised_percent"] = 100.0 * missed / figures["visible_frames"]
             rows.append({"stride": stride, "mode": mode, **figures})
             table.append([stride, mode, figures["mean_mm"], figures["lost_percent"], figures["frames_to_find_again"],
                           figures["jitter_m_s2"], figures["false_hand_percent"], figures["frames_per_s"]])  # fmt: skip
