@@ -15,7 +15,12 @@ DESCRIPTION = textwrap.dedent(
     manifest.json (config, seed, counts, per-shard checksums). Labels per frame: joints in xyz (mm, camera
     frame) and uvd, per-joint visibility, pose parameters, left/right, intrinsics, the hand centre, and
     joints in the NYU-14, ICVL-16 and MSRA-21 conventions. Frame i of a seed is the same whatever the
-    number of workers. An interrupted run resumes when the same command is run again."""
+    number of workers. An interrupted run resumes when the same command is run again.
+
+    --sequences N writes N labelled sequences instead (synth.sequences: a person moving a hand before the
+    camera, steady, with fast flicks, leaving the view, behind a pole, or with the other hand passing in front),
+    each a recording OUT/sequence_NN.npy with its .json (camera, depth scale, frame rate), as 'handgraph live
+    --record' writes them, and its labels in OUT/sequence_NN_labels.npz; 'handgraph predict --input' reads them."""
 )
 EPILOG = textwrap.dedent(
     """\
@@ -27,7 +32,8 @@ EPILOG = textwrap.dedent(
 
     examples:
       handgraph synth --out data/synth --count 2000 --preview grid.png
-      handgraph synth --out data/full --count 100 --full-frame --preset realsense --seed 7"""
+      handgraph synth --out data/full --count 100 --full-frame --preset realsense --seed 7
+      handgraph synth --out data/sequences --sequences 5 --preset sr305 --sequence-frames 90"""
 )
 
 
@@ -86,10 +92,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--preview-count", type=int, default=16, metavar="N", help="frames in the preview grid (default: %(default)s)"
     )
+    sequences = parser.add_argument_group("labelled sequences (--sequences)")
+    sequences.add_argument("--sequences", type=int, metavar="N", help="write N labelled sequences instead of frames")
+    sequences.add_argument(
+        "--sequence-frames", type=int, default=150, metavar="T", help="frames per sequence (default: %(default)s)"
+    )
+    sequences.add_argument("--fps", type=float, default=30.0, help="the camera's frame rate (default: %(default)s)")
 
 
 def run(args: argparse.Namespace) -> int:
     from handgraph.errors import HandgraphError
+
+    if args.sequences is not None:
+        return _sequences(args)
     from handgraph.synth.generator import SynthConfig
     from handgraph.synth.preview import write_preview
     from handgraph.synth.shards import ShardedFrames, write_dataset
@@ -117,4 +132,26 @@ def run(args: argparse.Namespace) -> int:
         shown = [frames.frame(index) for index in range(min(args.preview_count, len(frames)))]
         write_preview(shown, manifest["depth_unit_mm"], args.preview)
         print(f"wrote {args.preview}")
+    return 0
+
+
+def _sequences(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from handgraph.errors import HandgraphError
+    from handgraph.synth.sequences import SequenceConfig, generate_sequence, write_sequence
+
+    if args.sequences < 1:
+        raise HandgraphError(f"--sequences must be at least 1, got {args.sequences}")
+    config = SequenceConfig(sensor=args.preset, frames=args.sequence_frames, fps=args.fps)
+    started = time.perf_counter()
+    for index in tqdm(range(args.sequences), desc="sequences", unit="sequence"):
+        sequence = generate_sequence(config, args.seed, index)
+        path = write_sequence(sequence, Path(args.out) / f"sequence_{index:02d}.npy")
+        tqdm.write(f"wrote {path} ({sequence.kind}, hand visible in {int(sequence.visible.sum())} of "
+                   f"{len(sequence.raw)} frames)")  # fmt: skip
+    print(f"wrote {args.sequences} sequence(s) of {config.frames} frames to {args.out} in "
+          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
     return 0

@@ -97,24 +97,24 @@ class HandTracker:
       holds little or none; one with none is an error of the predictor, caught here).
 
     Otherwise the same frame goes to the localiser: losing the hand never costs the frame, and a hand that was
-    lost is looked for afresh in every frame until the localiser finds it. Every ``verify_every``-th tracked
-    frame the localiser checks the tracked hand too (its network only, a fraction of a pass): a tracker can follow
-    the arm or an object in front of a hand that went out of view, with its joints on a surface. When the
-    localiser sees no hand, there is none; when it sees one farther than ``other_hand`` of the cube's side from
-    the tracked one (100 mm for a 250 mm cube: the localiser's centre and the joints' centroid can differ by
-    half that on one hand), that one is predicted. A localised prediction with too
-    little support is still returned (with its support), but the next frame is localised afresh. ``smoother``
-    (a :class:`OneEuroFilter`) smooths the joints; it restarts when the hand is lost.
+    lost is looked for afresh in every frame until the localiser finds it.
+
+    The localiser's network (a fraction of a pose pass) also checks every tracked frame, since a tracker can
+    follow another hand passing in front, the arm, or an object, with its joints on a surface: a hand it sees
+    farther than ``other_hand`` of the cube's side from the tracked one (100 mm for a 250 mm cube: the
+    localiser's centre and the joints' centroid can differ by half that on one hand) is the one predicted; and
+    when it has seen no hand for ``no_hand_frames`` tracked frames in a row, there is none (a single miss of
+    the localiser does not drop a hand that tracking holds).
     """
 
     def __init__(self, predictor, smoother: OneEuroFilter | None = None, min_support: float = 0.5,
-                 max_offset: float = 0.2, min_fill: float = 0.02, verify_every: int = 5,
-                 other_hand: float = 0.4):  # fmt: skip
-        if verify_every < 1:
-            raise HandgraphError(f"verify_every must be at least 1, got {verify_every}")
+                 max_offset: float = 0.2, min_fill: float = 0.02, other_hand: float = 0.4,
+                 no_hand_frames: int = 3):  # fmt: skip
+        if no_hand_frames < 1:
+            raise HandgraphError(f"no_hand_frames must be at least 1, got {no_hand_frames}")
         self.predictor, self.smoother = predictor, smoother
         self.min_support, self.max_offset, self.min_fill = min_support, max_offset, min_fill
-        self.verify_every, self.other_hand = verify_every, other_hand
+        self.other_hand, self.no_hand_frames = other_hand, no_hand_frames
         self.reset()
 
     def __call__(
@@ -137,8 +137,8 @@ class HandTracker:
         """Forget the hand: the next frame is localised afresh and smoothing starts over."""
         self.path: list[tuple[float, np.ndarray]] = []
         """(time, centre) of the last one or two frames with the hand: where it is and how fast it moves."""
-        self.tracked_run = 0
-        """Frames tracked since the localiser last looked."""
+        self.unseen = 0
+        """Tracked frames in a row in which the localiser saw no hand."""
         if self.smoother is not None:
             self.smoother.reset()
 
@@ -172,21 +172,19 @@ class HandTracker:
             except HandgraphError:  # no depth at all in the crop: the hand has left it
                 tracked = None
             if tracked is not None and self.holds(tracked):
-                self.tracked_run += 1
-                if self.tracked_run % self.verify_every:
-                    return TrackedFrame(tracked, "tracked")
                 return self._verified(tracked, depth_mm, camera, left)
-        self.tracked_run = 0
+        self.unseen = 0
         return TrackedFrame(self.predictor(depth_mm, camera, left=left), "localizer")
 
     def _verified(self, tracked, depth_mm: np.ndarray, camera: Intrinsics, left: bool) -> TrackedFrame:
-        """The tracked prediction if the localiser sees the hand where it is; else the localiser's answer."""
+        """The tracked prediction, checked by the localiser's network (see the class's text)."""
         detection = self.predictor.locate(depth_mm, camera)
         if not detection.found:
-            return TrackedFrame(None, "localizer")
+            self.unseen += 1
+            return TrackedFrame(None if self.unseen >= self.no_hand_frames else tracked, "tracked")
+        self.unseen = 0
         offset = float(np.linalg.norm(detection.centre_xyz - tracked.xyz.mean(axis=0)))
         if offset <= self.other_hand * self.predictor.cube_mm:
             return TrackedFrame(tracked, "tracked")
-        self.tracked_run = 0
         found = self.predictor(depth_mm, camera, detection.centre_xyz, left=left, refine=True)
         return TrackedFrame(replace(found, score=detection.score), "localizer")
