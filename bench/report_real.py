@@ -191,7 +191,9 @@ def tracking_section(data: dict | None, folder: Path) -> str:
             "`localise`: every frame found afresh (`--no-track`); `track`: the crop from the hand's motion, the "
             "localiser when it is lost (the default); `track + One Euro`: smoothed (`--smooth`) with the "
             f"parameters chosen on {settings['tuning_sequences']} other sequences (seed {settings['tuning_seed']}), "
-            f"the grid's pair with the lowest mean joint error: min cut-off {chosen['min_cutoff_hz']:g} Hz, beta "
+            "of a grid, the pair with the least jitter among those that add at most "
+            f"{chosen['allowance_mm']:g} mm to unsmoothed tracking's mean joint error: min cut-off "
+            f"{chosen['min_cutoff_hz']:g} Hz, beta "
             f"{chosen['beta']:g} s/mm. A visible hand is lost when no hand is answered or its centre is more than "
             "100 mm off; the mean joint error is over the frames where it was found; frames to find again is the "
             "mean length of a run of lost frames; jitter is the mean distance between the predicted and the true "
@@ -207,6 +209,7 @@ def tracking_section(data: dict | None, folder: Path) -> str:
                     "frames to find again",
                     "jitter m/s²",
                     "false hands %",
+                    "lost, localising finds it %",
                     "frames/s",
                 ],
                 rows,

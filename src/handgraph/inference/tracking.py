@@ -24,11 +24,12 @@ import numpy as np
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import Intrinsics, xyz_to_uvd
 
-SMOOTHING_MIN_CUTOFF_HZ = 4.0
-SMOOTHING_BETA_S_PER_MM = 0.01
+SMOOTHING_MIN_CUTOFF_HZ = 2.0
+SMOOTHING_BETA_S_PER_MM = 0.02
 """The One Euro filter's parameters for ``--smooth``, chosen by ``bench/tracking.py`` on its tuning sequences:
 of a grid, the pair with the least jitter among those that add at most 1 mm to the mean joint error of
-unsmoothed tracking (it halved the jitter at 30 frames/s for 0.7 mm more error on the benchmark sequences)."""
+unsmoothed tracking (bench/results/tracking.json: on the benchmark sequences at 30 frames/s it halved the
+jitter, 7.2 to 3.7 m/s^2, for 0.6 mm more mean joint error)."""
 
 
 def smoothing_factor(cutoff_hz: np.ndarray | float, period_s: float) -> np.ndarray | float:
