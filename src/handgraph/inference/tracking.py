@@ -101,11 +101,13 @@ class HandTracker:
     lost is looked for afresh in every frame until the localiser finds it.
 
     The localiser's network (a fraction of a pose pass) also checks every tracked frame, since a tracker can
-    follow another hand passing in front, the arm, or an object, with its joints on a surface: a hand it sees
-    farther than ``other_hand`` of the cube's side from the tracked one (100 mm for a 250 mm cube: the
-    localiser's centre and the joints' centroid can differ by half that on one hand) is the one predicted; and
-    when it has seen no hand for ``no_hand_frames`` tracked frames in a row, there is none (a single miss of
-    the localiser does not drop a hand that tracking holds).
+    follow another hand passing in front, the arm, or an object, with its joints on a surface. Where the
+    localiser's centre lies farther than ``max_offset`` of the cube's side from the tracked joints' centroid,
+    the hand it points at is predicted as well (both passes): it is the answer when it lies nearer the
+    localiser's centre than the tracked one, or when the localiser's centre is farther than ``other_hand`` of
+    the cube's side (100 mm for a 250 mm cube) from the tracked hand. When the localiser has seen no hand for
+    ``no_hand_frames`` tracked frames in a row, there is none (a single miss of the localiser does not drop a
+    hand that tracking holds).
     """
 
     def __init__(self, predictor, smoother: OneEuroFilter | None = None, min_support: float = 0.5,
@@ -185,7 +187,10 @@ class HandTracker:
             return TrackedFrame(None if self.unseen >= self.no_hand_frames else tracked, "tracked")
         self.unseen = 0
         offset = float(np.linalg.norm(detection.centre_xyz - tracked.xyz.mean(axis=0)))
-        if offset <= self.other_hand * self.predictor.cube_mm:
+        if offset <= self.max_offset * self.predictor.cube_mm:
             return TrackedFrame(tracked, "tracked")
         found = self.predictor(depth_mm, camera, detection.centre_xyz, left=left, refine=True)
+        nearer = np.linalg.norm(found.xyz.mean(axis=0) - detection.centre_xyz) < offset
+        if offset <= self.other_hand * self.predictor.cube_mm and not nearer:
+            return TrackedFrame(tracked, "tracked")
         return TrackedFrame(replace(found, score=detection.score), "localizer")
