@@ -134,9 +134,25 @@ def test_a_hand_that_left_its_crop_is_found_in_the_same_frame():
     np.testing.assert_array_equal(found.prediction.xyz[0], predictor.hand)
 
 
+def test_a_tracked_crop_off_the_hand_is_cut_again_around_it():
+    predictor = _FakePredictor()
+    tracker = HandTracker(predictor, recentre=0.1)
+    frame, camera = np.zeros((480, 640)), camera_preset("nyu")
+    tracker(frame, camera, 0.0)
+    predictor.hand = predictor.hand + [0.0, 30.0, 0.0]  # 30 mm off the expected centre: more than 0.1 x 250 mm
+    before = len(predictor.centres)
+    assert tracker(frame, camera, 1 / 30).source == "tracked"
+    assert len(predictor.centres) == before + 2  # two crops (the localiser's check adds no crop)
+    np.testing.assert_allclose(predictor.centres[-1], predictor.hand)  # the second, around the joints
+    predictor.hand = predictor.hand + [0.0, 10.0, 0.0]  # 10 mm from the expected centre: one crop is enough
+    before = len(predictor.centres)
+    tracker(frame, camera, 2 / 30)
+    assert len(predictor.centres) == before + 1
+
+
 def test_a_hand_at_the_crops_edge_goes_to_the_localiser():
     predictor = _FakePredictor()
-    tracker = HandTracker(predictor, max_offset=0.2)
+    tracker = HandTracker(predictor, max_offset=0.2, recentre=1.0)  # no second crop: the first one decides
     frame, camera = np.zeros((480, 640)), camera_preset("nyu")
     tracker(frame, camera, 0.0)
     predictor.hand = predictor.hand + [0.0, 60.0, 0.0]  # 60 mm off the crop's centre: more than 0.2 x 250 mm

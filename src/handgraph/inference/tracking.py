@@ -88,7 +88,9 @@ class HandTracker:
 
     While the hand is found, the next frame's crop is centred where the hand is expected: its last centre (the
     centroid of its joints) moved on by its velocity over the last two frames, so that a fast hand stays inside
-    its crop (one network pass, no localiser). The tracked prediction is kept only if it holds:
+    its crop (one network pass, no localiser); when the joints come out more than ``recentre`` of the cube's side
+    from that centre, the crop is cut again around them and the network runs once more. The tracked prediction
+    is kept only if it holds:
 
     - the frame's depth supports its joints (at least ``min_support`` of them on a surface, see
       ``predictor.joint_support``);
@@ -112,12 +114,12 @@ class HandTracker:
 
     def __init__(self, predictor, smoother: OneEuroFilter | None = None, min_support: float = 0.5,
                  max_offset: float = 0.2, min_fill: float = 0.02, other_hand: float = 0.4,
-                 no_hand_frames: int = 3):  # fmt: skip
+                 no_hand_frames: int = 3, recentre: float = 0.1):  # fmt: skip
         if no_hand_frames < 1:
             raise HandgraphError(f"no_hand_frames must be at least 1, got {no_hand_frames}")
         self.predictor, self.smoother = predictor, smoother
         self.min_support, self.max_offset, self.min_fill = min_support, max_offset, min_fill
-        self.other_hand, self.no_hand_frames = other_hand, no_hand_frames
+        self.other_hand, self.no_hand_frames, self.recentre = other_hand, no_hand_frames, recentre
         self.reset()
 
     def __call__(
@@ -172,6 +174,8 @@ class HandTracker:
         if expected is not None:
             try:
                 tracked = self.predictor(depth_mm, camera, expected, left=left, refine=False)
+                if np.linalg.norm(tracked.xyz.mean(axis=0) - expected) > self.recentre * self.predictor.cube_mm:
+                    tracked = self.predictor(depth_mm, camera, tracked.xyz.mean(axis=0), left=left, refine=False)
             except HandgraphError:  # no depth at all in the crop: the hand has left it
                 tracked = None
             if tracked is not None and self.holds(tracked):
