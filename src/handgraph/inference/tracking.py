@@ -29,7 +29,7 @@ SMOOTHING_BETA_S_PER_MM = 0.02
 """The One Euro filter's parameters for ``--smooth``, chosen by ``bench/tracking.py`` on its tuning sequences:
 of a grid, the pair with the least jitter among those that add at most 1 mm to the mean joint error of
 unsmoothed tracking (bench/results/tracking.json: on the benchmark sequences at 30 frames/s it halved the
-jitter, 7.2 to 3.7 m/s^2, for 0.6 mm more mean joint error)."""
+jitter, 7.0 to 3.55 m/s^2, for 0.5 mm more mean joint error)."""
 
 
 def smoothing_factor(cutoff_hz: np.ndarray | float, period_s: float) -> np.ndarray | float:
