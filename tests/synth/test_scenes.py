@@ -47,3 +47,14 @@ def test_frames_without_hands():
 def test_bad_config():
     with pytest.raises(HandgraphError, match="unknown sensors"):
         SceneConfig(sensors=("kinect", "webcam"))
+
+
+def test_egocentric_hands_are_seen_from_behind_and_above():
+    """A head-mounted camera: the hands below the middle of the view, often two, within arm's reach."""
+    config = dataclasses.replace(CONFIG, egocentric_fraction=1.0, hand_fraction=1.0, mirror_fraction=0.0)
+    frames = generate_scenes(config, 4, range(40))
+    present = frames["hand_present"]
+    assert present.sum(axis=1).max() == 2 and present.any(axis=1).mean() > 0.6
+    z = frames["hand_xyz"][..., 2][present]
+    assert z.min() >= 200.0 and z.max() <= 700.0 + 60.0  # centres drawn at 200-700 mm (the centroid, not the palm)
+    assert np.median(frames["hand_uvd"][..., 1][present]) > CONFIG.canvas.height / 2

@@ -8,7 +8,11 @@ intrinsics jittered), and then one of four scenes:
 - a hand anywhere in view on its arm (forearm, elbow, upper arm, shoulder), with the torso, neck and head of
   its person behind or beside it wherever the arm leads, sometimes the other hand on the other arm;
 - an arm entering from outside the frame over a desk, as a seated user or an egocentric camera sees it;
-- no hand at all: a person with the arms out of view, a desk, walls, clutter, or nothing in range.
+- no hand at all: a person with the arms out of view, a desk, walls, clutter, or nothing in range;
+- (``egocentric_fraction`` of the hand frames, none by default) the user's own hands seen by a head- or
+  chest-mounted camera looking forward and down: arms entering from the bottom and side edges with the
+  shoulders out of view, hands 200-700 mm away, palm down or turned as in a grasp, often both, over a table or
+  resting on it.
 
 Walls, floors and clutter at the hand's own depth are added, then a sensor model (noise, holes at depth edges,
 dropouts, the depth unit and the working range). Some frames are mirrored (as a Kinect v2 writes them), some
@@ -73,13 +77,16 @@ class SceneConfig:
     """Share of hand frames with only the hand and forearm kept, as ICVL and MSRA ship theirs."""
     intrinsics_jitter: float = 0.08
     """Relative deviation of the drawn camera's focal lengths from its preset."""
+    egocentric_fraction: float = 0.0
+    """Share of hand frames seen by a head- or chest-mounted camera (the user's own hands). 0 keeps the stream
+    of every other frame as it was: no random number is drawn for it."""
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.sensors if name not in SENSOR_PRESETS]
         if unknown or not self.sensors:
             raise HandgraphError(f"scene config: unknown sensors {unknown}; known: {', '.join(SENSOR_PRESETS)}")
         fractions = ("hand_fraction", "facing_fraction", "person_fraction", "second_hand_fraction")
-        for name in (*fractions, "mirror_fraction", "far_fill_fraction", "segmented_fraction"):
+        for name in (*fractions, "mirror_fraction", "far_fill_fraction", "segmented_fraction", "egocentric_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise HandgraphError(f"scene config: {name} must be within [0, 1], got {getattr(self, name)}")
         if not 150.0 <= self.distance_mm[0] <= self.distance_mm[1]:
@@ -209,6 +216,43 @@ def _add_facing_person(scene: _Scene, config: SceneConfig, window: np.ndarray) -
     _add_other_arm(scene, config, other, not left, scale)
 
 
+def _add_egocentric(scene: _Scene, config: SceneConfig, window: np.ndarray) -> None:
+    """The user's own hands seen by a head- or chest-mounted camera looking forward and down: one or both, in
+    the lower two thirds of the view, 200-700 mm away, their forearms running back to elbows 350-500 mm below
+    the camera (the upper arms and shoulders out of view); over a table, resting on it, or in free space."""
+    rng, sensor = scene.rng, scene.sensor
+    near, far = max(200.0, sensor.range_mm[0] + 50.0), min(700.0, sensor.range_mm[1] - 100.0)
+    lower = window.copy()
+    lower[: lower.shape[0] // 3] = False
+    hands = [False, True] if rng.uniform() < 0.5 else [bool(rng.uniform() < 0.5)]
+    for left in hands:
+        centre = _point_in_view(rng, lower, config.canvas, rng.uniform(near, max(near, far)))
+        side = -1.0 if left else 1.0  # the user's left hand is on the camera's left (-x)
+        place = lambda at, centre=centre: centre - hand_centre(at)  # noqa: E731 (this hand's centre)
+        cones, joints, scale = _hand(rng, left, _palm_down_rotation(rng, side), place)
+        scene.hands.append(cones)
+        scene.centres.append(hand_centre(joints))
+        wrist = joints[0]
+        elbow = np.array([side * rng.uniform(150.0, 260.0), rng.uniform(350.0, 500.0), rng.uniform(100.0, 300.0)])
+        forearm = body.unit(elbow - wrist)
+        scene.objects += body.arm_cones(wrist, wrist + forearm * max(body.FOREARM_MM * scale, 250.0), None, scale)
+    choice, lowest = rng.uniform(), max(scene.centres[-len(hands) :], key=lambda centre: centre[1])
+    if choice < 0.4:  # a hand resting on the table
+        _add_desk(scene, lowest, (15.0, 45.0))
+    elif choice < 0.8:
+        _add_desk(scene, lowest)
+
+
+def _palm_down_rotation(rng: np.random.Generator, side: float) -> np.ndarray:
+    """A hand seen from behind it: fingers forward (away from the camera) and somewhat down, the palm facing
+    down, or turned about the fingers as a grasp turns it (sideways, up)."""
+    fingers = body.unit(np.array([rng.normal(-0.2 * side, 0.3), rng.uniform(0.0, 0.8), 1.0]))
+    down = np.array([0.0, 1.0, 0.0]) + rng.normal(0.0, 0.2, 3)
+    palm = body.unit(down - (down @ fingers) * fingers)
+    palm = axis_angle_to_matrix(fingers * rng.choice([0.0, 0.0, 0.5, -0.5, 1.6]) * side) @ palm
+    return np.stack([np.cross(fingers, palm), fingers, palm], axis=1)
+
+
 def _forearm_direction(rng: np.random.Generator, side: float) -> np.ndarray:
     """Wrist to elbow: mostly down and away from the camera (a raised hand), sometimes straight away from it
     (the arm pointing at the camera), sometimes anywhere but towards it."""
@@ -254,12 +298,12 @@ def _add_handless_scene(scene: _Scene, config: SceneConfig, window: np.ndarray) 
         _add_desk(scene, _point_in_view(rng, window, config.canvas, rng.uniform(*config.distance_mm)))
 
 
-def _add_desk(scene: _Scene, above: np.ndarray) -> None:
-    """A desk (a plane, seen from above at up to 60 degrees) 40-300 mm below the point ``above``."""
+def _add_desk(scene: _Scene, above: np.ndarray, below_mm: tuple[float, float] = (40.0, 300.0)) -> None:
+    """A desk (a plane, seen from above at up to 60 degrees) ``below_mm`` below the point ``above``."""
     rng = scene.rng
     tilt = np.radians(rng.uniform(0.0, 60.0))
     normal = body.random_turn(rng, np.array([0.0, -np.cos(tilt), -np.sin(tilt)]), 0.15)
-    point = above + [0.0, rng.uniform(40.0, 300.0), 0.0]
+    point = above + [0.0, rng.uniform(*below_mm), 0.0]
     scene.planes.append((normal, float(normal @ point)))
 
 
@@ -288,7 +332,9 @@ def _sample_scene(config: SceneConfig, seed: int, index: int) -> tuple[_Scene, n
     window = sampling_indices(camera, (camera.height, camera.width), config.canvas) >= 0
     scene = _Scene(rng, sensor, camera)
     if rng.uniform() < config.hand_fraction:
-        if rng.uniform() < config.facing_fraction:
+        if config.egocentric_fraction > 0 and rng.uniform() < config.egocentric_fraction:
+            _add_egocentric(scene, config, window)
+        elif rng.uniform() < config.facing_fraction:
             _add_facing_person(scene, config, window)
         else:
             _add_person_arm_and_hand(scene, config, window)
