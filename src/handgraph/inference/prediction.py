@@ -70,7 +70,6 @@ class _Run:
     out: Path | None
     log: Callable[[str], None]
     frames: list[dict] = field(default_factory=list)
-    errors: int = 0
     busy_s: float = 0.0
     hands: list[tuple[int, int, TrackedFrame]] = field(default_factory=list)
     """(position in ``frames``, frame index, tracked result) of every hand found."""
@@ -126,7 +125,7 @@ def predict_frames(
     tracker = HandTracker(predictor, OneEuroFilter(min_cutoff, beta) if smooth and sequence else None)
     run = _Run(readers, camera, predictor, None if out is None else Path(out), log)
     _track(run, tracker, given, fps, sequence, left, overlays=overlays and not fit)
-    if run.errors == len(readers):  # nothing to return: the error is the answer
+    if all("error" in frame for frame in run.frames):  # nothing to return: the error is the answer
         first = run.frames[0]["error"]
         raise HandgraphError(first if len(readers) == 1 else f"no frame of {source} could be read; {first}")
     if fit and run.hands:
@@ -239,7 +238,6 @@ def _track(run: _Run, tracker: HandTracker, centres: list, fps: float, sequence:
                 run.log(f"skipped {message}")
             tracker.reset()
             run.frames.append({"file": name, "hand": False, "error": message})
-            run.errors += 1
             continue
         if not sequence:
             tracker.reset()  # unrelated frames: every one is localised afresh
