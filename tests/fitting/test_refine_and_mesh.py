@@ -7,7 +7,8 @@ from fit_hands import random_hands
 from handgraph.errors import HandgraphError
 from handgraph.fitting import hand_model, refine
 from handgraph.fitting.mesh import hand_mesh, write_mesh
-from handgraph.fitting.surface_model import fitted_cones, round_cone_distance
+from handgraph.fitting.surface_model import fitted_cones
+from handgraph.synth.surface import round_cone_distance
 from handgraph.geometry.camera import camera_preset
 from handgraph.synth.raycast import render_depth
 from handgraph.synth.surface import RoundCones

@@ -4,7 +4,8 @@ from fit_hands import random_hands
 from tolerance import assert_close
 
 from handgraph.fitting import hand_model
-from handgraph.fitting.surface_model import fitted_cones, round_cone_distance
+from handgraph.fitting.surface_model import fitted_cones
+from handgraph.synth.surface import round_cone_distance
 from handgraph.geometry.kinematics import HandShape, chain_joints
 from handgraph.geometry.numerics import ulps
 from handgraph.synth.surface import hand_cones

@@ -16,7 +16,8 @@ import trimesh
 from skimage import measure
 
 from handgraph.errors import HandgraphError
-from handgraph.fitting.surface_model import fitted_cones, round_cone_distance
+from handgraph.fitting.surface_model import fitted_cones
+from handgraph.synth.surface import round_cone_distance
 from handgraph.io.files import atomic_writer
 
 MESH_FORMATS = ("ply", "obj", "glb")

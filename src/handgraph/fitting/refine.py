@@ -27,7 +27,8 @@ from scipy import ndimage
 from handgraph.fitting import hand_model
 from handgraph.fitting.hand_model import NUM_PARAMETERS, NUM_POSE
 from handgraph.fitting.solver import levenberg_marquardt
-from handgraph.fitting.surface_model import fitted_cones, round_cone_distance
+from handgraph.fitting.surface_model import fitted_cones
+from handgraph.synth.surface import round_cone_distance
 from handgraph.geometry.camera import Intrinsics, cube_side_px
 
 # Chosen on 128 frames of the synthetic validation split (bench/fitting.py reports the test split), except

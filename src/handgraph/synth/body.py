@@ -29,6 +29,15 @@ def random_turn(rng: np.random.Generator, direction: np.ndarray, largest_rad: fl
     return axis_angle_to_matrix(axis * rng.uniform(0.0, largest_rad)) @ direction
 
 
+def frame_along(axis: np.ndarray, spin: float) -> np.ndarray:
+    """A rotation whose z column is the unit ``axis`` (3,), turned by ``spin`` about it. Returns (3, 3)."""
+    helper = np.array([0.0, 0.0, 1.0]) if abs(axis[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
+    first = np.cross(helper, axis)
+    first /= np.linalg.norm(first)
+    basis = np.stack([first, np.cross(axis, first), axis], axis=1)
+    return axis_angle_to_matrix(axis * spin) @ basis
+
+
 def arm_cones(wrist: np.ndarray, elbow: np.ndarray, shoulder: np.ndarray | None, scale: float) -> list[Cone]:
     """Forearm from the wrist to the elbow, and the upper arm on to the shoulder when it is given."""
     cones: list[Cone] = [(wrist, elbow, 24.0 * scale, 38.0 * scale)]

@@ -1,5 +1,10 @@
 """Synthetic depth frames with labels: sample a hand, place it before a camera, ray-cast, add sensor effects.
 
+Beside a free hand seen from anywhere, three families can be mixed in (none by default): a hand holding an
+object (``synth.objects``, closed on it by ``synth.grasps``; the object hides what it hides, and the labels
+keep every joint with its visibility), a hand resting on or pressing on a table, and the view of a head- or
+chest-mounted camera (the wearer's own hand, from behind and above).
+
 Frame ``i`` of seed ``s`` is drawn from its own generator, ``numpy.random.default_rng([s, i])``, and all
 batched arithmetic is elementwise per frame, so a frame is the same bit for bit whichever batch, shard or
 worker makes it.
@@ -17,14 +22,17 @@ from handgraph.geometry.camera import Intrinsics, crop_intrinsics, cube_side_px,
 from handgraph.geometry.kinematics import HandShape, chain_joints, hand_to_camera
 from handgraph.synth import labels as label_points
 from handgraph.synth.background import sample_background
+from handgraph.synth.grasps import rest_on_plane, sample_grasp
+from handgraph.synth.objects import OBJECT_KINDS, HandObject, merge_objects
 from handgraph.synth.poses import (
     GESTURES_DEG,
+    sample_egocentric_rotation,
     sample_gesture_articulation,
     sample_shape,
     sample_uniform_articulation,
     sample_view_rotation,
 )
-from handgraph.synth.raycast import nearest_depth, render_depth, render_planes
+from handgraph.synth.raycast import nearest_depth, render_depth, render_planes, render_solids
 from handgraph.synth.sensor import SENSOR_PRESETS, SensorModel, sensor_preset
 from handgraph.synth.surface import RoundCones, hand_cones
 
@@ -65,6 +73,13 @@ class SynthConfig:
     centre_jitter_mm: float = 0.0
     """Deviation of the crop centre from the hand centre, per axis: real crops come from a localiser that
     misses the centre by some millimetres. Zero draws nothing, so frames stay as they were."""
+    object_fraction: float = 0.0
+    """Share of frames whose hand holds an object (a bottle, can, cup, box, phone, ball, handle, tool or pen)."""
+    surface_fraction: float = 0.0
+    """Share of the other frames whose hand rests on or presses on a table (which replaces the desk)."""
+    egocentric_fraction: float = 0.0
+    """Share of frames seen as a head- or chest-mounted camera sees its wearer's hand: from behind and above,
+    fingers pointing away, 200-700 mm away. The three fractions at zero draw nothing: the stream is as it was."""
 
     def __post_init__(self) -> None:
         if self.preset not in SENSOR_PRESETS:
@@ -80,7 +95,8 @@ class SynthConfig:
         _check_range("roll_deg", self.roll_deg, 0.0, 180.0)
         _check_range("gesture_noise_deg", self.gesture_noise_deg, 0.0, 45.0)
         _check_range("centre_jitter_mm", self.centre_jitter_mm, 0.0, 100.0)
-        for name in ("back_view_fraction", "left_fraction", "gesture_fraction"):
+        families = ("object_fraction", "surface_fraction", "egocentric_fraction")
+        for name in ("back_view_fraction", "left_fraction", "gesture_fraction", *families):
             _check_range(name, getattr(self, name), 0.0, 1.0)
         if self.background_probabilities is not None:
             if len(self.background_probabilities) != 3:
@@ -131,6 +147,10 @@ class _Draw:
     """Where the hand centre (the joints' centroid) is placed."""
     crop_centre: np.ndarray
     """Where the crop is centred: the hand centre, jittered."""
+    held: HandObject | None = None
+    """The object the hand holds, in the hand frame of a right hand."""
+    surface: tuple[np.ndarray, float] | None = None
+    """The table the hand rests on, {p : n.p = offset} in the hand frame of a right hand."""
 
 
 def _draw(config: SynthConfig, seed: int, index: int) -> _Draw:
@@ -150,7 +170,35 @@ def _draw(config: SynthConfig, seed: int, index: int) -> _Draw:
     v = rng.uniform(margin, 1.0 - margin) * (camera.height - 1)
     centre = np.array([(u - camera.cx) * depth / camera.fx, (v - camera.cy) * depth / camera.fy, depth])
     crop_centre = centre + rng.normal(0.0, config.centre_jitter_mm, 3) if config.centre_jitter_mm > 0 else centre
-    return _Draw(rng, left, gesture, articulation, shape, rotation, centre, crop_centre)
+    draw = _Draw(rng, left, gesture, articulation, shape, rotation, centre, crop_centre)
+    _draw_families(config, draw, (u, v))
+    return draw
+
+
+def _draw_families(config: SynthConfig, draw: _Draw, pixel: tuple[float, float]) -> None:
+    """A wearer's view, an object in the hand, a table under it: each drawn only when its fraction is not 0."""
+    rng = draw.rng
+    side = -1.0 if draw.left else 1.0
+    if config.egocentric_fraction > 0 and rng.uniform() < config.egocentric_fraction:
+        draw.rotation = sample_egocentric_rotation(rng, side)
+        low, high = max(config.distance_mm[0], 200.0), min(config.distance_mm[1], 700.0)
+        depth = rng.uniform(low, max(low, high))
+        camera = config.sensor.camera
+        shift = draw.crop_centre - draw.centre  # the crop's jitter, kept
+        draw.centre = np.array([(pixel[0] - camera.cx) / camera.fx, (pixel[1] - camera.cy) / camera.fy, 1.0]) * depth
+        draw.crop_centre = draw.centre + shift
+    if config.object_fraction > 0 and rng.uniform() < config.object_fraction:
+        grasp = sample_grasp(rng, draw.shape)
+        if grasp is not None:
+            draw.articulation_deg, draw.held, draw.gesture = grasp.articulation_deg, grasp.held, -1
+    elif config.surface_fraction > 0 and rng.uniform() < config.surface_fraction:
+        draw.articulation_deg, normal, offset = rest_on_plane(rng, draw.shape, draw.articulation_deg)
+        draw.surface, draw.gesture = (normal, offset), -1
+        mirror = np.diag([side, 1.0, 1.0])
+        for _ in range(20):  # seen from the hand's side of the table, from above it
+            if (draw.rotation @ mirror @ normal) @ -draw.centre > 0.3 * np.linalg.norm(draw.centre):
+                break
+            draw.rotation = sample_egocentric_rotation(rng, side)
 
 
 def _stack_shapes(shapes: list[HandShape]) -> HandShape:
@@ -171,8 +219,10 @@ def generate_frames(config: SynthConfig, seed: int, indices: np.ndarray | list[i
     Keys (B frames, J = 21 canonical joints, H x W the image): ``depth`` (B, H, W) uint16 in the preset's
     depth unit; ``xyz`` (B, J, 3) mm camera frame; ``uvd`` (B, J, 3) in the image's pixels and mm; ``visible``
     (B, J); ``pose`` (B, 26) (see ``kinematics.POSE_DOF_NAMES``); ``shape`` (B, 53); ``left`` (B,);
-    ``gesture`` (B,) into ``GESTURE_NAMES`` or -1; ``intrinsics`` (B, 4) fx, fy, cx, cy of the image;
-    ``centre_xyz`` (B, 3), the centre of the crop; ``nyu14_xyz``, ``icvl16_xyz``, ``msra21_xyz``; ``index`` (B,).
+    ``gesture`` (B,) into ``GESTURE_NAMES`` or -1; ``held`` (B,) the held object's kind, an index into
+    ``objects.OBJECT_KINDS``, or -1; ``surface`` (B,) whether the hand rests on a table; ``intrinsics`` (B, 4)
+    fx, fy, cx, cy of the image; ``centre_xyz`` (B, 3), the centre of the crop; ``nyu14_xyz``, ``icvl16_xyz``,
+    ``msra21_xyz``; ``index`` (B,).
     """
     indices = np.asarray(indices, dtype=np.int64)
     draws = [_draw(config, seed, int(index)) for index in indices]
@@ -192,6 +242,7 @@ def generate_frames(config: SynthConfig, seed: int, indices: np.ndarray | list[i
     height, width = config.image_shape
     hand_depth = render_depth(cones, intrinsics, height, width)
     scene_depth = _with_background(config, draws, cones, hand_depth, intrinsics) if config.background else hand_depth
+    scene_depth = _with_things_touched(draws, rotation, translation, intrinsics, scene_depth)
     uvd = xyz_to_uvd(xyz, intrinsics)
     radii = np.concatenate([22.0 * (shape.scale * shape.thickness)[:, None], shape.joint_radii.reshape(-1, 20)], 1)
     frames = {
@@ -207,6 +258,8 @@ def generate_frames(config: SynthConfig, seed: int, indices: np.ndarray | list[i
         "shape": shape.vector(),
         "left": left.astype(bool),
         "gesture": np.array([draw.gesture for draw in draws], dtype=np.int64),
+        "held": np.array([OBJECT_KINDS.index(draw.held.kind) if draw.held else -1 for draw in draws], dtype=np.int64),
+        "surface": np.array([draw.surface is not None for draw in draws]),
         "intrinsics": intrinsics,
         "centre_xyz": np.stack([draw.crop_centre for draw in draws]),
         "index": indices,
@@ -227,6 +280,9 @@ def _with_background(config, draws, cones: RoundCones, hand_depth: np.ndarray, i
         farthest, cones.frame, np.maximum(cones.start[:, 2] + cones.start_radius, cones.end[:, 2] + cones.end_radius)
     )
     backgrounds = [sample_background(draw.rng, config.sensor, draw.centre, farthest[k]) for k, draw in enumerate(draws)]
+    for background, draw in zip(backgrounds, draws, strict=True):
+        if draw.surface is not None:
+            background.plane = None  # the table the hand rests on is the desk
     counts = [len(background.start_radius) for background in backgrounds]
     objects = RoundCones(
         start=np.concatenate([background.start for background in backgrounds]),
@@ -245,3 +301,27 @@ def _with_background(config, draws, cones: RoundCones, hand_depth: np.ndarray, i
             depth[with_plane], render_planes(normals, offsets, intrinsics[with_plane], height, width)
         )
     return nearest_depth(hand_depth, depth)
+
+
+def _with_things_touched(draws, rotation, translation, intrinsics, scene_depth: np.ndarray) -> np.ndarray:
+    """The scene with each frame's held object and table. Shapes: rotation (B, 3, 3), translation (B, 3)."""
+    height, width = scene_depth.shape[1:]
+    held = [k for k, draw in enumerate(draws) if draw.held is not None]
+    if held:
+        objects = [draws[k].held.in_camera(rotation[k], translation[k], draws[k].left, k) for k in held]
+        cones, solids = merge_objects(objects)
+        depth = nearest_depth(
+            render_depth(cones, intrinsics, height, width), render_solids(solids, intrinsics, height, width)
+        )
+        scene_depth = nearest_depth(depth, scene_depth)
+    tables = [k for k, draw in enumerate(draws) if draw.surface is not None]
+    if tables:
+        normals, offsets = [], []
+        for k in tables:  # n.p = offset in the hand frame -> n'.x = offset + n'.t in the camera frame
+            mirror = np.diag([-1.0 if draws[k].left else 1.0, 1.0, 1.0])
+            normal = rotation[k] @ mirror @ draws[k].surface[0]
+            normals.append(normal)
+            offsets.append(draws[k].surface[1] + normal @ translation[k])
+        planes = render_planes(np.stack(normals), np.array(offsets), intrinsics[tables], height, width)
+        scene_depth[tables] = nearest_depth(planes, scene_depth[tables])
+    return scene_depth

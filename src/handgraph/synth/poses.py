@@ -8,6 +8,7 @@ import numpy as np
 from handgraph.geometry import anatomy
 from handgraph.geometry.kinematics import HandShape
 from handgraph.geometry.rotations import axis_angle_to_matrix, rotation_y, rotation_z
+from handgraph.synth.body import unit
 
 _OPEN = [0, 0, 0, 0]
 _CURLED = [85, 0, 100, 65]
@@ -91,3 +92,17 @@ def sample_view_rotation(
     tilt_rotation = axis_angle_to_matrix(np.array([np.cos(heading), np.sin(heading), 0.0]) * tilt)
     roll = rotation_z(np.radians(rng.uniform(-roll_deg, roll_deg)))
     return roll @ tilt_rotation @ base
+
+
+def sample_egocentric_rotation(rng: np.random.Generator, side: float) -> np.ndarray:
+    """A hand as a head- or chest-mounted camera looking 15-65 degrees down sees its wearer's hand: from behind
+    and above it, fingers forward (away from the camera) and somewhat down, the palm facing the world's down
+    (away from the camera), or turned about the fingers as a grasp turns it (sideways, up). ``side`` is +1 for
+    a right hand, -1 for a left one (the hand's own side of the view).
+    Returns the hand-to-camera rotation (3, 3) as ``kinematics.hand_to_camera`` takes it."""
+    fingers = unit(np.array([rng.normal(-0.2 * side, 0.3), rng.uniform(0.0, 0.8), 1.0]))
+    pitch = np.radians(rng.uniform(15.0, 65.0))  # how far the camera looks down: the world's down in its frame
+    down = np.array([0.0, np.cos(pitch), np.sin(pitch)]) + rng.normal(0.0, 0.2, 3)
+    palm = unit(down - (down @ fingers) * fingers)
+    palm = axis_angle_to_matrix(fingers * rng.choice([0.0, 0.0, 0.5, -0.5, 1.6]) * side) @ palm
+    return np.stack([np.cross(fingers, palm), fingers, palm], axis=1)

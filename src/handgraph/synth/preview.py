@@ -14,6 +14,7 @@ from handgraph.geometry.skeleton import HAND  # noqa: E402
 from handgraph.io.files import atomic_writer  # noqa: E402
 from handgraph.io.overlay import depth_display, draw_skeleton  # noqa: E402
 from handgraph.synth.generator import GESTURE_NAMES  # noqa: E402
+from handgraph.synth.objects import OBJECT_KINDS  # noqa: E402
 
 
 def write_preview(
@@ -34,8 +35,7 @@ def write_preview(
         )
         axes.set_facecolor("black")
         draw_skeleton(axes, frame["uvd"][:, :2], HAND, linewidth=1.6, visible=frame["visible"].astype(bool))
-        gesture = int(frame["gesture"])
-        name = GESTURE_NAMES[gesture] if gesture >= 0 else "uniform"
+        name = _what(frame)
         axes.set_title(f"#{int(frame['index'])} {'left' if frame['left'] else 'right'} {name}", fontsize=8)
         axes.set_xlim(-0.5, depth.shape[1] - 0.5)
         axes.set_ylim(depth.shape[0] - 0.5, -0.5)
@@ -46,3 +46,14 @@ def write_preview(
     with atomic_writer(path, binary=True) as handle:
         figure.savefig(handle, format="png", dpi=110)
     plt.close(figure)
+
+
+def _what(frame: dict[str, np.ndarray]) -> str:
+    """The frame's family in a few words: the object held, a table, or the gesture drawn."""
+    held = int(frame.get("held", -1))
+    if held >= 0:
+        return f"holds {OBJECT_KINDS[held].replace('_', ' ')}"
+    if bool(frame.get("surface", False)):
+        return "on a table"
+    gesture = int(frame["gesture"])
+    return GESTURE_NAMES[gesture] if gesture >= 0 else "uniform"

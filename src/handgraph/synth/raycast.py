@@ -10,6 +10,12 @@ surface is the set of points q = p - a with axial coordinate s = q.w in [ra sin(
 
 a quadratic in the ray parameter t once p = t d. Every root is exact; nothing is sampled.
 
+Boxes and cylinders (``synth.objects.Solids``) are cut in their own frame: a box is the intersection of three
+slabs |o_i + t d_i| <= h_i, a cylinder that of the infinite cylinder (o_x + t d_x)^2 + (o_y + t d_y)^2 <= r^2 (a
+quadratic in t) and one slab, so each gives the interval [t_in, t_out] of the ray inside it. A hollowed part
+is the difference of two such intervals; its first point is t_in unless t_in lies in the hollow's interval
+[s_in, s_out], and then s_out if s_out < t_out (the ray enters through the hollow's opening and meets its wall).
+
 Speed comes from culling: each cone only meets the rays of the pixels inside the projection of its bounding
 box that also lie near its projected axis (``_axis_reach``). The loops are compiled with numba; each pixel
 keeps the nearest hit, so the result does not depend on the order of the cones.
@@ -22,6 +28,7 @@ import math
 import numba
 import numpy as np
 
+from handgraph.synth.objects import CYLINDER, Solids
 from handgraph.synth.surface import RoundCones
 
 
@@ -38,6 +45,27 @@ def render_depth(cones: RoundCones, intrinsics: np.ndarray, height: int, width: 
         np.ascontiguousarray(cones.start_radius, dtype=np.float64),
         np.ascontiguousarray(cones.end_radius, dtype=np.float64),
         np.ascontiguousarray(cones.frame, dtype=np.int64),
+        np.ascontiguousarray(intrinsics, dtype=np.float64),
+        depth,
+    )
+    depth[np.isinf(depth)] = 0.0
+    return depth
+
+
+def render_solids(solids: Solids, intrinsics: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Depth images (mm, 0 where nothing is hit) of the boxes and cylinders of F frames, each with its camera.
+
+    Shapes: solids (N, ...) with ``solids.frame`` in [0, F), intrinsics (F, 4) -> (F, height, width) float64.
+    """
+    depth = np.full((len(intrinsics), height, width), np.inf)
+    _cast_solids(
+        np.ascontiguousarray(solids.kind, dtype=np.int64),
+        np.ascontiguousarray(solids.centre, dtype=np.float64),
+        np.ascontiguousarray(solids.axes, dtype=np.float64),
+        np.ascontiguousarray(solids.half, dtype=np.float64),
+        np.ascontiguousarray(solids.cut_half, dtype=np.float64),
+        np.ascontiguousarray(solids.cut_shift, dtype=np.float64),
+        np.ascontiguousarray(solids.frame, dtype=np.int64),
         np.ascontiguousarray(intrinsics, dtype=np.float64),
         depth,
     )
@@ -210,3 +238,77 @@ def _sphere_entry(along, power):  # pragma: no cover
         return np.inf
     entry = along - math.sqrt(half_chord_squared)
     return entry if entry > 0.0 else np.inf
+
+
+@numba.njit(cache=True)
+def _cast_solids(kind, centre, axes, half, cut_half, cut_shift, frame, intrinsics, depth):  # pragma: no cover
+    height, width = depth.shape[1], depth.shape[2]
+    for k in range(len(kind)):
+        cx_, cy_, cz_ = centre[k, 0], centre[k, 1], centre[k, 2]
+        bound = math.sqrt(half[k, 0] ** 2 + half[k, 1] ** 2 + half[k, 2] ** 2)  # a ball that holds the part
+        f = frame[k]
+        fx, fy, cx, cy = intrinsics[f, 0], intrinsics[f, 1], intrinsics[f, 2], intrinsics[f, 3]
+        u_low, u_high, v_low, v_high = _pixel_bounds(
+            cx_, cy_, cz_, cx_, cy_, cz_, bound, bound, fx, fy, cx, cy, width, height
+        )
+        # The camera centre and the ray (x, y, 1) in the part's frame: o = A^T (0 - c), d = A^T (x, y, 1).
+        ox = -(axes[k, 0, 0] * cx_ + axes[k, 1, 0] * cy_ + axes[k, 2, 0] * cz_)
+        oy = -(axes[k, 0, 1] * cx_ + axes[k, 1, 1] * cy_ + axes[k, 2, 1] * cz_)
+        oz = -(axes[k, 0, 2] * cx_ + axes[k, 1, 2] * cy_ + axes[k, 2, 2] * cz_)
+        hollow = cut_half[k, 0] > 0.0
+        for v in range(v_low, v_high + 1):
+            for u in range(u_low, u_high + 1):
+                x, y = (u - cx) / fx, (v - cy) / fy
+                dx = axes[k, 0, 0] * x + axes[k, 1, 0] * y + axes[k, 2, 0]
+                dy = axes[k, 0, 1] * x + axes[k, 1, 1] * y + axes[k, 2, 1]
+                dz = axes[k, 0, 2] * x + axes[k, 1, 2] * y + axes[k, 2, 2]
+                t_in, t_out = _solid_interval(kind[k], ox, oy, oz, dx, dy, dz, half[k, 0], half[k, 1], half[k, 2])
+                if not t_in < t_out:
+                    continue
+                if hollow:
+                    s_in, s_out = _solid_interval(
+                        kind[k], ox, oy, oz - cut_shift[k], dx, dy, dz, cut_half[k, 0], cut_half[k, 1], cut_half[k, 2]
+                    )
+                    if s_in < s_out and s_in <= t_in <= s_out:
+                        if s_out >= t_out:
+                            continue
+                        t_in = s_out
+                if 0.0 < t_in < depth[f, v, u]:  # t is the depth: the ray's z step is 1
+                    depth[f, v, u] = t_in
+
+
+@numba.njit(cache=True, inline="always")
+def _solid_interval(kind, ox, oy, oz, dx, dy, dz, hx, hy, hz):  # pragma: no cover
+    """[t_in, t_out] of the ray o + t d inside a box (half sides h) or a cylinder (radius hx, half height hz)
+    in its own frame; an empty interval (t_in >= t_out) for a miss."""
+    low, high = -np.inf, np.inf
+    if kind == CYLINDER:
+        a = dx * dx + dy * dy
+        c = ox * ox + oy * oy - hx * hx
+        if a < 1e-12:  # the ray runs along the axis
+            if c > 0.0:
+                return np.inf, -np.inf
+        else:
+            b = ox * dx + oy * dy  # half the linear coefficient
+            discriminant = b * b - a * c
+            if discriminant < 0.0:
+                return np.inf, -np.inf
+            root = math.sqrt(discriminant)
+            low, high = (-b - root) / a, (-b + root) / a
+        low, high = _slab(low, high, oz, dz, hz)
+    else:
+        low, high = _slab(low, high, ox, dx, hx)
+        low, high = _slab(low, high, oy, dy, hy)
+        low, high = _slab(low, high, oz, dz, hz)
+    return low, high
+
+
+@numba.njit(cache=True, inline="always")
+def _slab(low, high, origin, direction, half):  # pragma: no cover
+    """The interval [low, high] narrowed to the ray's part with |origin + t direction| <= half."""
+    if abs(direction) < 1e-12:
+        if abs(origin) > half:
+            return np.inf, -np.inf
+        return low, high
+    first, second = (-half - origin) / direction, (half - origin) / direction
+    return max(low, min(first, second)), min(high, max(first, second))

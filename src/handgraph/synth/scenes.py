@@ -38,16 +38,26 @@ from handgraph.geometry.kinematics import chain_joints, hand_to_camera
 from handgraph.geometry.rotations import axis_angle_to_matrix
 from handgraph.preprocess.canvas import Canvas, sampling_indices
 from handgraph.synth import body
+from handgraph.synth.grasps import rest_on_plane, sample_grasp
 from handgraph.synth.labels import hand_centre
-from handgraph.synth.poses import sample_gesture_articulation, sample_shape, sample_uniform_articulation
+from handgraph.synth.objects import HandObject, merge_objects, sample_object
+from handgraph.synth.poses import (
+    sample_egocentric_rotation,
+    sample_gesture_articulation,
+    sample_shape,
+    sample_uniform_articulation,
+)
 from handgraph.synth.poses import sample_view_rotation as view_rotation
-from handgraph.synth.raycast import nearest_depth, render_depth, render_planes
+from handgraph.synth.raycast import nearest_depth, render_depth, render_planes, render_solids
 from handgraph.synth.sensor import SENSOR_PRESETS, SensorModel
 from handgraph.synth.surface import RoundCones, hand_cones
 
 MAX_HANDS = 2
 CANVAS_EDGE_SCALE = 0.35
 """A canvas pixel spans about five frame pixels, so a frame's one-pixel edge effects touch fewer of them."""
+
+
+_FAMILIES = ("egocentric_fraction", "object_fraction", "surface_fraction")
 
 
 @dataclass(frozen=True)
@@ -78,15 +88,20 @@ class SceneConfig:
     intrinsics_jitter: float = 0.08
     """Relative deviation of the drawn camera's focal lengths from its preset."""
     egocentric_fraction: float = 0.0
-    """Share of hand frames seen by a head- or chest-mounted camera (the user's own hands). 0 keeps the stream
-    of every other frame as it was: no random number is drawn for it."""
+    """Share of hand frames seen by a head- or chest-mounted camera (the user's own hands)."""
+    object_fraction: float = 0.0
+    """Share of hands that hold an object (``synth.objects``), and of frames without a hand that show loose
+    objects instead (an object is not a hand); objects lie about on the tables of egocentric frames."""
+    surface_fraction: float = 0.0
+    """Share of egocentric frames whose first hand rests on, or presses on, the table. These three at 0 keep
+    the stream of every other frame as it was: no random number is drawn for them."""
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.sensors if name not in SENSOR_PRESETS]
         if unknown or not self.sensors:
             raise HandgraphError(f"scene config: unknown sensors {unknown}; known: {', '.join(SENSOR_PRESETS)}")
         fractions = ("hand_fraction", "facing_fraction", "person_fraction", "second_hand_fraction")
-        for name in (*fractions, "mirror_fraction", "far_fill_fraction", "segmented_fraction", "egocentric_fraction"):
+        for name in (*fractions, "mirror_fraction", "far_fill_fraction", "segmented_fraction", *_FAMILIES):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise HandgraphError(f"scene config: {name} must be within [0, 1], got {getattr(self, name)}")
         if not 150.0 <= self.distance_mm[0] <= self.distance_mm[1]:
@@ -111,6 +126,8 @@ class _Scene:
     centres: list[np.ndarray] = field(default_factory=list)
     objects: list[body.Cone] = field(default_factory=list)
     planes: list[tuple[np.ndarray, float]] = field(default_factory=list)
+    things: list[HandObject] = field(default_factory=list)
+    """Objects held or lying about (``synth.objects``), in frame 0."""
     segmented: bool = False
 
 
@@ -130,20 +147,41 @@ def _point_in_view(rng: np.random.Generator, window: np.ndarray, canvas: Canvas,
     return np.array([(u - camera.cx) * depth / camera.fx, (v - camera.cy) * depth / camera.fy, depth])
 
 
-def _hand(rng: np.random.Generator, left: bool, rotation: np.ndarray, place) -> tuple[RoundCones, np.ndarray, float]:
-    """A random hand with ``rotation``; ``place(joints_at_origin)`` returns its translation. Returns its
-    cones, its joints (21, 3) and its scale."""
+def _hand(
+    rng: np.random.Generator, left: bool, rotation: np.ndarray, place, scene: _Scene | None = None, touch: str = ""
+) -> tuple[RoundCones, np.ndarray, float]:
+    """A random hand with ``rotation``; ``place(joints_at_origin)`` returns its translation. With ``touch``
+    "object" it holds one (added to ``scene``), with "table" it rests on a table (added to ``scene`` when the
+    camera sees the table's upper side). Returns its cones, its joints (21, 3) and its scale."""
     if rng.uniform() < 0.5:
         articulation = sample_gesture_articulation(rng, 10.0)[1]
     else:
         articulation = sample_uniform_articulation(rng)
     shape = sample_shape(rng)
+    grasp, table = None, None
+    if touch == "object":
+        grasp = sample_grasp(rng, shape)
+        articulation = grasp.articulation_deg if grasp is not None else articulation
+    elif touch == "table":
+        articulation, *table = rest_on_plane(rng, shape, articulation)
     joints_hand = chain_joints(np.radians(articulation)[None], shape.bone_lengths, shape.root_offsets)
     flag = np.array([float(left)])
     at_origin = hand_to_camera(joints_hand, rotation[None], np.zeros((1, 3)), flag)[0]
     translation = place(at_origin)
     cones = hand_cones(joints_hand, shape, rotation[None], translation[None], flag)
+    if grasp is not None:
+        scene.things.append(grasp.held.in_camera(rotation, translation, left, 0))
+    if table:  # n.p = offset in the hand frame -> n'.x = offset + n'.t in the camera's
+        normal = rotation @ np.diag([-1.0 if left else 1.0, 1.0, 1.0]) @ table[0]
+        offset = table[1] + normal @ translation
+        if offset < -20.0:  # the camera lies on the hand's side of the table
+            scene.planes.append((normal, float(offset)))
     return cones, at_origin + translation, float(shape.scale[0])
+
+
+def _touch(rng: np.random.Generator, config: SceneConfig) -> str:
+    """Whether a hand holds an object: "object" or ""; draws nothing when ``object_fraction`` is 0."""
+    return "object" if config.object_fraction > 0 and rng.uniform() < config.object_fraction else ""
 
 
 def _aligned_rotation(rng: np.random.Generator, along: np.ndarray) -> np.ndarray:
@@ -167,7 +205,8 @@ def _add_person_arm_and_hand(scene: _Scene, config: SceneConfig, window: np.ndar
     side = -1.0 if left else 1.0  # a right hand's body lies towards +x (the person faces the camera)
     forearm = _forearm_direction(rng, side)  # from the wrist to the elbow
     rotation = _aligned_rotation(rng, body.random_turn(rng, -forearm, 0.5))  # fingers on, bent at the wrist
-    cones, joints, scale = _hand(rng, left, rotation, lambda at_origin: centre - hand_centre(at_origin))
+    place = lambda at_origin: centre - hand_centre(at_origin)  # noqa: E731
+    cones, joints, scale = _hand(rng, left, rotation, place, scene, _touch(rng, config))
     scene.hands.append(cones)
     scene.centres.append(hand_centre(joints))
     wrist = joints[0]
@@ -206,7 +245,8 @@ def _add_facing_person(scene: _Scene, config: SceneConfig, window: np.ndarray) -
     right_shoulder = shoulder - across * 380.0 * scale if left else shoulder
     scene.objects += body.person_cones(right_shoulder, across, up, scale)
     rotation = _aligned_rotation(rng, body.random_turn(rng, up, 0.6))  # fingers up, more or less
-    cones, joints, hand_scale = _hand(rng, left, rotation, lambda at_origin: centre - hand_centre(at_origin))
+    place = lambda at_origin: centre - hand_centre(at_origin)  # noqa: E731
+    cones, joints, hand_scale = _hand(rng, left, rotation, place, scene, _touch(rng, config))
     scene.hands.append(cones)
     scene.centres.append(hand_centre(joints))
     forearm = body.random_turn(rng, -rotation[:, 1], 0.4)  # from the wrist down to the elbow
@@ -225,11 +265,13 @@ def _add_egocentric(scene: _Scene, config: SceneConfig, window: np.ndarray) -> N
     lower = window.copy()
     lower[: lower.shape[0] // 3] = False
     hands = [False, True] if rng.uniform() < 0.5 else [bool(rng.uniform() < 0.5)]
-    for left in hands:
+    resting = config.surface_fraction > 0 and rng.uniform() < config.surface_fraction
+    for k, left in enumerate(hands):
         centre = _point_in_view(rng, lower, config.canvas, rng.uniform(near, max(near, far)))
         side = -1.0 if left else 1.0  # the user's left hand is on the camera's left (-x)
         place = lambda at, centre=centre: centre - hand_centre(at)  # noqa: E731 (this hand's centre)
-        cones, joints, scale = _hand(rng, left, _palm_down_rotation(rng, side), place)
+        touch = "table" if resting and k == 0 else _touch(rng, config)
+        cones, joints, scale = _hand(rng, left, sample_egocentric_rotation(rng, side), place, scene, touch)
         scene.hands.append(cones)
         scene.centres.append(hand_centre(joints))
         wrist = joints[0]
@@ -237,20 +279,14 @@ def _add_egocentric(scene: _Scene, config: SceneConfig, window: np.ndarray) -> N
         forearm = body.unit(elbow - wrist)
         scene.objects += body.arm_cones(wrist, wrist + forearm * max(body.FOREARM_MM * scale, 250.0), None, scale)
     choice, lowest = rng.uniform(), max(scene.centres[-len(hands) :], key=lambda centre: centre[1])
-    if choice < 0.4:  # a hand resting on the table
+    if resting:
+        pass  # the table came with the hand that rests on it
+    elif choice < 0.4:  # a hand just above the table
         _add_desk(scene, lowest, (15.0, 45.0))
     elif choice < 0.8:
         _add_desk(scene, lowest)
-
-
-def _palm_down_rotation(rng: np.random.Generator, side: float) -> np.ndarray:
-    """A hand seen from behind it: fingers forward (away from the camera) and somewhat down, the palm facing
-    down, or turned about the fingers as a grasp turns it (sideways, up)."""
-    fingers = body.unit(np.array([rng.normal(-0.2 * side, 0.3), rng.uniform(0.0, 0.8), 1.0]))
-    down = np.array([0.0, 1.0, 0.0]) + rng.normal(0.0, 0.2, 3)
-    palm = body.unit(down - (down @ fingers) * fingers)
-    palm = axis_angle_to_matrix(fingers * rng.choice([0.0, 0.0, 0.5, -0.5, 1.6]) * side) @ palm
-    return np.stack([np.cross(fingers, palm), fingers, palm], axis=1)
+    if scene.planes and config.object_fraction > 0:
+        _add_loose_objects(scene, config, window, on_table=True)
 
 
 def _forearm_direction(rng: np.random.Generator, side: float) -> np.ndarray:
@@ -296,6 +332,28 @@ def _add_handless_scene(scene: _Scene, config: SceneConfig, window: np.ndarray) 
         scene.objects += body.person_cones(shoulder, across, np.array([0.0, -1.0, 0.0]), scale)
     if rng.uniform() < 0.4:
         _add_desk(scene, _point_in_view(rng, window, config.canvas, rng.uniform(*config.distance_mm)))
+    if config.object_fraction > 0 and rng.uniform() < config.object_fraction:
+        _add_loose_objects(scene, config, window, on_table=bool(scene.planes))
+
+
+def _add_loose_objects(scene: _Scene, config: SceneConfig, window: np.ndarray, on_table: bool) -> None:
+    """One to three things a hand could hold, standing on the table (``on_table``: on the scene's last plane)
+    or anywhere at a hand's distance, never within 120 mm of a hand's centre (across the view)."""
+    rng = scene.rng
+    for _ in range(rng.integers(1, 4)):
+        held = sample_object(rng)
+        position = _point_in_view(rng, window, config.canvas, rng.uniform(*config.distance_mm))
+        if any(np.linalg.norm((position - centre)[:2]) < 120.0 for centre in scene.centres):
+            continue
+        if on_table:
+            normal, offset = scene.planes[-1]
+            rotation = body.frame_along(normal, rng.uniform(0.0, 2.0 * np.pi))  # standing: its z along the normal
+            thing = held.moved(rotation, np.zeros(3))
+            height = -thing.distance(np.array([[0.0, 0.0, 0.0]]))[0]  # about its half height (it is centred)
+            position = position - (normal @ position - offset) * normal + normal * max(height, 5.0)
+        else:
+            rotation = axis_angle_to_matrix(rng.normal(size=3))
+        scene.things.append(held.moved(rotation, position))
 
 
 def _add_desk(scene: _Scene, above: np.ndarray, below_mm: tuple[float, float] = (40.0, 300.0)) -> None:
@@ -357,6 +415,11 @@ def _objects_depth(scenes: list[_Scene], canvas: Canvas) -> np.ndarray:
         frame=np.array([k for k, _ in cones], dtype=np.int64),
     )
     depth = render_depth(objects, intrinsics, canvas.height, canvas.width)
+    things = [thing.in_frame(k) for k, scene in enumerate(scenes) for thing in scene.things]
+    if things:
+        cones, solids = merge_objects(things)
+        depth = nearest_depth(depth, render_depth(cones, intrinsics, canvas.height, canvas.width))
+        depth = nearest_depth(depth, render_solids(solids, intrinsics, canvas.height, canvas.width))
     for slot in range(max((len(scene.planes) for scene in scenes), default=0)):
         having = [k for k, scene in enumerate(scenes) if len(scene.planes) > slot]
         normals = np.stack([scenes[k].planes[slot][0] for k in having])
@@ -373,16 +436,10 @@ def _hands_depth(scenes: list[_Scene], canvas: Canvas) -> np.ndarray:
         for k, scene in enumerate(scenes)
         for slot, cones in enumerate(scene.hands)
     ]
-    if parts:
-        merged = RoundCones(*(np.concatenate([getattr(part, name) for part in parts]) for name in _CONE_FIELDS))
-    else:
-        merged = RoundCones(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
+    merged = RoundCones.concatenate(parts)
     intrinsics = np.tile(_intrinsics_row(canvas), (len(scenes) * MAX_HANDS, 1))
     depth = render_depth(merged, intrinsics, canvas.height, canvas.width)
     return depth.reshape(len(scenes), MAX_HANDS, canvas.height, canvas.width)
-
-
-_CONE_FIELDS = ("start", "end", "start_radius", "end_radius", "frame")
 
 
 def _intrinsics_row(canvas: Canvas) -> np.ndarray:

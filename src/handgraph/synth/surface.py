@@ -5,6 +5,17 @@ the balls B(a + s (b - a), ra + s (rb - ra)) for s in [0, 1]. The hand uses 26 o
 thumb (the distal one ends at the fingertip joint), four metacarpals, a knuckle row and a mid-palm row that
 fill the palm out to a slab, a carpal capsule, a thenar capsule along most of the thumb's metacarpal, the web
 between thumb and index finger, and two parallel forearm capsules that give the forearm its flattened section.
+
+Distance to a round cone (a, b, ra, rb), in the half-plane of the axis: with w = (b - a) / L, q = p - a,
+axial s = q.w, radial h = |q - s w|, sin(alpha) = (ra - rb) / L and the side's outward normal n = (sin, cos),
+the side touches ball A at parameter 0 and ball B at L cos(alpha) along the side's direction (cos, -sin), so
+
+    tau = s cos(alpha) - h sin(alpha)
+    d = |q| - ra                         if tau < 0              (nearest to ball A)
+    d = |p - b| - rb                     if tau > L cos(alpha)   (nearest to ball B)
+    d = s sin(alpha) + h cos(alpha) - ra otherwise               (nearest to the side)
+
+exact outside the cone (negative inside, where it bounds the depth of the point below the surface).
 """
 
 from __future__ import annotations
@@ -39,6 +50,14 @@ class RoundCones:
     """(N,) int: index of the frame (image) the cone is in."""
 
     @classmethod
+    def concatenate(cls, parts: list[RoundCones]) -> RoundCones:
+        """Several sets of cones as one (each keeps its ``frame``)."""
+        if not parts:
+            return cls(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64))
+        names = ("start", "end", "start_radius", "end_radius", "frame")
+        return cls(*(np.concatenate([getattr(part, name) for part in parts]) for name in names))
+
+    @classmethod
     def from_batched(cls, start, end, start_radius, end_radius) -> RoundCones:
         """From (B, P, 3) ends and (B, P) radii, P cones in each of B frames."""
         frames, count = start_radius.shape
@@ -49,6 +68,27 @@ class RoundCones:
             end_radius=end_radius.reshape(-1),
             frame=np.repeat(np.arange(frames), count),
         )
+
+
+def round_cone_distance(points, start, end, start_radius, end_radius):
+    """Distance of points to each cone, NumPy or torch (differentiable). points (..., N, 3); cones (..., K, 3)
+    and (..., K) -> (..., N, K) mm."""
+    xp = array_module(points)
+    axis = end - start
+    length = xp.clip(((axis * axis).sum(-1)) ** 0.5, 1e-9, None)  # (..., K)
+    direction = axis / length[..., None]
+    offset = points[..., :, None, :] - start[..., None, :, :]  # (..., N, K, 3)
+    axial = (offset * direction[..., None, :, :]).sum(-1)
+    squared = (offset * offset).sum(-1)
+    radial = xp.clip(squared - axial * axial, 1e-12, None) ** 0.5
+    sin = xp.clip((start_radius - end_radius) / length, -0.999, 0.999)[..., None, :]
+    cos = (1.0 - sin * sin) ** 0.5
+    along = axial * cos - radial * sin
+    near_start = xp.clip(squared, 1e-12, None) ** 0.5 - start_radius[..., None, :]
+    to_end = points[..., :, None, :] - end[..., None, :, :]
+    near_end = xp.clip((to_end * to_end).sum(-1), 1e-12, None) ** 0.5 - end_radius[..., None, :]
+    side = axial * sin + radial * cos - start_radius[..., None, :]
+    return xp.where(along < 0, near_start, xp.where(along > length[..., None, :] * cos, near_end, side))
 
 
 def _finger_cones(joints, radii) -> tuple:
