@@ -5,10 +5,9 @@ from tolerance import assert_close
 
 from handgraph.fitting import hand_model
 from handgraph.fitting.surface_model import fitted_cones
-from handgraph.synth.surface import round_cone_distance
 from handgraph.geometry.kinematics import HandShape, chain_joints
 from handgraph.geometry.numerics import ulps
-from handgraph.synth.surface import hand_cones
+from handgraph.synth.surface import hand_cones, round_cone_distance
 
 
 def _swept_balls_distance(points, start, end, start_radius, end_radius, steps=4001):
@@ -38,6 +37,10 @@ def test_round_cone_distance_is_the_swept_balls_distance():
         assert_close(fast[outside], reference[outside], sweep + ulps(300.0, np.float64, 64))
         # the sweep's minimum is never below the true distance: inside for it is inside, up to float64 ulps
         assert (fast[~outside] <= ulps(300.0, np.float64, 64)).all()
+        # the same function on NumPy arrays (the generator's grasps call it so): the same float64 formula,
+        # whose square roots and powers may round apart by ulps of the 300 mm compared
+        on_arrays = round_cone_distance(points, *(np.asarray(v)[None] for v in (start, end, start_radius, end_radius)))
+        assert_close(on_arrays[:, 0], fast, ulps(300.0, np.float64, 64))
 
 
 def test_fitted_cones_are_the_generators_cones():

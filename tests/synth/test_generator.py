@@ -25,6 +25,15 @@ def clean_frames():
     return generate_frames(CLEAN, seed=6, indices=range(24))
 
 
+FAMILIES = dataclasses.replace(CLEAN, object_fraction=0.5, surface_fraction=0.6, egocentric_fraction=0.5)
+"""Hands holding objects, resting on tables, seen by a head-mounted camera."""
+
+
+@pytest.fixture(scope="module")
+def family_frames():
+    return generate_frames(FAMILIES, seed=8, indices=range(24))
+
+
 def test_shapes_and_types(frames):
     assert frames["depth"].shape == (24, 96, 96) and frames["depth"].dtype == np.uint16
     assert frames["xyz"].shape == frames["uvd"].shape == (24, 21, 3)
@@ -60,7 +69,9 @@ def test_pose_parameters_reproduce_the_joints(frames):
     assert_close(joints, frames["xyz"], ulps(np.abs(joints).max(), np.float32, 64))
 
 
-def test_visible_joints_lie_just_behind_the_hand_surface(clean_frames):
+@pytest.mark.parametrize("which, share", [("clean_frames", (0.3, 0.95)), ("family_frames", (0.2, 0.9))])
+def test_visible_joints_lie_just_behind_the_hand_surface(which, share, request):
+    clean_frames = request.getfixturevalue(which)
     # With the clean sensor the stored depth is the exact surface: at a visible joint's pixel the surface lies
     # in front of the joint by at most its radius plus the tolerance, never behind it by more than rounding.
     depth = clean_frames["depth"] * 0.1
@@ -77,7 +88,22 @@ def test_visible_joints_lie_just_behind_the_hand_surface(clean_frames):
         assert uvd[frame, joint, 2] - radii[frame, joint] - 5.0 - 1e-3 <= surface <= uvd[frame, joint, 2] + 0.5
         checked += 1
     assert checked > 100
-    assert 0.3 < visible.mean() < 0.95
+    assert share[0] < visible.mean() < share[1]
+
+
+def test_held_objects_and_tables_are_labelled_and_hide_what_they_cover(family_frames):
+    held, table = family_frames["held"] >= 0, family_frames["surface"]
+    assert held.sum() >= 6 and table.sum() >= 3 and not (held & table).any()
+    assert (family_frames["gesture"][held | table] == -1).all()
+    again = generate_frames(FAMILIES, seed=8, indices=[9, 2])
+    for key, value in family_frames.items():  # bitwise: the same computation, on this machine, per frame
+        np.testing.assert_array_equal(again[key], value[[9, 2]], err_msg=key)
+    # an object in front of a joint: the joint is hidden, and the surface at its pixel is nearer than the hand
+    depth, uvd, visible = family_frames["depth"] * 0.1, family_frames["uvd"], family_frames["visible"]
+    u, v = np.rint(uvd[..., 0]).astype(int).clip(0, 95), np.rint(uvd[..., 1]).astype(int).clip(0, 95)
+    surface = depth[np.arange(24)[:, None], v, u]
+    covered = (surface > 0) & (surface < uvd[..., 2] - 40.0)  # 40 mm in front of the joint: not its own finger
+    assert covered[held].any() and not (visible & covered & held[:, None]).any()
 
 
 def test_conventions_agree_with_the_canonical_joints(frames):

@@ -6,7 +6,7 @@ from tolerance import assert_close
 
 from handgraph.errors import HandgraphError
 from handgraph.geometry.numerics import ulps
-from handgraph.synth.scenes import SceneConfig, generate_scenes
+from handgraph.synth.scenes import SceneConfig, _sample_scene, generate_scenes
 
 CONFIG = SceneConfig()
 
@@ -58,3 +58,29 @@ def test_egocentric_hands_are_seen_from_behind_and_above():
     z = frames["hand_xyz"][..., 2][present]
     assert z.min() >= 200.0 and z.max() <= 700.0 + 60.0  # centres drawn at 200-700 mm (the centroid, not the palm)
     assert np.median(frames["hand_uvd"][..., 1][present]) > CONFIG.canvas.height / 2
+
+
+def test_objects_with_no_hand_are_not_hands():
+    config = dataclasses.replace(CONFIG, hand_fraction=0.0, object_fraction=1.0)
+    frames = generate_scenes(config, 6, range(24))
+    assert not frames["hand_present"].any()
+    drawn = [_sample_scene(config, 6, index)[0] for index in range(24)]
+    assert np.mean([len(scene.things) > 0 for scene in drawn]) > 0.8  # bottles, cups, balls... lying about
+
+
+def test_hands_resting_on_a_table_touch_it_from_above_and_are_seen():
+    config = dataclasses.replace(CONFIG, hand_fraction=1.0, egocentric_fraction=1.0, surface_fraction=1.0)
+    checked = 0
+    for index in range(24):
+        scene, _ = _sample_scene(config, 9, index)
+        if not scene.planes:
+            continue  # the table's upper side faced away from the camera: none drawn
+        (normal, offset), hand = scene.planes[0], scene.hands[0]
+        lowest = np.minimum(hand.start @ normal - hand.start_radius, hand.end @ normal - hand.end_radius).min()
+        # on it, pressed in by at most 3 mm (float64 on 1000 mm coordinates adds nothing visible here)
+        assert -3.0 - 1e-6 <= lowest - offset <= 0.5
+        assert offset < 0  # the camera sees the table's upper side
+        checked += 1
+    assert checked >= 12
+    frames = generate_scenes(config, 9, range(24))
+    assert frames["hand_present"][:, 0].mean() > 0.6

@@ -22,7 +22,7 @@ from handgraph.geometry.camera import Intrinsics, crop_intrinsics, cube_side_px,
 from handgraph.geometry.kinematics import HandShape, chain_joints, hand_to_camera
 from handgraph.synth import labels as label_points
 from handgraph.synth.background import sample_background
-from handgraph.synth.grasps import rest_on_plane, sample_grasp
+from handgraph.synth.grasps import rest_on_plane, resting_rotation, sample_grasp, sample_table_up
 from handgraph.synth.objects import OBJECT_KINDS, HandObject, merge_objects
 from handgraph.synth.poses import (
     GESTURES_DEG,
@@ -194,11 +194,10 @@ def _draw_families(config: SynthConfig, draw: _Draw, pixel: tuple[float, float])
     elif config.surface_fraction > 0 and rng.uniform() < config.surface_fraction:
         draw.articulation_deg, normal, offset = rest_on_plane(rng, draw.shape, draw.articulation_deg)
         draw.surface, draw.gesture = (normal, offset), -1
-        mirror = np.diag([side, 1.0, 1.0])
-        for _ in range(20):  # seen from the hand's side of the table, from above it
-            if (draw.rotation @ mirror @ normal) @ -draw.centre > 0.3 * np.linalg.norm(draw.centre):
-                break
-            draw.rotation = sample_egocentric_rotation(rng, side)
+        up = sample_table_up(rng)
+        draw.rotation = resting_rotation(rng, normal, draw.left, up)
+        if up @ draw.centre > -30.0:  # the camera is not well above the table (the hand lies on it): leave it out
+            draw.surface = None
 
 
 def _stack_shapes(shapes: list[HandShape]) -> HandShape:

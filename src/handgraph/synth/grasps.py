@@ -222,3 +222,26 @@ def rest_on_plane(
 
     articulation, _ = close_until_contact(shape, flat, clip_to_limits(target_deg), to_plane)
     return articulation, normal, offset
+
+
+def sample_table_up(rng: np.random.Generator) -> np.ndarray:
+    """The up direction of a level table in the frame of a camera that looks 15-65 degrees down at it (give or
+    take a few degrees of roll and slope): (0, -cos p, -sin p), towards the top of the image and the camera."""
+    pitch = np.radians(rng.uniform(15.0, 65.0))
+    up = np.array([0.0, -np.cos(pitch), -np.sin(pitch)]) + rng.normal(0.0, 0.08, 3)
+    return up / np.linalg.norm(up)
+
+
+def resting_rotation(rng: np.random.Generator, table_normal: np.ndarray, left: bool, up: np.ndarray) -> np.ndarray:
+    """The hand-to-camera rotation (3, 3), as ``kinematics.hand_to_camera`` takes it, that lays a hand whose
+    table has normal ``table_normal`` (hand frame, from ``rest_on_plane``) on a table whose normal is ``up``
+    (camera frame), the fingers pointing away from the camera, turned up to 45 degrees either way."""
+    mirror = np.diag([-1.0 if left else 1.0, 1.0, 1.0])
+    normal = mirror @ table_normal
+    along = mirror @ np.array([0.0, 1.0, 0.0])  # the fingers' direction
+    along = along - (along @ normal) * normal
+    along /= np.linalg.norm(along)
+    hand = np.stack([normal, along, np.cross(normal, along)], axis=1)
+    forward = np.array([0.0, 0.0, 1.0]) - up[2] * up  # away from the camera, on the table
+    forward = axis_angle_to_matrix(up * rng.uniform(-0.8, 0.8)) @ (forward / np.linalg.norm(forward))
+    return np.stack([up, forward, np.cross(up, forward)], axis=1) @ hand.T

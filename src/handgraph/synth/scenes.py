@@ -38,7 +38,7 @@ from handgraph.geometry.kinematics import chain_joints, hand_to_camera
 from handgraph.geometry.rotations import axis_angle_to_matrix
 from handgraph.preprocess.canvas import Canvas, sampling_indices
 from handgraph.synth import body
-from handgraph.synth.grasps import rest_on_plane, sample_grasp
+from handgraph.synth.grasps import rest_on_plane, resting_rotation, sample_grasp, sample_table_up
 from handgraph.synth.labels import hand_centre
 from handgraph.synth.objects import HandObject, merge_objects, sample_object
 from handgraph.synth.poses import (
@@ -151,8 +151,9 @@ def _hand(
     rng: np.random.Generator, left: bool, rotation: np.ndarray, place, scene: _Scene | None = None, touch: str = ""
 ) -> tuple[RoundCones, np.ndarray, float]:
     """A random hand with ``rotation``; ``place(joints_at_origin)`` returns its translation. With ``touch``
-    "object" it holds one (added to ``scene``), with "table" it rests on a table (added to ``scene`` when the
-    camera sees the table's upper side). Returns its cones, its joints (21, 3) and its scale."""
+    "object" it holds one (added to ``scene``), with "table" it rests on a level table, turned to lie on it
+    (``rotation`` is not used; the table is added to ``scene`` when the camera sees its upper side). Returns
+    its cones, its joints (21, 3) and its scale."""
     if rng.uniform() < 0.5:
         articulation = sample_gesture_articulation(rng, 10.0)[1]
     else:
@@ -164,6 +165,7 @@ def _hand(
         articulation = grasp.articulation_deg if grasp is not None else articulation
     elif touch == "table":
         articulation, *table = rest_on_plane(rng, shape, articulation)
+        rotation = resting_rotation(rng, table[0], left, sample_table_up(rng))
     joints_hand = chain_joints(np.radians(articulation)[None], shape.bone_lengths, shape.root_offsets)
     flag = np.array([float(left)])
     at_origin = hand_to_camera(joints_hand, rotation[None], np.zeros((1, 3)), flag)[0]
