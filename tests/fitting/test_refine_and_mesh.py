@@ -8,10 +8,9 @@ from handgraph.errors import HandgraphError
 from handgraph.fitting import hand_model, refine
 from handgraph.fitting.mesh import hand_mesh, write_mesh
 from handgraph.fitting.surface_model import fitted_cones
-from handgraph.synth.surface import round_cone_distance
 from handgraph.geometry.camera import camera_preset
 from handgraph.synth.raycast import render_depth
-from handgraph.synth.surface import RoundCones
+from handgraph.synth.surface import RoundCones, round_cone_distance
 
 
 def _facing_hands(count: int, seed: int) -> torch.Tensor:

@@ -3,7 +3,15 @@ import torch
 from tolerance import assert_close
 
 from handgraph.geometry.numerics import ulps
-from handgraph.localizer.network import STRIDE, HandLocalizer, LocalizerConfig, decode, localizer_loss, targets
+from handgraph.localizer.network import (
+    NEARER_HAND_SHARE,
+    STRIDE,
+    HandLocalizer,
+    LocalizerConfig,
+    decode,
+    localizer_loss,
+    targets,
+)
 from handgraph.preprocess.canvas import Canvas
 
 CONFIG = LocalizerConfig(canvas=Canvas(width=64, height=48), width=4)
@@ -34,21 +42,31 @@ def test_targets_decode_back_to_the_hand_centres():
 
 
 def test_decode_equals_a_loop_over_cells():
-    maps = {"heat": torch.randn(3, 1, 5, 7), "offset": torch.randn(3, 2, 5, 7), "depth": torch.randn(3, 1, 5, 7)}
+    """The nearest of the strong local peaks, by loops over cells and their neighbours."""
+    torch.manual_seed(0)
+    maps = {"heat": torch.randn(6, 1, 5, 7), "offset": torch.randn(6, 2, 5, 7), "depth": torch.randn(6, 1, 5, 7)}
     decoded = decode(maps).numpy()
-    for b in range(3):
-        best, best_value = None, -np.inf
+    chose_a_weaker_peak = 0
+    for b in range(6):
+        heat = maps["heat"][b, 0].double().numpy()
+        score = 1 / (1 + np.exp(-heat))
+        best, nearest = None, np.inf
         for row in range(5):
             for column in range(7):
-                if maps["heat"][b, 0, row, column] > best_value:
-                    best, best_value = (row, column), float(maps["heat"][b, 0, row, column])
+                around = heat[max(0, row - 1) : row + 2, max(0, column - 1) : column + 2]
+                strong = score[row, column] >= NEARER_HAND_SHARE * score.max()
+                depth = float(maps["depth"][b, 0, row, column])
+                if heat[row, column] == around.max() and strong and depth < nearest:
+                    best, nearest = (row, column), depth
         row, column = best
+        chose_a_weaker_peak += heat[row, column] < heat.max()
         u = STRIDE * (column + float(maps["offset"][b, 0, row, column])) + 1.5
         v = STRIDE * (row + float(maps["offset"][b, 1, row, column])) + 1.5
-        d = 1000 * (float(maps["depth"][b, 0, row, column]) + 1.5)
-        expected = np.array([u, v, d, 1 / (1 + np.exp(-best_value))])
+        d = 1000 * (nearest + 1.5)
+        expected = np.array([u, v, d, score[row, column]])
         # the same float32 inputs, combined in float32 there and float64 here: a few float32 ulps of each
         assert_close(decoded[b], expected, ulps(expected, np.float32, 4))
+    assert chose_a_weaker_peak  # the rule differs from the best cell somewhere here
 
 
 def test_no_hand_targets_are_all_zero_and_bumps_grow_with_nearness():

@@ -61,7 +61,8 @@ def predict_split(
     model was trained: its input size and ``cube_mm`` (the split's 250 mm when None; pass the checkpoint's,
     ``models.contract``); plus the frames' depth and labels for pictures."""
     model = model.to(device).eval()
-    predicted, kept = [], {key: [] for key in ("xyz", "uvd", "depth", "intrinsics", "centre_xyz", "gesture", "pose")}
+    names = ("xyz", "uvd", "depth", "intrinsics", "centre_xyz", "gesture", "pose", "visible")
+    predicted, kept = [], {key: [] for key in names}
     unit = benchmark_split(split_name).config.sensor.depth_unit_mm
     for frames, inputs in split_batches(split_name, model.config.input_size, cube_mm, count, batch_size, device):
         output = model(inputs["depth"], inputs["crop"])

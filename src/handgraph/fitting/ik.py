@@ -23,6 +23,7 @@ from handgraph.fitting import hand_model
 from handgraph.fitting.hand_model import ANGLES, LOG_BONES, LOG_SCALE, NUM_PARAMETERS
 from handgraph.fitting.solver import levenberg_marquardt
 from handgraph.geometry import anatomy
+from handgraph.geometry.alignment import similarity_transform
 from handgraph.geometry.kinematics import ABDUCTION_SIGN, REST_ROTATIONS
 from handgraph.geometry.rotations import rotation_x, rotation_z
 
@@ -43,22 +44,6 @@ def _average_x(count: int, dtype) -> torch.Tensor:
     return x
 
 
-def _umeyama(model: torch.Tensor, observed: torch.Tensor, weights: torch.Tensor):
-    """Rotation, scale and translation with observed ~ s R model + t, weighted least squares.
-    (B, K, 3), (B, K, 3), (B, K) -> (B, 3, 3), (B,), (B, 3)."""
-    w = weights / weights.sum(dim=1, keepdim=True).clamp_min(1e-12)
-    model_mean, observed_mean = (w[..., None] * model).sum(1), (w[..., None] * observed).sum(1)
-    model_c, observed_c = model - model_mean[:, None], observed - observed_mean[:, None]
-    covariance = (w[..., None] * observed_c).mT @ model_c  # (B, 3, 3)
-    u, singular, vh = torch.linalg.svd(covariance)
-    signs = torch.ones_like(singular)
-    signs[:, 2] = torch.sign(torch.linalg.det(u) * torch.linalg.det(vh))
-    rotation = u @ torch.diag_embed(signs) @ vh
-    spread = (w * (model_c * model_c).sum(-1)).sum(1).clamp_min(1e-12)
-    scale = (singular * signs).sum(1) / spread
-    return rotation, scale, observed_mean - scale[:, None] * (model_mean[:, None] @ rotation.mT)[:, 0]
-
-
 def initial_guess(observed: torch.Tensor, weights: torch.Tensor, left: torch.Tensor) -> torch.Tensor:
     """The analytic start. observed (B, 21, 3) mm canonical, weights (B, 21), left (B,) -> x (B, 42).
 
@@ -74,7 +59,9 @@ def initial_guess(observed: torch.Tensor, weights: torch.Tensor, left: torch.Ten
     palm_weights = torch.zeros_like(weights)
     palm_weights[:, PALM] = weights[:, PALM]
     use_palm = bool(((palm_weights > 0).sum(1) >= 3).all())
-    rotation, scale, translation = _umeyama(flat * mirror[:, None], observed, palm_weights if use_palm else weights)
+    rotation, scale, translation = similarity_transform(
+        flat * mirror[:, None], observed, palm_weights if use_palm else weights
+    )
     x[:, :3] = roma.rotmat_to_rotvec(rotation)
     x[:, 3:6] = translation
     x[:, LOG_SCALE] = torch.log(scale.clamp(0.5, 2.0))

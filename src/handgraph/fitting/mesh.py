@@ -17,8 +17,8 @@ from skimage import measure
 
 from handgraph.errors import HandgraphError
 from handgraph.fitting.surface_model import fitted_cones
-from handgraph.synth.surface import round_cone_distance
 from handgraph.io.files import atomic_writer
+from handgraph.synth.surface import round_cone_distance
 
 MESH_FORMATS = ("ply", "obj", "glb")
 DEFAULT_SPACING_MM = 2.0

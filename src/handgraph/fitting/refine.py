@@ -28,8 +28,8 @@ from handgraph.fitting import hand_model
 from handgraph.fitting.hand_model import NUM_PARAMETERS, NUM_POSE
 from handgraph.fitting.solver import levenberg_marquardt
 from handgraph.fitting.surface_model import fitted_cones
-from handgraph.synth.surface import round_cone_distance
 from handgraph.geometry.camera import Intrinsics, cube_side_px
+from handgraph.synth.surface import round_cone_distance
 
 # Chosen on 128 frames of the synthetic validation split (bench/fitting.py reports the test split), except
 # W_JOINT: 0.5 was best there (13.98 mm against 14.41 with 1.0), but synthetic hands are made of these very

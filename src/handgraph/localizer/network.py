@@ -2,14 +2,17 @@
 
 It is a centre-point detector (Zhou, Wang & Kraehenbuehl, "Objects as Points", 2019) on a depth canvas: at
 output stride 4 every cell k gives a hand-centre logit s_k, a sub-cell offset (du, dv)_k and the centre's
-depth d_k. The answer is the best cell k* = argmax s:
+depth d_k. The answer is the nearest of the strong peaks: of the cells that are local maxima of s (3 x 3)
+and score at least ``NEARER_HAND_SHARE`` of the best score, the one with the smallest depth,
 
+    k* = argmin { d_k : s_k = max of s over k's 3 x 3 cells, sigmoid(s_k) >= 0.8 max_j sigmoid(s_j) }
     u = 4 (col(k*) + du) + 1.5,   v = 4 (row(k*) + dv) + 1.5,   d = 1000 (d_k* + 1.5) mm,
     score = sigmoid(s_k*),        "a hand" iff score >= threshold
 
-so "no hand" is an answer (every cell's score low), and with two hands in view the more certain one is
-taken. Training targets are Gaussian bumps at the hands' centres (the centroid of their 21 joints), with the
-focal loss of CornerNet/CenterNet; offsets and depth are supervised at the centres' cells.
+so "no hand" is an answer (every cell's score low), and with two hands in view, both clearly hands, the
+nearer one is taken: the one reaching towards the camera, or of two touching hands the one in front.
+Training targets are Gaussian bumps at the hands' centres (the centroid of their 21 joints), with the focal
+loss of CornerNet/CenterNet; offsets and depth are supervised at the centres' cells.
 
 Shapes: canvas (B, 1, H', W') depth in mm (0 = nothing) -> maps (B, 1 or 2, H'/4, W'/4) -> (B, 4).
 """
@@ -96,17 +99,26 @@ class HandLocalizer(nn.Module):
         return {"heat": maps[:, :1], "offset": maps[:, 1:3], "depth": maps[:, 3:]}
 
 
+NEARER_HAND_SHARE = 0.8
+"""A peak scoring at least this share of the best score is a hand as clearly as the best; the nearest of them is
+the answer."""
+
+
 def decode(maps: dict[str, torch.Tensor]) -> torch.Tensor:
-    """The best cell's hand centre in canvas pixels and mm, and its score. -> (B, 4): u, v, d, score."""
+    """The nearest strong peak's hand centre in canvas pixels and mm, and its score. -> (B, 4): u, v, d, score."""
     heat = maps["heat"].flatten(1)  # (B, h w)
     count, width = heat.shape[0], maps["heat"].shape[-1]
-    best = heat.argmax(dim=1, keepdim=True)  # (B, 1)
+    peaks = (maps["heat"] == F.max_pool2d(maps["heat"], 3, stride=1, padding=1)).flatten(1)
+    score = torch.sigmoid(heat)
+    strong = peaks & (score >= NEARER_HAND_SHARE * score.max(dim=1, keepdim=True).values)  # the best is one
+    depth_m = maps["depth"].flatten(1)
+    best = torch.where(strong, -depth_m, torch.full_like(depth_m, -1e9)).argmax(dim=1, keepdim=True)  # (B, 1)
     offset = maps["offset"].flatten(2).gather(2, best[:, None, :].expand(count, 2, 1))[..., 0]  # (B, 2)
     row, column = best[:, 0] // width, best[:, 0] % width
     u = STRIDE * (column.to(heat.dtype) + offset[:, 0]) + (STRIDE - 1) / 2
     v = STRIDE * (row.to(heat.dtype) + offset[:, 1]) + (STRIDE - 1) / 2
-    depth = 1000.0 * (maps["depth"].flatten(1).gather(1, best)[:, 0] + DEPTH_OFFSET_M)
-    return torch.stack([u, v, depth, torch.sigmoid(heat.gather(1, best)[:, 0])], dim=1)
+    depth = 1000.0 * (depth_m.gather(1, best)[:, 0] + DEPTH_OFFSET_M)
+    return torch.stack([u, v, depth, score.gather(1, best)[:, 0]], dim=1)
 
 
 class DecodedLocalizer(nn.Module):

@@ -115,6 +115,28 @@ class SceneConfig:
         return asdict(self)
 
 
+SCENE_FAMILIES: dict[str, dict] = {
+    "facing": {"hand_fraction": 1.0, "facing_fraction": 1.0},
+    "desk": {"hand_fraction": 1.0, "facing_fraction": 0.0, "person_fraction": 0.0},
+    "person": {"hand_fraction": 1.0, "facing_fraction": 0.0, "person_fraction": 1.0},
+    "egocentric": {"hand_fraction": 1.0, "egocentric_fraction": 1.0},
+    "holding": {"hand_fraction": 1.0, "egocentric_fraction": 0.5, "object_fraction": 1.0},
+    "on a surface": {"hand_fraction": 1.0, "egocentric_fraction": 1.0, "surface_fraction": 1.0},
+    "no hand": {"hand_fraction": 0.0, "object_fraction": 0.5},
+}
+"""One kind of scene each, as overrides of a ``SceneConfig``: a person facing the camera, an arm over a desk,
+a hand anywhere on a person's arm, a wearer's own hands, hands holding things (half of them egocentric), hands
+resting on a table, and no hand (half of those with objects lying about). The benchmarks score the localiser
+on each apart."""
+
+
+def scene_family(name: str, base: SceneConfig | None = None) -> SceneConfig:
+    """``base`` (the default config when None) showing only the scenes of family ``name``."""
+    if name not in SCENE_FAMILIES:
+        raise HandgraphError(f"unknown scene family {name!r}; known: {', '.join(SCENE_FAMILIES)}")
+    return replace(base or SceneConfig(), **SCENE_FAMILIES[name])
+
+
 @dataclass
 class _Scene:
     """One frame before rendering: its camera, hands (cones and centres) and everything else."""

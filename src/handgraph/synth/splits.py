@@ -6,7 +6,7 @@ figures from different versions are never compared as if they were the same test
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -51,9 +51,28 @@ SPLITS: dict[str, SyntheticSplit] = {
 }
 """Kinect sensor model, 128 x 128 crops of a 250 mm cube, right hands: the training data's distribution."""
 
+FAMILY_SPLITS: dict[str, SyntheticSplit] = {
+    split.name: split
+    for split in (
+        SyntheticSplit("test-egocentric", 2_000_081, 500, replace(RIGHT_HANDS, egocentric_fraction=1.0)),
+        SyntheticSplit("test-holding", 2_000_083, 500, replace(RIGHT_HANDS, object_fraction=1.0)),
+        SyntheticSplit("test-surface", 2_000_089, 500, replace(RIGHT_HANDS, surface_fraction=1.0)),
+        SyntheticSplit(
+            "test-egocentric-holding-sr300",
+            2_000_099,
+            500,
+            replace(RIGHT_HANDS, preset="realsense", egocentric_fraction=1.0, object_fraction=1.0),
+        ),
+    )
+}
+"""Test splits of the scenes beyond a free hand (``synth.generator``'s families): seen by a head-mounted camera,
+holding an object, resting on a table, and all of it at once through a RealSense SR300 (the held-out real
+frames' setting). New in benchmark version 2; the frames of ``validation`` and ``test`` are unchanged."""
+SPLITS.update(FAMILY_SPLITS)
+
 
 def benchmark_split(name: str) -> SyntheticSplit:
-    """A benchmark split by name: ``validation`` or ``test``."""
+    """A benchmark split by name: ``validation``, ``test`` or one of ``FAMILY_SPLITS``."""
     if name not in SPLITS:
         raise HandgraphError(f"unknown synthetic split {name!r}; known: {', '.join(SPLITS)}")
     return SPLITS[name]
