@@ -178,3 +178,18 @@ def test_validation_and_evaluation_crop_with_the_models_own_cube():
     side = 300.0 * result["intrinsics"][:, 0] / result["centre_xyz"][:, 2]  # crop pixels the cube spans
     # float32 crop cameras and centres: a few ulps of the crop's side in pixels
     assert_close(side, config.model.input_size, ulps(config.model.input_size, np.float32, 8))
+
+
+def test_further_sensor_presets_split_each_batch_between_their_streams():
+    from dataclasses import replace
+
+    from handgraph.synth.datasets import SynthStream
+    from handgraph.training.loop import _training_batches
+
+    config = load_config("tiny", ["batch_size=5", "data.synth_presets=[realsense]"])
+    batch = next(_training_batches(config, 0, 0, 1))
+    kinect = next(iter(SynthStream(config.data.synth, config.data.seed, 3)))
+    realsense = next(iter(SynthStream(replace(config.data.synth, preset="realsense"), config.data.seed + 1, 2)))
+    # the same frames drawn by the same code on this machine, joined: bitwise equal
+    assert torch.equal(batch["depth"], torch.cat([kinect["depth"], realsense["depth"]]))
+    assert not torch.equal(kinect["depth"][:2], realsense["depth"])  # two sensors, two streams

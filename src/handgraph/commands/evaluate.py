@@ -91,7 +91,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--data",
         default="synthetic:test",
         metavar="SPLIT",
-        help="with --checkpoint: synthetic:test, synthetic:validation, or a real dataset's split with --root: "
+        help="with --checkpoint: synthetic:test, synthetic:validation, a scene family's test split "
+        "(synthetic:test-egocentric, synthetic:test-holding, synthetic:test-surface, "
+        "synthetic:test-egocentric-holding-sr300), or a real dataset's split with --root: "
         "nyu:test, icvl:test, msra:test=P0 .. msra:test=P8, hands2017:train (default: %(default)s)",
     )
     parser.add_argument("--root", metavar="DIR", help="with --data NAME:SPLIT: the dataset's folder, as published")

@@ -33,6 +33,8 @@ EPILOG = textwrap.dedent(
     examples:
       handgraph synth --out data/synth --count 2000 --preview grid.png
       handgraph synth --out data/full --count 100 --full-frame --preset realsense --seed 7
+      handgraph synth --out data/holding --count 500 --preset realsense --holding 1 --egocentric 0.5 \
+          --preview holding.png
       handgraph synth --out data/sequences --sequences 5 --preset sr305 --sequence-frames 90"""
 )
 
@@ -76,6 +78,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="largest tilt away from a palm- or back-facing view; 180 covers the full sphere (default: %(default)s)",
     )  # fmt: skip
     parser.add_argument("--no-background", action="store_true", help="no desks, torsos or clutter behind the hand")
+    families = parser.add_argument_group("hands as people use them (shares of the frames; 0 by default)")
+    families.add_argument(
+        "--holding", type=float, default=0.0, metavar="F",
+        help="share of hands holding an object (bottle, can, cup, box, phone, ball, handle, tool, pen), the "
+        "fingers closed on it; the labels keep every joint, with its visibility",
+    )  # fmt: skip
+    families.add_argument(
+        "--on-table", type=float, default=0.0, metavar="F",
+        help="share of the other hands resting on or pressing on a table, seen from above",
+    )  # fmt: skip
+    families.add_argument(
+        "--egocentric", type=float, default=0.0, metavar="F",
+        help="share seen as a head- or chest-mounted camera sees its wearer's hand (from behind and above, "
+        "200-700 mm away)",
+    )  # fmt: skip
     parser.add_argument(
         "--background-probabilities", type=float, nargs=3, metavar=("DESK", "TORSO", "CLUTTER"),
         help="chances of a desk plane, a torso and clutter in a frame (default: the preset's)",
@@ -119,6 +136,9 @@ def run(args: argparse.Namespace) -> int:
         view_cone_deg=args.view_cone,
         background=not args.no_background,
         background_probabilities=tuple(args.background_probabilities) if args.background_probabilities else None,
+        object_fraction=args.holding,
+        surface_fraction=args.on_table,
+        egocentric_fraction=args.egocentric,
     )
     started = time.perf_counter()
     manifest = write_dataset(args.out, config, args.seed, args.count, args.shard_size, args.workers)

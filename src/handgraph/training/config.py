@@ -28,6 +28,10 @@ class DataConfig:
     synth: SynthConfig = field(default_factory=lambda: SynthConfig(left_fraction=0.0, centre_jitter_mm=15.0))
     """Synthetic frames drawn on the fly: right hands (see ``synth.splits``), the crop centre jittered like a
     localiser's error on real frames."""
+    synth_presets: tuple[str, ...] = ()
+    """Further sensor presets (``synth.sensor``, e.g. ``realsense``): the batch's frames drawn on the fly are
+    split evenly between ``synth``'s preset and these, each from its own stream (seed, seed + 1, ...) with
+    ``synth``'s other settings, so one model learns several sensors' images."""
     shards: str | None = None
     """A folder written by ``handgraph synth`` or ``handgraph data cache`` to train on instead of frames drawn
     on the fly."""

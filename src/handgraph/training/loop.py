@@ -11,7 +11,7 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -59,14 +59,18 @@ def _training_batches(config: TrainConfig, first_step: int, rank: int, world: in
     streams = []
     if synthetic < config.batch_size:
         streams.append(ShardStream(config.data.shards, config.seed, config.batch_size - synthetic, **position))
-    if synthetic > 0:
-        check_training_seed(config.data.seed)
-        streams.append(SynthStream(config.data.synth, config.data.seed, synthetic, **position))
+    presets = (config.data.synth.preset, *config.data.synth_presets)
+    for k, preset in enumerate(presets):
+        count = synthetic // len(presets) + (k < synthetic % len(presets))
+        if count > 0:
+            check_training_seed(config.data.seed + k)
+            synth = replace(config.data.synth, preset=preset)
+            streams.append(SynthStream(synth, config.data.seed + k, count, **position))
     loaders = [
         iter(torch.utils.data.DataLoader(stream, batch_size=None, num_workers=config.data.workers, generator=own))
         for stream in streams
     ]
-    if len(loaders) == 1 and not config.data.shards:
+    if len(loaders) == 1 and not config.data.shards and not config.data.synth_presets:
         return loaders[0]
     return _mixed(loaders, config)
 
