@@ -11,9 +11,9 @@
    same after the depth refinement of ``predict --fit`` (inverse kinematics to a valid hand, refined against
    the crop's depth).
 
-    .venv/bin/python bench/families.py [--quick] [--localizer DIR] [--checkpoint DIR] [--name NAME]
+    .venv/bin/python bench/families.py [--quick] [--localizer DIR] [--checkpoint DIR] [--name NAME] [--only WHAT]
 
-Writes bench/results/NAME.json (families.json by default).
+Writes bench/results/NAME.json and docs/figures/NAME.png (families by default).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from handgraph.evaluation.model_eval import predict_split
 from handgraph.fitting.frames import FrameCrop, refine_fits
 from handgraph.fitting.result import fit_layout_joints
 from handgraph.geometry.alignment import procrustes_aligned
-from handgraph.geometry.camera import Intrinsics, uvd_to_xyz
+from handgraph.geometry.camera import Intrinsics, uvd_to_xyz, xyz_to_uvd
 from handgraph.geometry.skeleton import HAND
 from handgraph.inference.localizing import Localizer
 from handgraph.localizer.metrics import centre_errors, localizer_metrics
@@ -52,27 +52,72 @@ def _blob(depth: np.ndarray, camera: Intrinsics) -> tuple[np.ndarray, bool]:
         return np.zeros(3), False
 
 
-def localizer_family(localizer: Localizer, family: str, count: int) -> dict:
+def localizer_family(localizer: Localizer, family: str, count: int) -> tuple[dict, dict]:
+    """The family's metrics for the localiser and the blob, and its first frames with their answers."""
     scenes = generate_scenes(scene_family(family, SceneConfig(canvas=localizer.canvas)), TEST_SEED, np.arange(count))
     camera = localizer.canvas.camera
     answers = np.concatenate([localizer.answer(scenes["depth"][k : k + 100]) for k in range(0, count, 100)])
     truth = scenes["hand_xyz"].astype(np.float64), scenes["hand_present"]
-    results = {}
     blobs = [_blob(depth, camera) for depth in scenes["depth"]]
-    for name, centres, is_hand in (
-        (
-            "localizer",
-            uvd_to_xyz(answers[:, :3].astype(np.float64), camera),
-            answers[:, 3] >= localizer.config.threshold,
-        ),
-        ("blob", np.array([blob[0] for blob in blobs]), np.array([blob[1] for blob in blobs])),
-    ):
+    learned = uvd_to_xyz(answers[:, :3].astype(np.float64), camera), answers[:, 3] >= localizer.config.threshold
+    blob = np.array([found[0] for found in blobs]), np.array([found[1] for found in blobs])
+    results = {}
+    for name, (centres, is_hand) in (("localizer", learned), ("blob", blob)):
         metrics = localizer_metrics(centres, is_hand, *truth)
         with_hand = truth[1].any(axis=1)
         close = is_hand & (centre_errors(centres, *truth) <= CLOSE_MM)
         metrics["within_40mm_percent"] = 100.0 * close[with_hand].sum() / max(1, with_hand.sum())
         results[name] = metrics
-    return results
+    blob_uv = [xyz_to_uvd(centre, camera)[:2] if found else None for centre, found in zip(*blob, strict=True)]
+    shown = {
+        "depth": scenes["depth"][:SHOWN],
+        "truth_uvd": scenes["hand_uvd"][:SHOWN],
+        "present": scenes["hand_present"][:SHOWN],
+        "localizer_uv": answers[:SHOWN, :2],
+        "localizer_found": learned[1][:SHOWN],
+        "blob_uv": blob_uv[:SHOWN],
+    }
+    return results, shown
+
+
+SHOWN = 6
+"""Frames per family in the figure."""
+
+
+def families_figure(shown: dict[str, dict], path: Path) -> None:
+    """One row per family: canvases with the true hand centres (green +), the localiser's answer (red x, when it
+    says "a hand") and the blob's (magenta o)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from handgraph.io.files import atomic_writer
+    from handgraph.io.overlay import depth_display
+
+    figure, grid = plt.subplots(len(shown), SHOWN, figsize=(2.0 * SHOWN, 1.9 * len(shown)), squeeze=False)
+    for row, (family, frames) in enumerate(shown.items()):
+        for column in range(SHOWN):
+            axes = grid[row, column]
+            axes.set_xticks([])
+            axes.set_yticks([])
+            depth = frames["depth"][column].astype(np.float64)
+            near = depth[depth > 0].min() if (depth > 0).any() else 0.0
+            axes.imshow(depth_display(depth, near, near + 900.0), cmap="gray", vmin=0, vmax=1)
+            for (u, v, _), present in zip(frames["truth_uvd"][column], frames["present"][column], strict=True):
+                if present:
+                    axes.plot(u, v, "+", color="#00ff00", markersize=10, markeredgewidth=2)
+            if frames["localizer_found"][column]:
+                axes.plot(*frames["localizer_uv"][column], "x", color="red", markersize=9, markeredgewidth=2)
+            if frames["blob_uv"][column] is not None:
+                axes.plot(*frames["blob_uv"][column], "o", color="#ff00ff", markersize=8, fillstyle="none")
+            if column == 0:
+                axes.set_ylabel(family, fontsize=9)
+    figure.suptitle("true hands (green +), learned localiser (red x), nearest blob (magenta o)", fontsize=10)
+    figure.tight_layout()
+    with atomic_writer(path, binary=True) as handle:
+        figure.savefig(handle, format="png", dpi=80)
+    plt.close(figure)
 
 
 def _errors(predicted: np.ndarray, truth: np.ndarray, visible: np.ndarray) -> dict:
@@ -108,17 +153,13 @@ def pose_family(model, cube_mm: float, split: str, count: int) -> dict:
     }
 
 
-def main() -> None:
-    parser = arguments(__doc__)
-    parser.add_argument("--localizer", default=str(LOCALIZER), help="localiser folder (default: the shipped one)")
-    parser.add_argument("--checkpoint", default=str(POSE_MODEL), help="pose model (default: the shipped one)")
-    parser.add_argument("--name", default="families", help="result file name (default: %(default)s)")
-    parser.add_argument("--frames", type=int, default=300, help="frames per family (default: %(default)s)")
-    args = parser.parse_args()
-    torch.set_num_threads(2)
-    count = 24 if args.quick else args.frames
+def localize(args, count: int) -> dict:
     localizer = Localizer(args.localizer)
-    located = {family: localizer_family(localizer, family, count) for family in SCENE_FAMILIES}
+    both = {family: localizer_family(localizer, family, count) for family in SCENE_FAMILIES}
+    figure = ROOT / "docs" / "figures" / (f"{args.name}.png" if not args.quick else "quick_families.png")
+    families_figure({family: shown for family, (_, shown) in both.items()}, figure)
+    print(f"wrote {figure.relative_to(ROOT)}")
+    located = {family: result for family, (result, _) in both.items()}
     rows = []
     for family, result in located.items():
         for name in ("localizer", "blob"):
@@ -126,7 +167,10 @@ def main() -> None:
             rows.append([family, name, m["found_percent"], m["within_40mm_percent"], m["false_hand_percent"],
                          m["median_error_mm"]])  # fmt: skip
     print_table(["family", "", "found %", "within 40 mm %", "false hands %", "median error mm"], rows)
+    return located
 
+
+def pose(args, count: int) -> dict:
     model, meta = load_model(args.checkpoint)
     cube_mm = contract_of(meta, args.checkpoint).cube_mm
     posed = {split: pose_family(model, cube_mm, split, count) for split in ("test", *FAMILY_SPLITS)}
@@ -137,13 +181,28 @@ def main() -> None:
             rows.append([split, stage, e["raw_mm"], e["procrustes_mm"], e["raw_visible_mm"], e["raw_hidden_mm"],
                          e["procrustes_visible_mm"], e["procrustes_hidden_mm"]])  # fmt: skip
     print_table(["split", "", "mean mm", "Procrustes mm", "visible", "hidden", "PA visible", "PA hidden"], rows)
+    return posed
+
+
+def main() -> None:
+    parser = arguments(__doc__)
+    parser.add_argument("--localizer", default=str(LOCALIZER), help="localiser folder (default: the shipped one)")
+    parser.add_argument("--checkpoint", default=str(POSE_MODEL), help="pose model (default: the shipped one)")
+    parser.add_argument("--name", default="families", help="result file and figure name (default: %(default)s)")
+    parser.add_argument("--frames", type=int, default=300, help="frames per family (default: %(default)s)")
+    parser.add_argument("--only", choices=("localizer", "pose"), help="score only the localiser or the pose model")
+    args = parser.parse_args()
+    torch.set_num_threads(2)
+    count = 24 if args.quick else args.frames
+    located = localize(args, count) if args.only != "pose" else {}
+    posed = pose(args, count) if args.only != "localizer" else {}
     write_result(
         args.name,
         args.quick,
         {
             "frames_per_family": count,
-            "localizer": _relative(args.localizer),
-            "checkpoint": _relative(args.checkpoint),
+            "localizer": _relative(args.localizer) if args.only != "pose" else None,
+            "checkpoint": _relative(args.checkpoint) if args.only != "localizer" else None,
             "scene_families": SCENE_FAMILIES,
             "pose_splits": {name: split.config.to_dict() for name, split in FAMILY_SPLITS.items()},
         },
