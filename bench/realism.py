@@ -2,10 +2,10 @@
 
 Rows of docs/figures/real_vs_synthetic.png: the real frames on the localiser's canvas (the RealSense SR305
 sequence and the NYU frame), synthetic scenes of the same sensors on that canvas (people facing the camera,
-the first two of seed 21 whose hand is in view), then the pose model's
+the first two of seed 21 whose hand is in view, and a wearer's hands holding things), then the pose model's
 128 x 128 crops, real (around the localiser's centre) and synthetic (``synth.generator`` with the same
-sensor preset and distance). Printed and written to bench/results/realism.json, per source, over the hand's
-pixels in the crops (within 120 mm of the crop centre's depth): the share of holes in and at the edge of the
+sensor preset and distance, and an SR305 egocentric hand holding an object, 300-700 mm away). Printed and
+written to bench/results/realism.json, per source, over the hand's pixels in the crops (within 120 mm of the crop centre's depth): the share of holes in and at the edge of the
 hand, and the roughness (median absolute second difference along rows, mm: noise, not the surface's tilt).
 
     .venv/bin/python bench/realism.py [--quick]
@@ -66,8 +66,9 @@ def hand_statistics(crops: list[tuple[np.ndarray, float]]) -> dict:
     return {"missing_share": float(np.mean(missing)), "roughness_mm": float(np.median(roughness))}
 
 
-def synthetic_crops(preset: str, distance: tuple[float, float], count: int) -> list[tuple[np.ndarray, float]]:
-    config = SynthConfig(preset=preset, distance_mm=distance, left_fraction=0.0)
+def synthetic_crops(preset: str, distance: tuple[float, float], count: int, **family) -> list[tuple[np.ndarray, float]]:
+    """Crops of ``preset``'s synthetic hands ``distance`` mm away; ``family``: SynthConfig's family fractions."""
+    config = SynthConfig(preset=preset, distance_mm=distance, left_fraction=0.0, **family)
     frames = generate_frames(config, 11, np.arange(count))
     unit = config.sensor.depth_unit_mm
     return [
@@ -88,6 +89,9 @@ def main() -> None:
         "synthetic sr305": synthetic_crops("sr305", (500.0, 700.0), count),
         "real NYU (1 frame)": real_crops(localizer, nyu),
         "synthetic kinect": synthetic_crops("kinect", (650.0, 850.0), count),
+        "synthetic sr305, egocentric, holding": synthetic_crops(
+            "sr305", (300.0, 700.0), count, egocentric_fraction=1.0, object_fraction=1.0
+        ),
     }
     statistics = {name: hand_statistics(crops) for name, crops in sources.items()}
     print_table(
@@ -98,6 +102,9 @@ def main() -> None:
         name: generate_scenes(SceneConfig(sensors=(name,), hand_fraction=1.0, facing_fraction=1.0), 21, range(16))
         for name in ("sr305", "kinect")
     }
+    scenes["egocentric"] = generate_scenes(
+        SceneConfig(sensors=("sr305",), hand_fraction=1.0, egocentric_fraction=1.0, object_fraction=1.0), 21, range(16)
+    )
     for frames in scenes.values():  # show the first two whose hand is in view
         frames["depth"] = frames["depth"][frames["hand_present"].any(axis=1)]
     figure, axes = plt.subplots(3, 4, figsize=(16, 11))
@@ -105,7 +112,7 @@ def main() -> None:
         (localizer.canvas_of(*sr305[0]), "real SR305 frame 0 (canvas)"),
         (localizer.canvas_of(*sr305[6]), "real SR305 frame 120 (canvas)"),
         (localizer.canvas_of(*nyu[0]), "real NYU frame (canvas)"),
-        None,
+        (scenes["egocentric"]["depth"][0], "synthetic sr305 egocentric, holding (canvas)"),
         (scenes["sr305"]["depth"][0], "synthetic sr305 scene (canvas)"),
         (scenes["sr305"]["depth"][1], "synthetic sr305 scene (canvas)"),
         (scenes["kinect"]["depth"][0], "synthetic kinect scene (canvas)"),
@@ -118,7 +125,7 @@ def main() -> None:
     for axes_k, panel in zip(axes.ravel(), panels, strict=True):
         axes_k.set_xticks([])
         axes_k.set_yticks([])
-        if panel is None:
+        if panel is None:  # an empty slot
             axes_k.set_axis_off()
             continue
         image, title = panel
