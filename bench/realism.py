@@ -5,8 +5,9 @@ sequence and the NYU frame), synthetic scenes of the same sensors on that canvas
 the first two of seed 21 whose hand is in view, and a wearer's hands holding things), then the pose model's
 128 x 128 crops, real (around the localiser's centre) and synthetic (``synth.generator`` with the same
 sensor preset and distance, and an SR305 egocentric hand holding an object, 300-700 mm away). Printed and
-written to bench/results/realism.json, per source, over the hand's pixels in the crops (within 120 mm of the crop centre's depth): the share of holes in and at the edge of the
-hand, and the roughness (median absolute second difference along rows, mm: noise, not the surface's tilt).
+written to bench/results/realism.json, per source, over the hand's pixels in the crops (within 120 mm of the
+crop centre's depth): the share of holes in and at the edge of the hand, and the roughness (median absolute
+second difference along rows, mm: noise, not the surface's tilt).
 
     .venv/bin/python bench/realism.py [--quick]
 """
