@@ -53,6 +53,25 @@ class HandDetection:
     """(3,) mm in the camera's frame."""
 
 
+TOO_CLOSE_MM = 250.0
+"""Nearer than this a hand spans more than the pose crop's 250 mm cube and most of a depth camera's view."""
+
+
+def why_no_hand(depth_mm: np.ndarray) -> str | None:
+    """When no hand is found, what the frame shows that may explain it, or None: much of the view nearer than
+    ``TOO_CLOSE_MM`` (a hand held too close), or most of it without depth (nearer than the sensor's
+    minimum range, beyond its maximum, or the wrong depth scale)."""
+    near = float(np.mean((depth_mm > 0) & (depth_mm < TOO_CLOSE_MM)))
+    if near >= 0.1:
+        return (f"{100 * near:.0f} % of the view lies within {TOO_CLOSE_MM:g} mm of the camera: a hand that "
+                f"close does not fit the crop; hold it 300 mm or more away")  # fmt: skip
+    missing = float(np.mean(~(depth_mm > 0)))
+    if missing >= 0.6:
+        return (f"{100 * missing:.0f} % of the view has no depth: something nearer than the sensor's minimum "
+                f"range or beyond its maximum, or a wrong --depth-scale")  # fmt: skip
+    return None
+
+
 def agreement_bound(answers: np.ndarray) -> np.ndarray:
     """(4,) the rounding difference accepted between two runtimes' (B, 4) answers to the same canvases:
     ``RUNTIME_AGREEMENT_ULPS`` float32 ulps of each column's largest value, of 1 for the score (its range)."""

@@ -24,6 +24,7 @@ import numpy as np
 
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import Intrinsics, camera_preset, cube_side_px, xyz_to_uvd
+from handgraph.inference.localizing import why_no_hand
 from handgraph.inference.predictor import Predictor
 from handgraph.inference.tracking import (
     SMOOTHING_BETA_S_PER_MM,
@@ -243,7 +244,10 @@ def _track(run: _Run, tracker: HandTracker, centres: list, fps: float, sequence:
             tracker.reset()  # unrelated frames: every one is localised afresh
         run.frames.append(frame_record(name, tracked.prediction, tracked.source))
         if tracked.prediction is None:
-            run.log(f"{name}: no hand")
+            reason = why_no_hand(depth)
+            if reason:
+                run.frames[-1]["note"] = reason
+            run.log(f"{name}: no hand" + (f" ({reason})" if reason else ""))
             continue
         run.hands.append((len(run.frames) - 1, index, tracked))
         if overlays and run.out is not None:

@@ -12,12 +12,14 @@ writes them and as ``handgraph fit`` and Python users read them. One schema, one
       {"file": "depth_1_0000001.png", "hand": true, "found_by": "localizer", "centre_xyz": [x, y, z],
        "support": 1.0, "xyz": [[x, y, z], …], "uvd": [[u, v, d], …], "localizer_score": 0.93, "fit": {…}},
       {"file": "empty.png", "hand": false},
+      {"file": "close.png", "hand": false, "note": "31 % of the view lies within 250 mm of the camera: …"},
       {"file": "broken.png", "hand": false, "error": "…"}
      ]
     }
 
 ``xyz`` are mm in the camera's frame, ``uvd`` the frame's pixels and mm; ``fit`` is there with ``--fit``
-(``fitting.result``). ``live --out`` writes ``joints``, ``camera`` and ``frames`` only.
+(``fitting.result``); ``note`` says what may explain a frame without a hand (``localizing.why_no_hand``).
+``live --out`` writes ``joints``, ``camera`` and ``frames`` only.
 """
 
 from __future__ import annotations
