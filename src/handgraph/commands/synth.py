@@ -29,6 +29,9 @@ EPILOG = textwrap.dedent(
       kinect     Kinect v1 as in NYU: noise growing with distance, disparity quantisation, missing edges,
                  dropouts, desks, torsos and clutter behind the hand; 1 mm depth unit
       realsense  RealSense SR300 as in HANDS2017: lower noise, 0.125 mm depth unit, background as above
+      sr305      RealSense SR305 (the SR300's successor), matched to the real frames in ../shared/data/real:
+                 smooth, few holes, the outline lost; 0.125 mm depth unit
+      kinect2    Kinect v2 (time of flight): 500-4500 mm range, 1 mm depth unit
 
     examples:
       handgraph synth --out data/synth --count 2000 --preview grid.png
@@ -55,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--preset",
         default="kinect",
         metavar="P",
-        help="sensor model: clean, kinect or realsense (default: %(default)s)",
+        help="sensor model: clean, kinect, realsense, sr305 or kinect2 (default: %(default)s)",
     )
     size = parser.add_mutually_exclusive_group()
     size.add_argument(
