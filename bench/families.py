@@ -9,7 +9,8 @@
    each, crops centred on the true centre: the mean joint error raw and after Procrustes alignment (the best
    place, turn and scale: does the skeleton follow the pose?), over visible and hidden joints apart; then the
    same after the depth refinement of ``predict --fit`` (inverse kinematics to a valid hand, refined against
-   the crop's depth).
+   the crop's depth); and the joint support (``predictor.joint_support``, which the tracker trusts at 0.5 and
+   above): the share of frames it marks unsure and the error of sure and unsure frames.
 
     .venv/bin/python bench/families.py [--quick] [--localizer DIR] [--checkpoint DIR] [--name NAME] [--only WHAT]
 
@@ -32,6 +33,7 @@ from handgraph.geometry.alignment import procrustes_aligned
 from handgraph.geometry.camera import Intrinsics, uvd_to_xyz, xyz_to_uvd
 from handgraph.geometry.skeleton import HAND
 from handgraph.inference.localizing import Localizer
+from handgraph.inference.predictor import joint_support
 from handgraph.localizer.metrics import centre_errors, localizer_metrics
 from handgraph.localizer.train import TEST_SEED
 from handgraph.models.checkpoint import load_model
@@ -41,6 +43,8 @@ from handgraph.synth.scenes import SCENE_FAMILIES, SceneConfig, generate_scenes,
 from handgraph.synth.splits import FAMILY_SPLITS
 from handgraph.weights import LOCALIZER, POSE_MODEL
 
+MIN_SUPPORT = 0.5
+"""The tracker's bar (``inference.tracking.HandTracker``): below it a frame's joints are not trusted."""
 CLOSE_MM = 40.0
 """The held-out real frames' bar: the hand found within 40 mm."""
 
@@ -145,11 +149,20 @@ def pose_family(model, cube_mm: float, split: str, count: int) -> dict:
         return FrameCrop(result["depth_mm"][k].astype(np.float64), camera, result["centre_xyz"][k], cube_mm)
 
     refined = refine_fits(fits, crop_of, progress=False).canonical_xyz
+    support = np.array([
+        joint_support(result["depth_mm"][k].astype(np.float64), xyz_to_uvd(raw[k], crop_of(k).camera))
+        for k in range(len(raw))
+    ])  # fmt: skip
+    frame_error = np.linalg.norm(raw - truth, axis=-1).mean(axis=1)
+    sure = support >= MIN_SUPPORT
     return {
         "frames": len(truth),
         "hidden_joint_share": float(1.0 - visible.mean()),
         "network": _errors(raw, truth, visible),
         "refined": _errors(refined, truth, visible),
+        "unsure_share": float(1.0 - sure.mean()),
+        "sure_mm": float(frame_error[sure].mean()) if sure.any() else float("nan"),
+        "unsure_mm": float(frame_error[~sure].mean()) if (~sure).any() else float("nan"),
     }
 
 
@@ -181,6 +194,11 @@ def pose(args, count: int) -> dict:
             rows.append([split, stage, e["raw_mm"], e["procrustes_mm"], e["raw_visible_mm"], e["raw_hidden_mm"],
                          e["procrustes_visible_mm"], e["procrustes_hidden_mm"]])  # fmt: skip
     print_table(["split", "", "mean mm", "Procrustes mm", "visible", "hidden", "PA visible", "PA hidden"], rows)
+    print_table(
+        ["split", "hidden joints %", "unsure frames %", "sure frames mm", "unsure frames mm"],
+        [[split, 100 * r["hidden_joint_share"], 100 * r["unsure_share"], r["sure_mm"], r["unsure_mm"]]
+         for split, r in posed.items()],
+    )  # fmt: skip
     return posed
 
 
