@@ -1,10 +1,12 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 from safetensors.torch import load_file
 
 from handgraph.cli import main
+from handgraph.errors import HandgraphError
 from handgraph.localizer.train import calibrate_threshold, load_localizer_config, train_localizer
 
 TINY = ["steps=4", "batch_size=4", "eval_every=2", "validation_frames=12", "workers=0", "network.width=4"]
@@ -35,6 +37,22 @@ def test_the_command_trains_and_calibrates(tmp_path, capsys):
     assert meta["model"]["threshold"] == calibration["threshold"] and calibration["max_false_hand_percent"] == 5.0
     assert main(["train-localizer", "--out", str(tmp_path), "--calibrate", "100"]) == 0  # any false-hand rate
     assert json.loads((tmp_path / "model" / "checkpoint.json").read_text())["model"]["threshold"] == 0.05
+
+
+def test_fine_tuning_starts_from_a_localizer(tmp_path):
+    train_localizer(load_localizer_config(TINY), tmp_path / "first")
+    start = load_file(tmp_path / "first" / "model" / "model.safetensors")
+    no_steps = load_localizer_config([*TINY, f"init_from={tmp_path / 'first' / 'model'}", "learning_rate=1e-12"])
+    train_localizer(no_steps, tmp_path / "second")
+    after = load_file(tmp_path / "second" / "model" / "model.safetensors")
+    # four steps at a learning rate of 1e-12 move weights of order 0.1-1 by under 1e-11: far below the
+    # differences of two random initialisations, which a run that ignored init_from would show (batch-norm
+    # running statistics are left out: they follow the batches, not the learning rate)
+    learned = [name for name in start if start[name].is_floating_point() and "running" not in name]
+    assert max((after[name] - start[name]).abs().max().item() for name in learned) < 1e-6
+    wider = load_localizer_config([*TINY[:-1], "network.width=8", f"init_from={tmp_path / 'first' / 'model'}"])
+    with pytest.raises(HandgraphError, match="network config differs"):
+        train_localizer(wider, tmp_path / "third")
 
 
 class _Scores(torch.nn.Module):

@@ -69,6 +69,10 @@ class LocalizerTrainConfig:
     """DataLoader processes rendering scenes."""
     threads: int = 1
     """torch threads of the training process (the workers take the other cores)."""
+    init_from: str | None = None
+    """A localiser checkpoint folder whose weights start the run instead of a random initialisation
+    (fine-tuning, e.g. the shipped one on new scenes); its network config, the threshold aside, must be this
+    run's."""
     eval_every: int = 500
     """Steps between validations on the fixed validation scenes."""
     validation_frames: int = 1000
@@ -141,6 +145,8 @@ def train_localizer(config: LocalizerTrainConfig, out: str | os.PathLike, resume
     network = HandLocalizer(config.network)
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine_schedule(config))
+    if config.init_from and not resume:
+        _initialise_from(network, config.init_from)
     restore = partial(restore_training, model=network, optimizer=optimizer, scheduler=scheduler)
     first_step = start_run(out, asdict(config), resume, restore)["step"]
     stream = SceneStream(config.scenes, config.seed, config.batch_size, start_batch=first_step)
@@ -179,6 +185,15 @@ def train_localizer(config: LocalizerTrainConfig, out: str | os.PathLike, resume
     bar.close()
     finish_run(out, network, config.steps, metrics, asdict(config))
     return calibrate_localizer(out, validation=validation)
+
+
+def _initialise_from(network: HandLocalizer, folder: str) -> None:
+    trained, _ = load_localizer_network(folder)
+    if replace(trained.config, threshold=network.config.threshold) != network.config:
+        raise HandgraphError(
+            f"init_from {folder}: its network config differs from this run's ({trained.config} vs {network.config})"
+        )
+    network.load_state_dict(trained.state_dict())
 
 
 def calibrate_threshold(network: HandLocalizer, scenes: dict, max_false_hand_percent: float) -> float:
