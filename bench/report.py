@@ -20,6 +20,7 @@ from _common import ROOT, arguments, results_folder  # noqa: E402
 from _markdown import missing, source, table  # noqa: E402
 from report_real import (  # noqa: E402
     cache_section,
+    families_section,
     fitting_section,
     fuzz_section,
     localizer_section,
@@ -491,6 +492,7 @@ def main() -> None:
         localizer_section(_load(folder, "localizer"), folder),
         tracking_section(_load(folder, "tracking"), folder),
         realism_section(_load(folder, "realism"), folder),
+        families_section(_load(folder, "families"), _load(folder, "families_before"), folder),
         cache_section(_load(folder, "cache"), folder),
         fitting_section(_load(folder, "fitting"), folder, figures),
         fuzz_section(_load(folder, "fuzz"), folder),

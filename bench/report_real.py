@@ -219,3 +219,54 @@ def tracking_section(data: dict | None, folder: Path) -> str:
             source("tracking", data, folder),
         ]
     )
+
+
+def families_section(data: dict | None, before: dict | None, folder: Path) -> str:
+    """Scene families (bench/families.py): now, and with the networks shipped before they were trained on them
+    (``families_before.json``) when that was measured."""
+    if data is None:
+        return "## Scene families\n\n" + missing("families")
+    parts = [
+        "## Scene families",
+        "Each kind of scene apart (`bench/families.py`). The localiser on "
+        f"{data['settings']['frames_per_family']} fixed synthetic whole frames per family (`synth.scenes."
+        "SCENE_FAMILIES`) with the nearest-blob heuristic on the same canvases: found (within 100 mm of a true "
+        "hand), found within 40 mm, false hands on the frames without a visible hand, median centre error. The pose "
+        "model on each family's test split (`synthetic:test`, `synthetic:test-egocentric`, ...; crops centred on "
+        "the true centre): the mean joint error raw and after Procrustes alignment (PA: the best place, turn and "
+        "scale), over visible and hidden joints, from the network and after the depth refinement of "
+        "`predict --fit`; and the joint support, which the tracker trusts at 0.5: the share of frames below it and "
+        "the mean error of frames above and below.",
+    ]
+    for label, result, name in (("Now", data, "families"), ("Before (the networks shipped earlier)", before,
+                                                              "families_before")):  # fmt: skip
+        if result is None:
+            continue
+        parts.append(f"### {label}")
+        parts.extend(_families_tables(result))
+        parts.append(source(name, result, folder))
+    parts.append("![scene families](figures/families.png)")
+    return "\n\n".join(parts)
+
+
+def _families_tables(figures: dict) -> list[str]:
+    def cell(value: float) -> str:
+        return "-" if value != value else f"{value:.1f}"  # NaN: nothing to count
+
+    tables = []
+    if figures.get("localizer"):
+        rows = [[family, name, cell(m["found_percent"]), cell(m["within_40mm_percent"]),
+                 cell(m["false_hand_percent"]), cell(m["median_error_mm"])]
+                for family, result in figures["localizer"].items() for name, m in result.items()]  # fmt: skip
+        tables.append(table(["family", "", "found %", "within 40 mm %", "false hands %", "median error mm"], rows))
+    if figures.get("pose"):
+        rows = [[split, stage, *(cell(e[key]) for key in ("raw_mm", "procrustes_mm", "raw_visible_mm",
+                 "raw_hidden_mm", "procrustes_visible_mm", "procrustes_hidden_mm"))]
+                for split, result in figures["pose"].items() for stage, e in
+                (("network", result["network"]), ("refined", result["refined"]))]  # fmt: skip
+        tables.append(table(["split", "", "mean mm", "PA mm", "visible", "hidden", "PA visible", "PA hidden"], rows))
+        rows = [[split, cell(100 * r["hidden_joint_share"]), cell(100 * r["unsure_share"]), cell(r["sure_mm"]),
+                 cell(r["unsure_mm"])] for split, r in figures["pose"].items()]  # fmt: skip
+        tables.append(table(["split", "hidden joints %", "unsure frames %", "sure frames mm", "unsure frames mm"],
+                            rows))  # fmt: skip
+    return tables
