@@ -32,4 +32,3 @@ def test_a_hand_held_too_close_to_an_sr305_gets_no_skeleton_and_a_note(tmp_path)
             assert np.linalg.norm(np.array(record["centre_xyz"]) - truth) < 60.0
         else:
             assert "within 250 mm" in record["note"]
-
