@@ -70,7 +70,7 @@ def test_box_and_cylinder_distances_are_the_distance_to_their_surface(kind):
         np.array([kind]), np.zeros((1, 3)), np.eye(3)[None], half[None], np.zeros((1, 3)), np.zeros(1),
         np.zeros(1, np.int64),
     )  # fmt: skip
-    grid = np.linspace(-1.0, 1.0, 161)
+    grid = np.linspace(-1.0, 1.0, 81)
     a, b = np.meshgrid(grid, grid, indexing="ij")
     if kind == BOX:
         faces = []
@@ -91,7 +91,7 @@ def test_box_and_cylinder_distances_are_the_distance_to_their_surface(kind):
         ]
         surface = np.concatenate([side, *caps])
     rng = np.random.default_rng(0)
-    points = rng.uniform(-90.0, 90.0, (400, 3))
+    points = rng.uniform(-90.0, 90.0, (200, 3))
     distance = HandObject("box" if kind == BOX else "can", RoundCones.concatenate([]), solids).distance(points)
     nearest = np.min(np.linalg.norm(points[:, None] - surface[None], axis=-1), axis=1)
     inside = (
@@ -102,9 +102,9 @@ def test_box_and_cylinder_distances_are_the_distance_to_their_surface(kind):
     assert inside.any() and (~inside).any()
     assert (distance[inside] < 0).all() and (distance[~inside] > 0).all()
     # a point's foot on the surface lies within half a diagonal of a grid cell of a sample, so the nearest
-    # sample is at most that much farther than the surface; the cells are at most (pi / 80 of the radius or
-    # 1/80 of a side) on each edge, under 1.25 mm here; float64 rounding of 100 mm is far below it
-    spacing = 2.0 / 160.0 * half.max() * np.pi * np.sqrt(2.0) / 2.0
+    # sample is at most that much farther than the surface; the cells are at most (pi / 40 of the radius or
+    # 1/40 of a side) on each edge, under 2.5 mm here; float64 rounding of 100 mm is far below it
+    spacing = 2.0 / 80.0 * half.max() * np.pi * np.sqrt(2.0) / 2.0
     assert_close(np.abs(distance), nearest, spacing)
 
 
