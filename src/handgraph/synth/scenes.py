@@ -303,11 +303,9 @@ def _add_egocentric(scene: _Scene, config: SceneConfig, window: np.ndarray) -> N
         forearm = body.unit(elbow - wrist)
         scene.objects += body.arm_cones(wrist, wrist + forearm * max(body.FOREARM_MM * scale, 250.0), None, scale)
     choice, lowest = rng.uniform(), max(scene.centres[-len(hands) :], key=lambda centre: centre[1])
-    if resting:
-        pass  # the table came with the hand that rests on it
-    elif choice < 0.4:  # a hand just above the table
+    if not resting and choice < 0.4:  # a hand just above the table (a resting hand brought its own)
         _add_desk(scene, lowest, (15.0, 45.0))
-    elif choice < 0.8:
+    elif not resting and choice < 0.8:
         _add_desk(scene, lowest)
     if scene.planes and config.object_fraction > 0:
         _add_loose_objects(scene, config, window, on_table=True)
@@ -372,9 +370,9 @@ def _add_loose_objects(scene: _Scene, config: SceneConfig, window: np.ndarray, o
         if on_table:
             normal, offset = scene.planes[-1]
             rotation = body.frame_along(normal, rng.uniform(0.0, 2.0 * np.pi))  # standing: its z along the normal
-            thing = held.moved(rotation, np.zeros(3))
-            height = -thing.distance(np.array([[0.0, 0.0, 0.0]]))[0]  # about its half height (it is centred)
-            position = position - (normal @ position - offset) * normal + normal * max(height, 5.0)
+            below = np.arange(0.0, 300.0, 0.5)[:, None] * -normal  # from its centre down along the normal
+            height = below[np.argmax(held.moved(rotation, np.zeros(3)).distance(below) >= 0.0)] @ -normal
+            position = position - (normal @ position - offset) * normal + normal * height  # its bottom on it
         else:
             rotation = axis_angle_to_matrix(rng.normal(size=3))
         scene.things.append(held.moved(rotation, position))
