@@ -1,7 +1,8 @@
 """Tracking on labelled synthetic sequences: how well ``handgraph predict`` follows a moving hand.
 
-The benchmark set is 10 sequences of ``synth.sequences`` (seed ``TEST_SEED``, two of each kind: steady, fast
-flicks, leaving the view and coming back, behind a pole, the other hand passing in front), 150 frames each at
+The benchmark set is 12 sequences of ``synth.sequences`` (seed ``TEST_SEED``, two of each kind: steady, fast
+flicks, leaving the view and coming back, behind a pole, the other hand passing in front, holding an object),
+150 frames each at
 30 frames/s from a RealSense SR305 with its sensor model. The shipped pose model and localiser run them the way
 ``predict`` does (``inference.tracking.HandTracker``), at the full frame rate and with every 2nd, 5th and 10th
 frame (a slower camera or a faster hand), in three ways:
@@ -9,7 +10,7 @@ frame (a slower camera or a faster hand), in three ways:
 - ``localise``: every frame localised afresh (``predict --no-track``);
 - ``track``: the crop from the last frames' motion, the localiser when the hand is lost (``predict``);
 - ``track + One Euro``: the same, smoothed by the One Euro filter (``predict --smooth``) with the parameters
-  chosen on 5 other sequences (seed ``TUNING_SEED``): of a grid, the pair with the least jitter among those
+  chosen on 6 other sequences (seed ``TUNING_SEED``): of a grid, the pair with the least jitter among those
   that add at most ``ERROR_ALLOWANCE_MM`` to the mean joint error of unsmoothed tracking.
 
 Figures (``evaluation.tracking``): mean joint error, hands lost, frames to find a lost hand again, jitter,
@@ -49,7 +50,7 @@ def sequences(seed: int, count: int, config: SequenceConfig) -> list:
     """The sequences of ``seed``, rendered once and kept as recordings in ``SEQUENCES``."""
     kept = []
     for index in tqdm(range(count), desc=f"sequences of seed {seed}", unit="sequence"):
-        path = SEQUENCES / f"{seed}_{config.frames}_{index:02d}.npy"
+        path = SEQUENCES / f"{seed}_{config.frames}_{index:02d}_{config.kinds[index % len(config.kinds)]}.npy"
         if not path.is_file():
             write_sequence(generate_sequence(config, seed, index), path)
         kept.append(read_sequence(path))
@@ -113,7 +114,7 @@ def main() -> None:
     args = arguments(__doc__).parse_args()
     torch.set_num_threads(1)
     config = SequenceConfig(frames=30 if args.quick else 150)
-    count, tuning_count = (5, 2) if args.quick else (10, 5)
+    count, tuning_count = (6, 2) if args.quick else (12, 6)
     strides = (1, 5) if args.quick else STRIDES
     predictor = Predictor(threads=1)
     chosen, grid = choose_one_euro(predictor, sequences(TUNING_SEED, tuning_count, config))

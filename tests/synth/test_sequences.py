@@ -53,6 +53,10 @@ def test_the_kinds_do_what_they_say(drawn):
     assert speed.max() > 1500.0, f"a flick should be faster than 1.5 m/s, got {speed.max():.0f} mm/s"
     steady = np.linalg.norm(np.diff(drawn["steady"].xyz.mean(axis=1), axis=0), axis=-1) * SHORT.fps
     assert steady.max() < 1000.0
+    held = drawn["holding"].xyz  # the grasp is kept: every frame's hand is the first one moved rigidly
+    spans = np.linalg.norm(held[:, :, None] - held[:, None], axis=-1)  # (T, 21, 21) mm
+    assert np.abs(spans - spans[0]).max() < 1e-6 * np.abs(spans).max()  # float64 rounding of ~100 mm spans
+    assert drawn["holding"].visible.mean() > 0.5
 
 
 def test_a_sequence_is_written_as_a_recording_with_its_labels(drawn, tmp_path):

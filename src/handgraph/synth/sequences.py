@@ -4,13 +4,15 @@ how well tracking follows it (``bench/tracking.py``).
 A sequence is a person facing the camera with the right hand raised before the body, on its arm, in a room.
 The hand's position, rotation and pose follow smooth trajectories: a sum of slow sines for the position and
 the wrist's rotation, and finger poses that blend from one gesture (or any pose within the joint limits) to the
-next with a smoothstep. Every sequence is one of five kinds, each a way tracking fails:
+next with a smoothstep. Every sequence is one of six kinds, each a way tracking fails:
 
 - ``steady``: only the smooth motion (up to about 0.6 m/s);
 - ``flicks``: two or three fast moves of 150-300 mm in 0.1-0.2 s (up to 3 m/s), with a turn of the wrist;
 - ``leaves``: the hand leaves the camera's view, stays out for 0.5-1 s and comes back;
 - ``occluded``: the hand sweeps behind a pole standing between it and the camera;
-- ``crossing``: the other hand passes in front of it.
+- ``crossing``: the other hand passes in front of it;
+- ``holding``: the hand holds an object (a grasp as ``synth.grasps`` makes it, kept through the sequence) and
+  moves and turns it, seen from the side or the back of the hand; the object hides some joints.
 
 Frames are rendered at the camera's full resolution by the exact ray caster, then read by the sensor model
 (``synth.sensor``): noise, holes at depth edges, dropouts, the depth unit and range. A sequence is written as
@@ -36,7 +38,9 @@ from handgraph.io.files import atomic_writer
 from handgraph.io.reading import read_npy
 from handgraph.io.recordings import Recorder, read_recording_info
 from handgraph.synth import body
+from handgraph.synth.grasps import sample_grasp
 from handgraph.synth.labels import hand_centre
+from handgraph.synth.objects import HandObject, merge_objects
 from handgraph.synth.poses import (
     PALM_VIEW,
     clip_to_limits,
@@ -44,11 +48,11 @@ from handgraph.synth.poses import (
     sample_shape,
     sample_uniform_articulation,
 )
-from handgraph.synth.raycast import nearest_depth, render_depth, render_planes
+from handgraph.synth.raycast import nearest_depth, render_depth, render_planes, render_solids
 from handgraph.synth.sensor import SENSOR_PRESETS
 from handgraph.synth.surface import RoundCones, hand_cones
 
-KINDS = ("steady", "flicks", "leaves", "occluded", "crossing")
+KINDS = ("steady", "flicks", "leaves", "occluded", "crossing", "holding")
 VISIBLE_SHARE = 0.3
 """A hand counts as visible when at least this share of its pixels (and 6) are seen, as for the localiser."""
 
@@ -196,11 +200,14 @@ def _draw(config: SequenceConfig, seed: int, index: int) -> _Draw:
     elif kind == "occluded":  # a wide sweep across the pole (placed in _scene, in front of the path's middle)
         centre[:, 0] = mean[0] + 160.0 * np.sin(2.0 * np.pi * rng.uniform(0.3, 0.5) * time_s + rng.uniform(0, 6.3))
     roll = axis_angle_to_matrix(np.array([0.0, 0.0, rng.uniform(-0.3, 0.3)]))
+    if kind == "holding":  # the object held before the palm would hide the hand: turn the palm aside
+        roll = roll @ axis_angle_to_matrix(np.array([0.0, rng.choice([-1.0, 1.0]) * rng.uniform(0.8, 2.4), 0.0]))
     return _Draw(rng, kind, time_s, centre, rotvec, _articulations(rng, time_s), roll @ PALM_VIEW)
 
 
-def _hand(draw: _Draw, shape) -> tuple[RoundCones, np.ndarray]:
-    """The main hand's cones (frame t's in frame t) and its joints (T, 21, 3) mm in the camera's frame."""
+def _hand(draw: _Draw, shape) -> tuple[RoundCones, np.ndarray, np.ndarray, np.ndarray]:
+    """The main hand's cones (frame t's in frame t), its joints (T, 21, 3) mm in the camera's frame, and its
+    placement: rotation (T, 3, 3) and translation (T, 3) (``kinematics.hand_to_camera``)."""
     count = len(draw.time_s)
     rotation = np.stack([axis_angle_to_matrix(vector) @ draw.base for vector in draw.rotvec])
     shapes = replace(shape, **{name: np.repeat(getattr(shape, name), count, axis=0) for name in _SHAPE_FIELDS})
@@ -208,7 +215,30 @@ def _hand(draw: _Draw, shape) -> tuple[RoundCones, np.ndarray]:
     right = np.zeros(count)
     at_origin = hand_to_camera(joints_hand, rotation, np.zeros((count, 3)), right)
     translation = draw.centre - hand_centre(at_origin)
-    return hand_cones(joints_hand, shapes, rotation, translation, right), at_origin + translation[:, None]
+    cones = hand_cones(joints_hand, shapes, rotation, translation, right)
+    return cones, at_origin + translation[:, None], rotation, translation
+
+
+def _grasp(draw: _Draw, shape) -> HandObject:
+    """A ``holding`` sequence's object: the hand's pose becomes the grasp's in every frame."""
+    for _ in range(GRASP_TRIES):
+        grasp = sample_grasp(draw.rng, shape)
+        if grasp is not None:
+            draw.articulation[:] = grasp.articulation_deg
+            return grasp.held
+    raise HandgraphError(f"holding sequence: no grasp left the hand outside its object in {GRASP_TRIES} draws")
+
+
+GRASP_TRIES = 10
+
+
+def _held_depth(held: HandObject, rotation: np.ndarray, translation: np.ndarray, intrinsics, height: int, width: int):
+    """(T, H, W) depth of the held object in every frame, moved with the hand."""
+    objects = [held.in_camera(rotation[t], translation[t], False, t) for t in range(len(rotation))]
+    cones, solids = merge_objects(objects)
+    return nearest_depth(
+        render_depth(cones, intrinsics, height, width), render_solids(solids, intrinsics, height, width)
+    )
 
 
 _SHAPE_FIELDS = ("bone_lengths", "root_offsets", "joint_radii", "scale", "thickness", "forearm_length")
@@ -267,7 +297,8 @@ def generate_sequence(config: SequenceConfig, seed: int, index: int) -> Sequence
     sensor = SENSOR_PRESETS[config.sensor]
     camera = sensor.camera
     shape = sample_shape(draw.rng)
-    hand, joints = _hand(draw, shape)
+    held = _grasp(draw, shape) if draw.kind == "holding" else None
+    hand, joints, rotation, translation = _hand(draw, shape)
     objects, planes = _scene(draw, joints, float(shape.scale[0]))
     count, height, width = len(draw.time_s), camera.height, camera.width
     intrinsics = np.tile([[camera.fx, camera.fy, camera.cx, camera.cy]], (count, 1))
@@ -280,6 +311,8 @@ def generate_sequence(config: SequenceConfig, seed: int, index: int) -> Sequence
         frame=np.array([t for t, cones in enumerate(objects) for _ in cones], dtype=np.int64),
     )
     scene_depth = nearest_depth(hand_depth, render_depth(others, intrinsics, height, width))
+    if held is not None:
+        scene_depth = nearest_depth(scene_depth, _held_depth(held, rotation, translation, intrinsics, height, width))
     for normal, offset in planes:
         wall = render_planes(np.tile(normal, (count, 1)), np.full(count, offset), intrinsics, height, width)
         scene_depth = nearest_depth(scene_depth, wall)
