@@ -177,9 +177,17 @@ def tracking_section(data: dict | None, folder: Path) -> str:
              cell(row["frames_to_find_again"]), cell(row["jitter_m_s2"], 2), cell(row["false_hand_percent"]),
              cell(row.get("lost_where_localised_percent")), cell(row["frames_per_s"], 0)]
             for row in data["rows"]]  # fmt: skip
-    kinds = data["lost_percent_by_kind_every_frame"]
-    kind_names = list(next(iter(kinds.values())))
-    kind_rows = [[mode, *(cell(kinds[mode][kind]) for kind in kind_names)] for mode in kinds]
+    if "by_kind_every_frame" in data:  # lost % and mean joint error per kind
+        kinds = data["by_kind_every_frame"]
+        kind_names = list(next(iter(kinds.values())))
+        kind_rows = [[mode, *(f"{cell(kinds[mode][kind]['lost_percent'])} / {cell(kinds[mode][kind]['mean_mm'])}"
+                              for kind in kind_names)] for mode in kinds]  # fmt: skip
+        kind_caption = "By kind of sequence at the full frame rate, hands lost % / mean joint error mm:"
+    else:  # results written before the mean error was kept per kind
+        kinds = data["lost_percent_by_kind_every_frame"]
+        kind_names = list(next(iter(kinds.values())))
+        kind_rows = [[mode, *(cell(kinds[mode][kind]) for kind in kind_names)] for mode in kinds]
+        kind_caption = "Hands lost at the full frame rate, by kind of sequence (%):"
     sequence = settings["sequence"]
     return "\n\n".join(
         [
@@ -214,7 +222,7 @@ def tracking_section(data: dict | None, folder: Path) -> str:
                 ],
                 rows,
             ),  # fmt: skip
-            "Hands lost at the full frame rate, by kind of sequence (%):",
+            kind_caption,
             table(["mode", *kind_names], kind_rows),
             source("tracking", data, folder),
         ]

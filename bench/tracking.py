@@ -146,19 +146,19 @@ def main() -> None:
             table.append([stride, mode, figures["mean_mm"], figures["lost_percent"], figures["frames_to_find_again"],
                           figures["jitter_m_s2"], figures["false_hand_percent"], figures["frames_per_s"]])  # fmt: skip
             if stride == 1:
-                for (predicted, truth, visible, _), sequence in zip(pooled, test, strict=True):
-                    lost = visible & ~found_frames(predicted, truth, visible)
-                    share = 100.0 * float(lost.sum()) / max(1, int(visible.sum()))
-                    by_kind.setdefault(mode, {}).setdefault(sequence.kind, []).append(share)
+                for kind in dict.fromkeys(sequence.kind for sequence in test):
+                    mine = [entry for entry, sequence in zip(pooled, test, strict=True) if sequence.kind == kind]
+                    by_kind.setdefault(mode, {})[kind] = tracking_metrics(mine)
     print_table(["every", "mode", "mean mm", "lost %", "frames to find", "jitter m/s2", "false %", "frames/s"], table)
-    lost_by_kind = {mode: {kind: float(np.mean(values)) for kind, values in kinds.items()}
-                    for mode, kinds in by_kind.items()}  # fmt: skip
+    print_table(["kind", "mode", "mean mm", "lost %", "false %"],
+                [[kind, mode, figures["mean_mm"], figures["lost_percent"], figures["false_hand_percent"]]
+                 for mode, kinds in by_kind.items() for kind, figures in kinds.items()])  # fmt: skip
     settings = {"sequences": count, "tuning_sequences": tuning_count, "test_seed": TEST_SEED,
                 "tuning_seed": TUNING_SEED, "sequence": config.to_dict(), "strides": list(strides), "threads": 1,
                 "checkpoint": str(Path(predictor.checkpoint).relative_to(ROOT)),
                 "one_euro_grid": {"min_cutoff_hz": MIN_CUTOFFS_HZ, "beta": BETAS_S_PER_MM}}  # fmt: skip
     write_result("tracking", args.quick, settings, {"one_euro": chosen, "rows": rows,
-                 "lost_percent_by_kind_every_frame": lost_by_kind, "one_euro_grid": grid})  # fmt: skip
+                 "by_kind_every_frame": by_kind, "one_euro_grid": grid})  # fmt: skip
 
 
 if __name__ == "__main__":
