@@ -2,10 +2,9 @@
 
 The benchmark set is 12 sequences of ``synth.sequences`` (seed ``TEST_SEED``, two of each kind: steady, fast
 flicks, leaving the view and coming back, behind a pole, the other hand passing in front, holding an object),
-150 frames each at
-30 frames/s from a RealSense SR305 with its sensor model. The shipped pose model and localiser run them the way
-``predict`` does (``inference.tracking.HandTracker``), at the full frame rate and with every 2nd, 5th and 10th
-frame (a slower camera or a faster hand), in three ways:
+150 frames each at 30 frames/s from a RealSense SR305 with its sensor model. The shipped pose model and
+localiser run them the way ``predict`` does (``inference.tracking.HandTracker``), at the full frame rate and
+with every 2nd, 5th and 10th frame (a slower camera or a faster hand), in three ways:
 
 - ``localise``: every frame localised afresh (``predict --no-track``);
 - ``track``: the crop from the last frames' motion, the localiser when the hand is lost (``predict``);

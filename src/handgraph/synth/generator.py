@@ -23,7 +23,7 @@ from handgraph.geometry.kinematics import HandShape, chain_joints, hand_to_camer
 from handgraph.synth import labels as label_points
 from handgraph.synth.background import sample_background
 from handgraph.synth.grasps import rest_on_plane, resting_rotation, sample_grasp, sample_table_up
-from handgraph.synth.objects import OBJECT_KINDS, HandObject, merge_objects
+from handgraph.synth.objects import OBJECT_KINDS, HandObject
 from handgraph.synth.poses import (
     GESTURES_DEG,
     sample_egocentric_rotation,
@@ -32,7 +32,7 @@ from handgraph.synth.poses import (
     sample_uniform_articulation,
     sample_view_rotation,
 )
-from handgraph.synth.raycast import nearest_depth, render_depth, render_planes, render_solids
+from handgraph.synth.raycast import nearest_depth, render_depth, render_objects, render_planes
 from handgraph.synth.sensor import SENSOR_PRESETS, SensorModel, sensor_preset
 from handgraph.synth.surface import RoundCones, hand_cones
 
@@ -308,11 +308,7 @@ def _with_things_touched(draws, rotation, translation, intrinsics, scene_depth: 
     held = [k for k, draw in enumerate(draws) if draw.held is not None]
     if held:
         objects = [draws[k].held.in_camera(rotation[k], translation[k], draws[k].left, k) for k in held]
-        cones, solids = merge_objects(objects)
-        depth = nearest_depth(
-            render_depth(cones, intrinsics, height, width), render_solids(solids, intrinsics, height, width)
-        )
-        scene_depth = nearest_depth(depth, scene_depth)
+        scene_depth = nearest_depth(render_objects(objects, intrinsics, height, width), scene_depth)
     tables = [k for k, draw in enumerate(draws) if draw.surface is not None]
     if tables:
         normals, offsets = [], []

@@ -28,7 +28,7 @@ import math
 import numba
 import numpy as np
 
-from handgraph.synth.objects import CYLINDER, Solids
+from handgraph.synth.objects import CYLINDER, HandObject, Solids, merge_objects
 from handgraph.synth.surface import RoundCones
 
 
@@ -71,6 +71,15 @@ def render_solids(solids: Solids, intrinsics: np.ndarray, height: int, width: in
     )
     depth[np.isinf(depth)] = 0.0
     return depth
+
+
+def render_objects(objects: list[HandObject], intrinsics: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Depth (B, H, W) of hand-held or loose objects, each already in its image's frame (``HandObject.in_frame``):
+    their round cones and solids together, the nearest surface per pixel, 0 where none."""
+    cones, solids = merge_objects(objects)
+    return nearest_depth(
+        render_depth(cones, intrinsics, height, width), render_solids(solids, intrinsics, height, width)
+    )
 
 
 def nearest_depth(first: np.ndarray, second: np.ndarray) -> np.ndarray:

@@ -40,7 +40,7 @@ from handgraph.preprocess.canvas import Canvas, sampling_indices
 from handgraph.synth import body
 from handgraph.synth.grasps import rest_on_plane, resting_rotation, sample_grasp, sample_table_up
 from handgraph.synth.labels import hand_centre
-from handgraph.synth.objects import HandObject, merge_objects, sample_object
+from handgraph.synth.objects import HandObject, sample_object
 from handgraph.synth.poses import (
     sample_egocentric_rotation,
     sample_gesture_articulation,
@@ -48,7 +48,7 @@ from handgraph.synth.poses import (
     sample_uniform_articulation,
 )
 from handgraph.synth.poses import sample_view_rotation as view_rotation
-from handgraph.synth.raycast import nearest_depth, render_depth, render_planes, render_solids
+from handgraph.synth.raycast import nearest_depth, render_depth, render_objects, render_planes
 from handgraph.synth.sensor import SENSOR_PRESETS, SensorModel
 from handgraph.synth.surface import RoundCones, hand_cones
 
@@ -439,9 +439,7 @@ def _objects_depth(scenes: list[_Scene], canvas: Canvas) -> np.ndarray:
     depth = render_depth(objects, intrinsics, canvas.height, canvas.width)
     things = [thing.in_frame(k) for k, scene in enumerate(scenes) for thing in scene.things]
     if things:
-        cones, solids = merge_objects(things)
-        depth = nearest_depth(depth, render_depth(cones, intrinsics, canvas.height, canvas.width))
-        depth = nearest_depth(depth, render_solids(solids, intrinsics, canvas.height, canvas.width))
+        depth = nearest_depth(depth, render_objects(things, intrinsics, canvas.height, canvas.width))
     for slot in range(max((len(scene.planes) for scene in scenes), default=0)):
         having = [k for k, scene in enumerate(scenes) if len(scene.planes) > slot]
         normals = np.stack([scenes[k].planes[slot][0] for k in having])

@@ -40,7 +40,7 @@ from handgraph.io.recordings import Recorder, read_recording_info
 from handgraph.synth import body
 from handgraph.synth.grasps import sample_grasp
 from handgraph.synth.labels import hand_centre
-from handgraph.synth.objects import HandObject, merge_objects
+from handgraph.synth.objects import HandObject
 from handgraph.synth.poses import (
     PALM_VIEW,
     clip_to_limits,
@@ -48,7 +48,7 @@ from handgraph.synth.poses import (
     sample_shape,
     sample_uniform_articulation,
 )
-from handgraph.synth.raycast import nearest_depth, render_depth, render_planes, render_solids
+from handgraph.synth.raycast import nearest_depth, render_depth, render_objects, render_planes
 from handgraph.synth.sensor import SENSOR_PRESETS
 from handgraph.synth.surface import RoundCones, hand_cones
 
@@ -232,15 +232,6 @@ def _grasp(draw: _Draw, shape) -> HandObject:
 GRASP_TRIES = 10
 
 
-def _held_depth(held: HandObject, rotation: np.ndarray, translation: np.ndarray, intrinsics, height: int, width: int):
-    """(T, H, W) depth of the held object in every frame, moved with the hand."""
-    objects = [held.in_camera(rotation[t], translation[t], False, t) for t in range(len(rotation))]
-    cones, solids = merge_objects(objects)
-    return nearest_depth(
-        render_depth(cones, intrinsics, height, width), render_solids(solids, intrinsics, height, width)
-    )
-
-
 _SHAPE_FIELDS = ("bone_lengths", "root_offsets", "joint_radii", "scale", "thickness", "forearm_length")
 
 
@@ -311,8 +302,9 @@ def generate_sequence(config: SequenceConfig, seed: int, index: int) -> Sequence
         frame=np.array([t for t, cones in enumerate(objects) for _ in cones], dtype=np.int64),
     )
     scene_depth = nearest_depth(hand_depth, render_depth(others, intrinsics, height, width))
-    if held is not None:
-        scene_depth = nearest_depth(scene_depth, _held_depth(held, rotation, translation, intrinsics, height, width))
+    if held is not None:  # the object moves with the hand
+        carried = [held.in_camera(rotation[t], translation[t], False, t) for t in range(count)]
+        scene_depth = nearest_depth(scene_depth, render_objects(carried, intrinsics, height, width))
     for normal, offset in planes:
         wall = render_planes(np.tile(normal, (count, 1)), np.full(count, offset), intrinsics, height, width)
         scene_depth = nearest_depth(scene_depth, wall)
