@@ -37,6 +37,15 @@ def test_the_command_trains_and_calibrates(tmp_path, capsys):
     assert meta["model"]["threshold"] == calibration["threshold"] and calibration["max_false_hand_percent"] == 5.0
     assert main(["train-localizer", "--out", str(tmp_path), "--calibrate", "100"]) == 0  # any false-hand rate
     assert json.loads((tmp_path / "model" / "checkpoint.json").read_text())["model"]["threshold"] == 0.05
+    # calibrated on other scenes than the run's: every frame without a hand, which the run's scenes never hold
+    assert (
+        main(["train-localizer", "--out", str(tmp_path), "--calibrate", "100", "--set", "scenes.hand_fraction=0"]) == 0
+    )
+    calibration = json.loads((tmp_path / "model" / "checkpoint.json").read_text())["metrics"]["calibration"]
+    assert calibration["scenes"]["hand_fraction"] == 0.0
+    capsys.readouterr()
+    assert main(["train-localizer", "--out", str(tmp_path), "--calibrate", "5", "--set", "steps=3"]) == 1
+    assert "may only change the validation scenes (scenes.KEY), not steps" in capsys.readouterr().err
 
 
 def test_fine_tuning_starts_from_a_localizer(tmp_path):

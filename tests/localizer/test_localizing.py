@@ -91,8 +91,9 @@ def test_a_wrong_weight_exceeds_the_localizer_export_check(localizer, shared_dat
     onnx = Localizer(export_localizer(network, tmp_path / "localizer.onnx"), "onnx")
     wrong = copy.deepcopy(network)
     with torch.no_grad():
-        values = dict(wrong.named_parameters())[name].view(-1)
-        values[values.abs().argmax()] *= 1.01  # one weight 1 % off
+        # one layer's weights 1 % off (its single largest weight alone can feed a channel that the ReLU
+        # before it leaves at zero on this frame: no check can see that)
+        dict(wrong.named_parameters())[name].mul_(1.01)
     depth, camera = next(iter(_real_frames(shared_data)))
     canvas = localizer.canvas_of(depth, camera)[None]
     with torch.no_grad():

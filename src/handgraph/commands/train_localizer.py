@@ -23,7 +23,8 @@ EPILOG = textwrap.dedent(
     examples:
       handgraph train-localizer --out runs/localizer
       handgraph train-localizer --out runs/localizer --set steps=12000 network.width=24
-      handgraph train-localizer --out runs/localizer --resume"""
+      handgraph train-localizer --out runs/localizer --resume
+      handgraph train-localizer --out runs/localizer --calibrate 5 --set scenes.object_fraction=0"""
 )
 
 
@@ -37,15 +38,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--calibrate", type=float, metavar="PERCENT",
         help="only set the threshold of the finished run in --out anew: the lowest at which at most PERCENT of the "
-        "validation frames without a hand get one (training ends with this, at 5)",
+        "validation frames without a hand get one (training ends with this, at 5); with it, --set may only give "
+        "scenes.KEY=VALUE, which change the validation scenes from the run's (e.g. scenes.object_fraction=0)",
     )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
+    from handgraph.errors import HandgraphError
+    from handgraph.io.configs import parse_assignments
     from handgraph.localizer.train import calibrate_localizer, load_localizer_config, train_localizer
 
     if args.calibrate is not None:
-        metrics = calibrate_localizer(args.out, args.calibrate)
+        scenes = parse_assignments(args.set)
+        if set(scenes) - {"scenes"}:
+            keys = ", ".join(sorted(set(scenes) - {"scenes"}))
+            raise HandgraphError(f"--calibrate: --set may only change the validation scenes (scenes.KEY), not {keys}")
+        metrics = calibrate_localizer(args.out, args.calibrate, scenes=scenes.get("scenes"))
     else:
         metrics = train_localizer(load_localizer_config(args.set), args.out, resume=args.resume)
     print(

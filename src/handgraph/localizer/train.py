@@ -213,24 +213,35 @@ def calibrate_threshold(network: HandLocalizer, scenes: dict, max_false_hand_per
 
 
 def calibrate_localizer(
-    out: str | os.PathLike, max_false_hand_percent: float = MAX_FALSE_HAND_PERCENT, validation: dict | None = None
+    out: str | os.PathLike,
+    max_false_hand_percent: float = MAX_FALSE_HAND_PERCENT,
+    validation: dict | None = None,
+    scenes: dict | None = None,
 ) -> dict:
     """Set the threshold of the run's final network (``out/model``) on its validation scenes, so that at most
     ``max_false_hand_percent`` of those without a hand get one; rewrite ``out/model`` with it, the metrics at
-    it and the calibration, and ``out/metrics.json``. Returns the metrics."""
+    it and the calibration, and ``out/metrics.json``. Returns the metrics.
+
+    ``scenes`` overrides fields of the run's scene config for the validation split only (e.g. the families'
+    fractions set to 0: calibrate on the default scenes' empty frames although the run learnt from more); the
+    calibration records the scene config it used."""
     out = Path(out)
     if not 0.0 <= max_false_hand_percent <= 100.0:
         raise HandgraphError(f"--calibrate must be a percentage within [0, 100], got {max_false_hand_percent}")
     network, meta = load_localizer_network(out / "model")
     if not isinstance(meta.get("train"), dict):
         raise HandgraphError(f"{out / 'model'}/checkpoint.json: no training config ('train'); not a training run's")
-    config = override(LocalizerTrainConfig(), meta["train"])
+    config = override(override(LocalizerTrainConfig(), meta["train"]), {"scenes": scenes or {}})
     if validation is None:
         validation = scene_split(config.scenes, VALIDATION_SEED, config.validation_frames)
     threshold = calibrate_threshold(network, validation, max_false_hand_percent)
     network.config = replace(network.config, threshold=threshold)
     metrics = evaluate_localizer(network, validation)
-    metrics["calibration"] = {"max_false_hand_percent": max_false_hand_percent, "threshold": threshold}
+    metrics["calibration"] = {
+        "max_false_hand_percent": max_false_hand_percent,
+        "threshold": threshold,
+        "scenes": asdict(config.scenes),
+    }
     save_checkpoint(out / "model", network, meta["step"], metrics, meta["train"])
     atomic_write_text(out / "metrics.json", json.dumps({"step": meta["step"], **metrics}, indent=1) + "\n")
     return metrics
