@@ -2,8 +2,9 @@
 
 The fenced ``bash`` blocks of the README, ``docs/`` and the shipped checkpoints' READMEs are collected and run
 in document order in one workspace beside ``../shared`` (so their ``../shared/data/...`` paths hold), with
-``.venv`` and a copy of ``checkpoints/`` in it. Each must exit 0, print no traceback, and write what its
-``--out``, ``--json``, ``--plots``, ``--predictions``, ``--onnx``, ``--preview`` and ``--record`` name.
+``.venv`` and a copy of ``checkpoints/`` and ``bench/candidates/`` in it. Each must exit 0, print no traceback,
+and write what its ``--out``, ``--json``, ``--plots``, ``--predictions``, ``--onnx``, ``--preview`` and
+``--record`` name.
 
 What cannot be had here has a stand-in, said below with its reason: a mini NYU copy in the published layout
 (the real frame 1 as its test set) for ``/data/nyu_hand_dataset_v2``, a recording of the real SR305 frames for
@@ -62,6 +63,8 @@ SHORTER_TRAINING = {
     "train-localizer": ["steps=2", "eval_every=2", "validation_frames=8", "batch_size=2", "workers=0"],
 }
 """Assignments appended to a training command's --set: 2 steps instead of thousands (hours on 2 cores)."""
+SHORTER_CALIBRATION = ["validation_frames=40"]
+"""The localiser's threshold set on 40 validation frames instead of 1000 (a minute on 2 cores)."""
 
 SHORTER_SCORING = {"--data synthetic:test": "--data synthetic:test --frames 100"}
 """The synthetic benchmark's first 100 frames instead of its 2000 (minutes with a model at 96 x 96)."""
@@ -114,7 +117,9 @@ def as_run_here(command: str) -> str:
     words = shlex.split(command)
     program = next((i for i, word in enumerate(words) if Path(word).name == "handgraph"), None)
     subcommand = "" if program is None else words[program + 1] if program + 1 < len(words) else ""
-    if subcommand in SHORTER_TRAINING:
+    if subcommand == "train-localizer" and "--calibrate" in words:
+        command = _with_assignments(command, SHORTER_CALIBRATION)
+    elif subcommand in SHORTER_TRAINING:
         command = _with_assignments(command, SHORTER_TRAINING[subcommand])
     for old, new in SHORTER_SCORING.items():
         command = command.replace(old, new)
@@ -151,6 +156,7 @@ def workspace(tmp_path_factory, shared_data) -> Path:
     here.mkdir()
     (here / ".venv").symlink_to(ROOT / ".venv")
     shutil.copytree(ROOT / "checkpoints", here / "checkpoints")
+    shutil.copytree(ROOT / "bench/candidates", here / "bench/candidates")  # the ends of the shipped average
     nyu = here / "stand-ins" / "nyu"
     write_nyu(nyu, {"train": 3}, np.random.default_rng(0))
     write_one_frame_nyu(shared_data, nyu)

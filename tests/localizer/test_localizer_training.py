@@ -45,7 +45,7 @@ def test_the_command_trains_and_calibrates(tmp_path, capsys):
     assert calibration["scenes"]["hand_fraction"] == 0.0
     capsys.readouterr()
     assert main(["train-localizer", "--out", str(tmp_path), "--calibrate", "5", "--set", "steps=3"]) == 1
-    assert "may only change the validation scenes (scenes.KEY), not steps" in capsys.readouterr().err
+    assert "may only change the validation scenes (scenes.KEY, validation_frames), not steps" in capsys.readouterr().err
 
 
 def test_fine_tuning_starts_from_a_localizer(tmp_path):

@@ -39,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--calibrate", type=float, metavar="PERCENT",
         help="only set the threshold of the finished run in --out anew: the lowest at which at most PERCENT of the "
         "validation frames without a hand get one (training ends with this, at 5); with it, --set may only give "
-        "scenes.KEY=VALUE, which change the validation scenes from the run's (e.g. scenes.object_fraction=0)",
+        "scenes.KEY=VALUE and validation_frames=N, which change the validation scenes from the run's "
+        "(e.g. scenes.object_fraction=0)",
     )  # fmt: skip
 
 
@@ -49,11 +50,13 @@ def run(args: argparse.Namespace) -> int:
     from handgraph.localizer.train import calibrate_localizer, load_localizer_config, train_localizer
 
     if args.calibrate is not None:
-        scenes = parse_assignments(args.set)
-        if set(scenes) - {"scenes"}:
-            keys = ", ".join(sorted(set(scenes) - {"scenes"}))
-            raise HandgraphError(f"--calibrate: --set may only change the validation scenes (scenes.KEY), not {keys}")
-        metrics = calibrate_localizer(args.out, args.calibrate, scenes=scenes.get("scenes"))
+        validation = parse_assignments(args.set)
+        if set(validation) - {"scenes", "validation_frames"}:
+            keys = ", ".join(sorted(set(validation) - {"scenes", "validation_frames"}))
+            raise HandgraphError(
+                f"--calibrate: --set may only change the validation scenes (scenes.KEY, validation_frames), not {keys}"
+            )
+        metrics = calibrate_localizer(args.out, args.calibrate, **validation)
     else:
         metrics = train_localizer(load_localizer_config(args.set), args.out, resume=args.resume)
     print(

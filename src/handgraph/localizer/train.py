@@ -217,14 +217,15 @@ def calibrate_localizer(
     max_false_hand_percent: float = MAX_FALSE_HAND_PERCENT,
     validation: dict | None = None,
     scenes: dict | None = None,
+    validation_frames: int | None = None,
 ) -> dict:
     """Set the threshold of the run's final network (``out/model``) on its validation scenes, so that at most
     ``max_false_hand_percent`` of those without a hand get one; rewrite ``out/model`` with it, the metrics at
     it and the calibration, and ``out/metrics.json``. Returns the metrics.
 
     ``scenes`` overrides fields of the run's scene config for the validation split only (e.g. the families'
-    fractions set to 0: calibrate on the default scenes' empty frames although the run learnt from more); the
-    calibration records the scene config it used."""
+    fractions set to 0: calibrate on the default scenes' empty frames although the run learnt from more), and
+    ``validation_frames`` its size; the calibration records the scene config and size it used."""
     out = Path(out)
     if not 0.0 <= max_false_hand_percent <= 100.0:
         raise HandgraphError(f"--calibrate must be a percentage within [0, 100], got {max_false_hand_percent}")
@@ -232,6 +233,8 @@ def calibrate_localizer(
     if not isinstance(meta.get("train"), dict):
         raise HandgraphError(f"{out / 'model'}/checkpoint.json: no training config ('train'); not a training run's")
     config = override(override(LocalizerTrainConfig(), meta["train"]), {"scenes": scenes or {}})
+    if validation_frames is not None:
+        config = override(config, {"validation_frames": validation_frames})
     if validation is None:
         validation = scene_split(config.scenes, VALIDATION_SEED, config.validation_frames)
     threshold = calibrate_threshold(network, validation, max_false_hand_percent)
@@ -241,6 +244,7 @@ def calibrate_localizer(
         "max_false_hand_percent": max_false_hand_percent,
         "threshold": threshold,
         "scenes": asdict(config.scenes),
+        "validation_frames": config.validation_frames,
     }
     save_checkpoint(out / "model", network, meta["step"], metrics, meta["train"])
     atomic_write_text(out / "metrics.json", json.dumps({"step": meta["step"], **metrics}, indent=1) + "\n")
