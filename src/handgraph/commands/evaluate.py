@@ -257,7 +257,9 @@ def _run_checkpoint_on_dataset(args: argparse.Namespace) -> int:
     cube = "the dataset's per-frame" if predictor.cube_per_frame else f"the model's own {predictor.cube_mm:g} mm"
     print(f"note: crops of {cube} cube around {predicted.centre_source} centres"
           + (f"; the localiser said 'no hand' on {predicted.not_found} frame(s), its best guess was used"
-             if predicted.not_found else ""))  # fmt: skip
+             if predicted.not_found else "")
+          + (f" ({predicted.blob_centres} of them held no depth there: the nearest blob's centre instead)"
+             if predicted.blob_centres else ""))  # fmt: skip
     if args.predictions_out:
         write_joint_text(args.predictions_out, predicted.uvd)
         print(f"wrote {args.predictions_out}")

@@ -3,7 +3,8 @@ them, ready for the same metrics, tables and result files as published methods.
 
 Hand centres come from a centres file (one ``x y z`` line per frame, mm, in the dataset's own world frame: NYU's
 has y up, as ``../shared/data/real/nyu/center_test_refined.txt``), from the labels (the centroid of the labelled
-joints, an oracle), or from the localiser (its best guess even where it says "no hand"). The crop is the
+joints, an oracle), or from the localiser (its best guess even where it says "no hand"; where that guess's
+crop would hold no depth at all, the nearest-blob heuristic's centre, so that every frame gets joints). The crop is the
 model's own (its cube and input size, from its checkpoint), or each frame's cube of the dataset for a model
 trained on a crop cache of the dataset's per-frame cubes.
 """
@@ -19,7 +20,7 @@ from tqdm import tqdm
 from handgraph.datasets.centres import published_frames, read_centres
 from handgraph.datasets.protocol import DatasetProtocol, dataset_protocol
 from handgraph.datasets.split import DatasetSplit
-from handgraph.errors import HandgraphError
+from handgraph.errors import HandgraphError, about
 from handgraph.geometry.camera import xyz_to_uvd
 from handgraph.geometry.joint_map import canonical_to_layout, scored_labels
 from handgraph.geometry.skeleton import HAND
@@ -37,6 +38,8 @@ class DatasetPredictions:
     """Where the crop centres came from: a file's path, 'labels' or 'localizer'."""
     not_found: int
     """Frames where the localiser said "no hand" (its best guess was used)."""
+    blob_centres: int = 0
+    """Of those, frames whose best guess held no depth: the nearest blob's centre was used."""
 
 
 def compared_rows(path: str | os.PathLike, lines: int, split: DatasetSplit) -> tuple[np.ndarray, np.ndarray]:
@@ -64,7 +67,7 @@ def predict_dataset(predictor, split: DatasetSplit, centres: str | os.PathLike |
         given = split.xyz.mean(axis=1)
     elif centres is not None:
         given = read_centres(centres, split)
-    predicted, not_found = [], 0
+    predicted, not_found, blob_centres = [], 0, 0
     for index in tqdm(range(len(split)), desc=f"predicting {split.name}", unit="frame"):
         depth = split.depth(index)
         cube = float(split.cube_mm[index]) if predictor.cube_per_frame else None  # else the model's own
@@ -74,14 +77,39 @@ def predict_dataset(predictor, split: DatasetSplit, centres: str | os.PathLike |
                 raise HandgraphError(
                     f"{split.files[index]}: nothing within the localiser's depth range; give --centers"
                 )
-            not_found += not detection.found
-            prediction = predictor(depth, split.camera, detection.centre_xyz, refine=True, cube_mm=cube)
+            centre = detection.centre_xyz
+            if not detection.found:
+                not_found += 1
+                if not crop_holds_depth(depth, split.camera, centre, cube or predictor.cube_mm):
+                    centre = _blob_centre(depth, split, index)
+                    blob_centres += 1
+            prediction = predictor(depth, split.camera, centre, refine=True, cube_mm=cube)
         else:
             prediction = predictor(depth, split.camera, given[index], cube_mm=cube)
         predicted.append(prediction.xyz)
     xyz = _as_protocol_joints(np.stack(predicted), predictor.layout, split, protocol)
     source = "localizer" if centres is None else str(centres)
-    return DatasetPredictions(xyz, xyz_to_uvd(xyz, split.camera), source, not_found)
+    return DatasetPredictions(xyz, xyz_to_uvd(xyz, split.camera), source, not_found, blob_centres)
+
+
+def crop_holds_depth(depth_mm: np.ndarray, camera, centre_xyz: np.ndarray, cube_mm: float) -> bool:
+    """Whether any pixel of the frame lies inside the cube of side ``cube_mm`` centred at ``centre_xyz``: its
+    image square (the cube's front face projected) and its depth range."""
+    u, v, z = xyz_to_uvd(np.asarray(centre_xyz, dtype=np.float64), camera)
+    if z <= 0:
+        return False
+    half_u, half_v = abs(camera.fx) * cube_mm / 2 / z, abs(camera.fy) * cube_mm / 2 / z
+    rows = slice(max(0, int(np.floor(v - half_v))), max(0, int(np.ceil(v + half_v)) + 1))
+    columns = slice(max(0, int(np.floor(u - half_u))), max(0, int(np.ceil(u + half_u)) + 1))
+    window = depth_mm[rows, columns]
+    return bool((np.abs(window[window > 0] - z) <= cube_mm / 2).any())
+
+
+def _blob_centre(depth_mm: np.ndarray, split: DatasetSplit, index: int) -> np.ndarray:
+    from handgraph.preprocess.localize import localize_hand
+
+    with about(f"{split.files[index]}: the localiser saw no hand and its guess holds no depth; the nearest blob"):
+        return localize_hand(np.asarray(depth_mm, dtype=np.float64), split.camera)
 
 
 def _as_protocol_joints(joints: np.ndarray, layout, split: DatasetSplit, protocol: DatasetProtocol) -> np.ndarray:
