@@ -1,6 +1,7 @@
 """handgraph average: a weighted average of checkpoints, against a loop over every number."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ from handgraph.models import create_model
 from handgraph.models.checkpoint import load_model, save_checkpoint
 from handgraph.models.soup import average_checkpoints
 
+ROOT = Path(__file__).resolve().parents[2]
 TINY = dict(
     input_size=32, width=8, blocks=1, transformer_dim=16, transformer_heads=2, encoder_layers=1, decoder_layers=1
 )
@@ -66,6 +68,7 @@ def test_the_command_averages_equally_and_refuses_what_cannot_be_averaged(tmp_pa
         ([*folders, "--weights", "0.7", "0.7"], "sum to 1"),
         ([*folders, "--weights", "1.5", "-0.5"], ">= 0"),
         ([*folders, "--weights", "1"], "1 weights for 2 checkpoints"),
+        ([folders[0], str(ROOT / "checkpoints/localizer")], "a hand localiser's checkpoint"),
     ):
         assert main(["average", *arguments, "--out", str(tmp_path / "bad")]) == 1
         assert message in capsys.readouterr().err

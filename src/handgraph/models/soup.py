@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from handgraph.errors import HandgraphError
-from handgraph.models.checkpoint import load_model, save_checkpoint
+from handgraph.models.checkpoint import load_model, read_checkpoint_meta, save_checkpoint
 from handgraph.models.contract import contract_of
 
 WEIGHT_SUM_TOLERANCE = 1e-9
@@ -37,6 +37,9 @@ def average_checkpoints(
         raise HandgraphError(f"{len(weights)} weights for {len(folders)} checkpoints: give one per checkpoint")
     if min(weights) < 0 or not math.isclose(sum(weights), 1.0, abs_tol=WEIGHT_SUM_TOLERANCE):
         raise HandgraphError(f"averaging weights must be >= 0 and sum to 1, got {weights}")
+    for folder in folders:
+        if read_checkpoint_meta(folder)["model"].get("name") == "localizer":
+            raise HandgraphError(f"{folder}: a hand localiser's checkpoint; only pose models can be averaged")
     models, metas = zip(*(load_model(folder) for folder in folders), strict=True)
     contracts = [contract_of(meta, folder) for meta, folder in zip(metas, folders, strict=True)]
     for folder, model, contract in zip(folders[1:], models[1:], contracts[1:], strict=True):
