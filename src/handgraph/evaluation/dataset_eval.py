@@ -80,7 +80,7 @@ def predict_dataset(predictor, split: DatasetSplit, centres: str | os.PathLike |
             centre = detection.centre_xyz
             if not detection.found:
                 not_found += 1
-                if not crop_holds_depth(depth, split.camera, centre, cube or predictor.cube_mm):
+                if not predictor.crop_holds_depth(depth, split.camera, centre, cube):
                     centre = _blob_centre(depth, split, index)
                     blob_centres += 1
             prediction = predictor(depth, split.camera, centre, refine=True, cube_mm=cube)
@@ -90,19 +90,6 @@ def predict_dataset(predictor, split: DatasetSplit, centres: str | os.PathLike |
     xyz = _as_protocol_joints(np.stack(predicted), predictor.layout, split, protocol)
     source = "localizer" if centres is None else str(centres)
     return DatasetPredictions(xyz, xyz_to_uvd(xyz, split.camera), source, not_found, blob_centres)
-
-
-def crop_holds_depth(depth_mm: np.ndarray, camera, centre_xyz: np.ndarray, cube_mm: float) -> bool:
-    """Whether any pixel of the frame lies inside the cube of side ``cube_mm`` centred at ``centre_xyz``: its
-    image square (the cube's front face projected) and its depth range."""
-    u, v, z = xyz_to_uvd(np.asarray(centre_xyz, dtype=np.float64), camera)
-    if z <= 0:
-        return False
-    half_u, half_v = abs(camera.fx) * cube_mm / 2 / z, abs(camera.fy) * cube_mm / 2 / z
-    rows = slice(max(0, int(np.floor(v - half_v))), max(0, int(np.ceil(v + half_v)) + 1))
-    columns = slice(max(0, int(np.floor(u - half_u))), max(0, int(np.ceil(u + half_u)) + 1))
-    window = depth_mm[rows, columns]
-    return bool((np.abs(window[window > 0] - z) <= cube_mm / 2).any())
 
 
 def _blob_centre(depth_mm: np.ndarray, split: DatasetSplit, index: int) -> np.ndarray:

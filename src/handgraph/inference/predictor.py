@@ -145,12 +145,27 @@ class Predictor:
             prediction = self._predict(frame, camera, prediction.xyz.mean(axis=0), cube)
         return replace(prediction, support=joint_support(depth_mm, prediction.uvd), score=score)
 
+    def crop_holds_depth(
+        self, depth_mm: np.ndarray, camera: Intrinsics, centre_xyz: np.ndarray, cube_mm: float | None = None
+    ) -> bool:
+        """Whether the crop around ``centre_xyz`` (the model's cube unless ``cube_mm``) would hold any of the
+        frame's depth: where it holds none (or the centre is not in front of the camera), predicting there is
+        an error."""
+        centre = np.asarray(centre_xyz, dtype=np.float64)
+        if centre[2] <= 0:
+            return False
+        frame = torch.tensor(depth_mm[None], dtype=torch.float32)
+        centre_tensor = torch.tensor(centre[None], dtype=torch.float32)
+        cube = self.cube_mm if cube_mm is None else float(cube_mm)
+        depth, _ = frame_crops(frame, intrinsics_tensor(camera), centre_tensor, cube, self.size)
+        return _holds_depth(depth)
+
     def _predict(self, frame: torch.Tensor, camera: Intrinsics, centre: np.ndarray, cube_mm: float) -> Prediction:
         if centre[2] <= 0:
             raise HandgraphError(f"the hand centre must lie in front of the camera (z > 0), got {centre.tolist()}")
         centre_tensor = torch.tensor(centre[None], dtype=torch.float32)
         depth, crop = frame_crops(frame, intrinsics_tensor(camera), centre_tensor, cube_mm, self.size)
-        if bool((depth >= 1).all()):
+        if not _holds_depth(depth):
             raise HandgraphError(
                 f"no depth within the {cube_mm:g} mm cube around the hand centre {np.round(centre, 1).tolist()}"
             )
@@ -165,3 +180,8 @@ def _localizer(source, backend: str, threads: int | None) -> Localizer:
     folder = Path(source) if source else shipped(LOCALIZER)
     use_onnx = folder.suffix == ".onnx" or (backend == "onnx" and (folder / "localizer.onnx").is_file())
     return Localizer(folder, "onnx" if use_onnx else "torch", threads)
+
+
+def _holds_depth(crops: torch.Tensor) -> bool:
+    """Whether normalised crops (``preprocess.crop``: 1 where there is no depth within the cube) hold any."""
+    return not bool((crops >= 1).all())
