@@ -26,11 +26,14 @@ lint: setup
 # The suite at 2 threads, then again at 1 (OMP_NUM_THREADS sets PyTorch's threads and, through handgraph, ONNX
 # Runtime's): every numeric check must hold at both (docs/reliability.md: Numbers that hold on any processor). The
 # second pass leaves out what computes no number that threads could change (the documented commands, marked slow, the
-# readers' fuzzing and corpus, and the killed runs, which compare two runs at one thread count).
+# readers' fuzzing and corpus, and the killed runs, which compare two runs at one thread count), and, to keep the
+# whole run within its 10 minutes, the commands' and datasets' tests and the generator's (NumPy, whose elementwise
+# rendering threads do not change).
 test: lint
 	OMP_NUM_THREADS=2 $(BIN)/python -m pytest
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m "not slow" --ignore=tests/fuzz --ignore=tests/corpus \
-		--ignore=tests/training/test_killed_training.py
+		--ignore=tests/training/test_killed_training.py --ignore=tests/commands --ignore=tests/datasets \
+		--ignore=tests/synth
 
 # Train the default model (hgt) on synthetic frames (about 13 minutes on 2 CPU cores), score it on the
 # synthetic test split, and predict the real NYU frame. A finished run is reused; an interrupted one resumes.
