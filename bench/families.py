@@ -11,6 +11,11 @@
    same after the depth refinement of ``predict --fit`` (inverse kinematics to a valid hand, refined against
    the crop's depth); and the joint support (``predictor.joint_support``, which the tracker trusts at 0.5 and
    above): the share of frames it marks unsure and the error of sure and unsure frames.
+3. Whole frames as a camera gives them: 100 frames per family (``--whole-frames``) rendered at 640 x 480
+   pixels (focal length 480 px, an SR300's field of view) with the sensors' edge effects at full strength,
+   and run as ``predict`` runs them: the localiser on the frame resampled to its canvas, the blob on the frame
+   itself, and the whole pipeline (localiser, pose model, the crop recentred on the predicted joints): its
+   hand centre (the mean of the predicted joints) within 40 mm of the true one.
 
     .venv/bin/python bench/families.py [--quick] [--localizer DIR] [--checkpoint DIR] [--name NAME] [--only WHAT]
 
@@ -33,11 +38,12 @@ from handgraph.geometry.alignment import procrustes_aligned
 from handgraph.geometry.camera import Intrinsics, uvd_to_xyz, xyz_to_uvd
 from handgraph.geometry.skeleton import HAND
 from handgraph.inference.localizing import Localizer
-from handgraph.inference.predictor import joint_support
+from handgraph.inference.predictor import Predictor, joint_support
 from handgraph.localizer.metrics import centre_errors, localizer_metrics
 from handgraph.localizer.train import TEST_SEED
 from handgraph.models.checkpoint import load_model
 from handgraph.models.contract import contract_of
+from handgraph.preprocess.canvas import Canvas
 from handgraph.preprocess.localize import localize_hand
 from handgraph.synth.scenes import SCENE_FAMILIES, SceneConfig, generate_scenes, scene_family
 from handgraph.synth.splits import FAMILY_SPLITS
@@ -86,6 +92,56 @@ def localizer_family(localizer: Localizer, family: str, count: int) -> tuple[dic
 
 SHOWN = 6
 """Frames per family in the figure."""
+FRAME = Canvas(focal_px=480.0, width=640, height=480)
+"""The camera whole frames are rendered on in part 3: a 640 x 480 depth camera with an SR300's field of view."""
+FULL_EDGES = (1.0, 1.0)
+"""Edge effects at full strength: the frame is at the sensor's own resolution (``SceneConfig.edge_scale``)."""
+CHUNK = 50
+"""Frames rendered at once (a 640 x 480 frame and its two hand layers take 5.5 MB)."""
+
+
+def whole_frame_family(predictor: Predictor, family: str, count: int) -> dict:
+    """Part 3 for one family: the localiser, the blob and the whole pipeline on frames rendered at 640 x 480."""
+    config = scene_family(family, SceneConfig(canvas=FRAME, edge_scale=FULL_EDGES))
+    camera = FRAME.camera
+    centres = {name: np.zeros((count, 3)) for name in ("localizer", "blob", "pipeline")}
+    said = {name: np.zeros(count, dtype=bool) for name in centres}
+    hands, present = np.zeros((count, 2, 3)), np.zeros((count, 2), dtype=bool)
+    for start in range(0, count, CHUNK):
+        scenes = generate_scenes(config, TEST_SEED, np.arange(start, min(count, start + CHUNK)))
+        for offset, depth in enumerate(scenes["depth"]):
+            k = start + offset
+            hands[k], present[k] = scenes["hand_xyz"][offset], scenes["hand_present"][offset]
+            centres["blob"][k], said["blob"][k] = _blob(depth, camera)
+            detection = predictor.locate(depth, camera)
+            if detection.found:
+                centres["localizer"][k], said["localizer"][k] = detection.centre_xyz, True
+                try:
+                    prediction = predictor(depth, camera, centre_xyz=detection.centre_xyz, refine=True)
+                except HandgraphError:  # an empty crop: predict says so instead of answering
+                    continue
+                centres["pipeline"][k], said["pipeline"][k] = prediction.xyz.mean(axis=0), True
+    results = {}
+    with_hand = present.any(axis=1)
+    for name, centre in centres.items():
+        metrics = localizer_metrics(centre, said[name], hands, present)
+        close = said[name] & (centre_errors(centre, hands, present) <= CLOSE_MM)
+        metrics["within_40mm_percent"] = 100.0 * close[with_hand].sum() / max(1, with_hand.sum())
+        results[name] = metrics
+    return results
+
+
+def whole_frames(args, count: int) -> dict:
+    predictor = Predictor(args.checkpoint, localizer=args.localizer)
+    framed = {family: whole_frame_family(predictor, family, count) for family in SCENE_FAMILIES}
+    rows = [
+        [family, name, m["found_percent"], m["within_40mm_percent"], m["false_hand_percent"], m["median_error_mm"]]
+        for family, result in framed.items()
+        for name, m in result.items()
+    ]
+    print("whole 640 x 480 frames (localiser on the resampled canvas; pipeline: localiser, pose, recentred)")
+    print_table(["family", "", "found %", "within 40 mm %", "false hands %", "median error mm"], rows)
+    return framed
 
 
 def families_figure(shown: dict[str, dict], path: Path) -> None:
@@ -208,23 +264,33 @@ def main() -> None:
     parser.add_argument("--checkpoint", default=str(POSE_MODEL), help="pose model (default: the shipped one)")
     parser.add_argument("--name", default="families", help="result file and figure name (default: %(default)s)")
     parser.add_argument("--frames", type=int, default=300, help="frames per family (default: %(default)s)")
-    parser.add_argument("--only", choices=("localizer", "pose"), help="score only the localiser or the pose model")
+    parser.add_argument(
+        "--whole-frames", type=int, default=100, help="640 x 480 frames per family in part 3 (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=("localizer", "pose", "frames"),
+        help="score only the localiser, the pose model or whole frames",
+    )
     args = parser.parse_args()
     torch.set_num_threads(2)
     count = 24 if args.quick else args.frames
-    located = localize(args, count) if args.only != "pose" else {}
-    posed = pose(args, count) if args.only != "localizer" else {}
+    located = localize(args, count) if args.only in (None, "localizer") else {}
+    posed = pose(args, count) if args.only in (None, "pose") else {}
+    framed = whole_frames(args, 12 if args.quick else args.whole_frames) if args.only in (None, "frames") else {}
     write_result(
         args.name,
         args.quick,
         {
             "frames_per_family": count,
+            "whole_frames_per_family": 12 if args.quick else args.whole_frames,
             "localizer": _relative(args.localizer) if args.only != "pose" else None,
             "checkpoint": _relative(args.checkpoint) if args.only != "localizer" else None,
+            "whole_frames": {"camera": FRAME.to_dict(), "edge_scale": FULL_EDGES},
             "scene_families": SCENE_FAMILIES,
             "pose_splits": {name: split.config.to_dict() for name, split in FAMILY_SPLITS.items()},
         },
-        {"localizer": located, "pose": posed},
+        {"localizer": located, "pose": posed, "whole_frames": framed},
     )
 
 

@@ -255,7 +255,11 @@ def families_section(data: dict | None, before: dict | None, folder: Path) -> st
         "the true centre): the mean joint error raw and after Procrustes alignment (PA: the best place, turn and "
         "scale), over visible and hidden joints, from the network and after the depth refinement of "
         "`predict --fit`; and the joint support, which the tracker trusts at 0.5: the share of frames below it and "
-        "the mean error of frames above and below.",
+        "the mean error of frames above and below. Then whole frames as a camera gives them (when measured): "
+        "rendered at 640 x 480 with the sensors' edge effects at full strength, the localiser on the frame "
+        "resampled to its canvas as `predict` runs it, the blob on the frame itself, and the whole pipeline "
+        "(localiser, pose model, the crop recentred on the predicted joints), whose hand centre is the mean of "
+        "its joints.",
     ]
     for label, result, name in (("Now", data, "families"), ("Before (the networks shipped earlier)", before,
                                                               "families_before")):  # fmt: skip
@@ -288,4 +292,11 @@ def _families_tables(figures: dict) -> list[str]:
                  cell(r["unsure_mm"])] for split, r in figures["pose"].items()]  # fmt: skip
         tables.append(table(["split", "hidden joints %", "unsure frames %", "sure frames mm", "unsure frames mm"],
                             rows))  # fmt: skip
+    if figures.get("whole_frames"):
+        count = figures["settings"].get("whole_frames_per_family", "?")
+        rows = [[family, name, cell(m["found_percent"]), cell(m["within_40mm_percent"]),
+                 cell(m["false_hand_percent"]), cell(m["median_error_mm"])]
+                for family, result in figures["whole_frames"].items() for name, m in result.items()]  # fmt: skip
+        tables.append(f"Whole 640 x 480 frames, {count} per family:")
+        tables.append(table(["family", "", "found %", "within 40 mm %", "false hands %", "median error mm"], rows))
     return tables

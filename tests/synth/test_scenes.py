@@ -47,6 +47,20 @@ def test_frames_without_hands():
 def test_bad_config():
     with pytest.raises(HandgraphError, match="unknown sensors"):
         SceneConfig(sensors=("kinect", "webcam"))
+    for edges in ((0.6, 0.4), (-0.1, 0.5), (0.5, 1.5)):
+        with pytest.raises(HandgraphError, match="edge_scale"):
+            SceneConfig(edge_scale=edges)
+
+
+def test_edge_effects_follow_their_scale():
+    # the same scenes (the scale is drawn after them), with edge dropout and fattening off and at full strength;
+    # unmirrored, as the mirroring is drawn after the sensor's noise
+    plain = dataclasses.replace(CONFIG, mirror_fraction=0.0)
+    none, full = (generate_scenes(dataclasses.replace(plain, edge_scale=(s, s)), 4, range(16)) for s in (0.0, 1.0))
+    np.testing.assert_array_equal(none["hand_xyz"], full["hand_xyz"])
+    assert (full["depth"] == 0).sum() > (none["depth"] == 0).sum()  # edge pixels dropped
+    drawn = generate_scenes(dataclasses.replace(plain, edge_scale=(0.0, 1.0)), 4, range(16))
+    np.testing.assert_array_equal(drawn["hand_xyz"], full["hand_xyz"])  # drawn after the scene: same scenes
 
 
 def test_egocentric_hands_are_seen_from_behind_and_above():

@@ -55,6 +55,8 @@ from handgraph.synth.surface import RoundCones, hand_cones
 MAX_HANDS = 2
 CANVAS_EDGE_SCALE = 0.35
 """A canvas pixel spans about five frame pixels, so a frame's one-pixel edge effects touch fewer of them."""
+EDGE_SCALE_MAX = 1.0
+"""A frame's edge effects at full strength on the canvas: a sensor at the canvas's own resolution."""
 
 
 _FAMILIES = ("egocentric_fraction", "object_fraction", "surface_fraction")
@@ -95,6 +97,11 @@ class SceneConfig:
     surface_fraction: float = 0.0
     """Share of egocentric frames whose first hand rests on, or presses on, the table. These three at 0 keep
     the stream of every other frame as it was: no random number is drawn for them."""
+    edge_scale: tuple[float, float] = (CANVAS_EDGE_SCALE, CANVAS_EDGE_SCALE)
+    """Range of the factor on the sensor's edge fattening and edge dropout, drawn per frame (uniformly when the
+    two differ; one value draws nothing). How strong a real frame's edge effects are once it is resampled to
+    the canvas depends on its resolution and its sensor: a localiser trained at one strength finds far fewer
+    hands at another (``bench/families.py``, resampled frames), so training draws it from a range."""
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.sensors if name not in SENSOR_PRESETS]
@@ -106,6 +113,10 @@ class SceneConfig:
                 raise HandgraphError(f"scene config: {name} must be within [0, 1], got {getattr(self, name)}")
         if not 150.0 <= self.distance_mm[0] <= self.distance_mm[1]:
             raise HandgraphError(f"scene config: distance_mm must satisfy 150 <= low <= high, got {self.distance_mm}")
+        if not 0.0 <= self.edge_scale[0] <= self.edge_scale[1] <= EDGE_SCALE_MAX:
+            raise HandgraphError(
+                f"scene config: edge_scale must satisfy 0 <= low <= high <= {EDGE_SCALE_MAX:g}, got {self.edge_scale}"
+            )
         if not 0.0 <= self.intrinsics_jitter <= 0.3:
             raise HandgraphError(
                 f"scene config: intrinsics_jitter must be within [0, 0.3], got {self.intrinsics_jitter}"
@@ -469,11 +480,9 @@ def _intrinsics_row(canvas: Canvas) -> np.ndarray:
 
 def _sensor_reading(scene: _Scene, exact: np.ndarray, window: np.ndarray, config: SceneConfig) -> np.ndarray:
     sensor = scene.sensor
-    on_canvas = replace(
-        sensor,
-        edge_fattening=sensor.edge_fattening * CANVAS_EDGE_SCALE,
-        edge_dropout=sensor.edge_dropout * CANVAS_EDGE_SCALE,
-    )
+    low, high = config.edge_scale
+    scale = scene.rng.uniform(low, high) if high > low else low
+    on_canvas = replace(sensor, edge_fattening=sensor.edge_fattening * scale, edge_dropout=sensor.edge_dropout * scale)
     reading = on_canvas.apply(exact, scene.rng).astype(np.float32) * np.float32(sensor.depth_unit_mm)
     if not scene.segmented and scene.rng.uniform() < config.far_fill_fraction:
         reading[reading == 0] = scene.rng.uniform(1500.0, 3000.0)
