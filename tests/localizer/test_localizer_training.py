@@ -43,9 +43,16 @@ def test_the_command_trains_and_calibrates(tmp_path, capsys):
     )
     calibration = json.loads((tmp_path / "model" / "checkpoint.json").read_text())["metrics"]["calibration"]
     assert calibration["scenes"]["hand_fraction"] == 0.0
+    # on frames rendered at twice the canvas's resolution and resampled, as predict resamples a camera's frame
+    upsampled = ["scenes.hand_fraction=0", "validation_frames=4", "validation_upsample=2"]
+    assert main(["train-localizer", "--out", str(tmp_path), "--calibrate", "100", "--set", *upsampled]) == 0
+    calibration = json.loads((tmp_path / "model" / "checkpoint.json").read_text())["metrics"]["calibration"]
+    assert (calibration["validation_upsample"], calibration["validation_frames"]) == (2, 4)
     capsys.readouterr()
     assert main(["train-localizer", "--out", str(tmp_path), "--calibrate", "5", "--set", "steps=3"]) == 1
-    assert "may only change the validation scenes (scenes.KEY, validation_frames), not steps" in capsys.readouterr().err
+    assert "may only change the validation scenes (scenes.KEY, validation_frames, validation_upsample), not steps" in (
+        capsys.readouterr().err
+    )
 
 
 def test_fine_tuning_starts_from_a_localizer(tmp_path):

@@ -6,7 +6,7 @@ from tolerance import assert_close
 
 from handgraph.errors import HandgraphError
 from handgraph.geometry.numerics import ulps
-from handgraph.synth.scenes import SceneConfig, _sample_scene, generate_scenes
+from handgraph.synth.scenes import SceneConfig, _sample_scene, generate_resampled_scenes, generate_scenes
 
 CONFIG = SceneConfig()
 
@@ -26,6 +26,17 @@ def test_labelled_hands_lie_on_hand_pixels():
             if shown:
                 window = depth[max(0, int(v) - 3) : int(v) + 4, max(0, int(u) - 3) : int(u) + 4]
                 # the joints' centroid lies inside the hand, up to about 50 mm behind its visible surface
+                assert (np.abs(window[window > 0] - d) < 90).any(), (u, v, d)
+
+
+def test_resampled_frames_keep_their_hands_on_the_canvas():
+    frames = generate_resampled_scenes(dataclasses.replace(CONFIG, mirror_fraction=0.5), 1, range(24), 3)
+    assert frames["depth"].shape == (24, CONFIG.canvas.height, CONFIG.canvas.width)
+    assert frames["hand_present"].any(axis=1).mean() > 0.5
+    for depth, uvd, present in zip(frames["depth"], frames["hand_uvd"], frames["hand_present"], strict=True):
+        for (u, v, d), shown in zip(uvd, present, strict=True):
+            if shown:  # as in the canvas's own frames, now through the resampling
+                window = depth[max(0, int(v) - 3) : int(v) + 4, max(0, int(u) - 3) : int(u) + 4]
                 assert (np.abs(window[window > 0] - d) < 90).any(), (u, v, d)
 
 

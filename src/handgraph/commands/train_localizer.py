@@ -39,8 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--calibrate", type=float, metavar="PERCENT",
         help="only set the threshold of the finished run in --out anew: the lowest at which at most PERCENT of the "
         "validation frames without a hand get one (training ends with this, at 5); with it, --set may only give "
-        "scenes.KEY=VALUE and validation_frames=N, which change the validation scenes from the run's "
-        "(e.g. scenes.object_fraction=0)",
+        "scenes.KEY=VALUE, validation_frames=N and validation_upsample=K, which change the validation scenes "
+        "from the run's (e.g. scenes.object_fraction=0; validation_upsample=5 renders them at 640 x 560 and "
+        "resamples them as predict resamples a camera's frame)",
     )  # fmt: skip
 
 
@@ -51,10 +52,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.calibrate is not None:
         validation = parse_assignments(args.set)
-        if set(validation) - {"scenes", "validation_frames"}:
-            keys = ", ".join(sorted(set(validation) - {"scenes", "validation_frames"}))
+        allowed = {"scenes", "validation_frames", "validation_upsample"}
+        if set(validation) - allowed:
+            keys = ", ".join(sorted(set(validation) - allowed))
             raise HandgraphError(
-                f"--calibrate: --set may only change the validation scenes (scenes.KEY, validation_frames), not {keys}"
+                "--calibrate: --set may only change the validation scenes (scenes.KEY, validation_frames, "
+                f"validation_upsample), not {keys}"
             )
         metrics = calibrate_localizer(args.out, args.calibrate, **validation)
     else:

@@ -35,7 +35,7 @@ from handgraph.localizer.network import (
 )
 from handgraph.models.checkpoint import restore_training, save_checkpoint
 from handgraph.synth.datasets import BatchStream
-from handgraph.synth.scenes import SceneConfig, generate_scenes
+from handgraph.synth.scenes import SceneConfig, generate_resampled_scenes, generate_scenes
 from handgraph.training.run import finish_run, save_step, start_run, warmup_cosine_schedule
 
 MAX_FALSE_HAND_PERCENT = 5.0
@@ -77,11 +77,17 @@ class LocalizerTrainConfig:
     """Steps between validations on the fixed validation scenes."""
     validation_frames: int = 1000
     """Frames of the validation split."""
+    validation_upsample: int = 1
+    """1: validation scenes rendered on the canvas, as training's. k > 1: rendered at k times the canvas's
+    resolution (k = 5: 640 x 560 pixels, an SR300's focal length) and resampled to the canvas as ``predict``
+    resamples a camera's frame (``synth.scenes.generate_resampled_scenes``; minutes for 1000 frames). The
+    threshold set on such frames is the one for real frames: on frames rendered on the canvas it came out
+    higher, and found fewer hands in resampled frames at no fewer false hands."""
 
     def __post_init__(self) -> None:
         if self.seed in (VALIDATION_SEED, TEST_SEED):
             raise HandgraphError(f"localizer config: seed {self.seed} is a benchmark split's; choose another")
-        for name in ("steps", "batch_size", "eval_every", "validation_frames", "threads"):
+        for name in ("steps", "batch_size", "eval_every", "validation_frames", "threads", "validation_upsample"):
             if getattr(self, name) < 1:
                 raise HandgraphError(f"localizer config: {name} must be at least 1, got {getattr(self, name)}")
         if self.workers < 0 or self.warmup_steps < 0 or not self.learning_rate > 0:
@@ -109,9 +115,21 @@ class SceneStream(BatchStream):
         return {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in scenes.items()}
 
 
-def scene_split(config: SceneConfig, seed: int, count: int, batch_size: int = 250) -> dict[str, torch.Tensor]:
-    """A fixed set of scenes, all in one dict of tensors."""
-    batches = list(SceneStream(config, seed, batch_size, count))
+def scene_split(
+    config: SceneConfig, seed: int, count: int, batch_size: int = 250, upsample: int = 1
+) -> dict[str, torch.Tensor]:
+    """A fixed set of scenes, all in one dict of tensors; ``upsample`` > 1 renders them at that many times the
+    canvas's resolution and resamples them (``LocalizerTrainConfig.validation_upsample``)."""
+    if upsample == 1:
+        batches = list(SceneStream(config, seed, batch_size, count))
+    else:
+        chunk = max(1, batch_size // upsample**2)  # a frame takes upsample² times the memory
+        starts = tqdm(range(0, count, chunk), desc=f"validation scenes at {upsample}x", unit="chunk", leave=False)
+        batches = [
+            {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in
+             generate_resampled_scenes(config, seed, np.arange(start, min(count, start + chunk)), upsample).items()}
+            for start in starts
+        ]  # fmt: skip
     return {key: torch.cat([batch[key] for batch in batches]) for key in batches[0]}
 
 
@@ -155,7 +173,9 @@ def train_localizer(config: LocalizerTrainConfig, out: str | os.PathLike, resume
             stream, batch_size=None, num_workers=config.workers, generator=torch.Generator().manual_seed(config.seed)
         )
     )
-    validation = scene_split(config.scenes, VALIDATION_SEED, config.validation_frames)
+    validation = scene_split(
+        config.scenes, VALIDATION_SEED, config.validation_frames, upsample=config.validation_upsample
+    )
     canvas = config.network.canvas
     metrics: dict = {}
     bar = tqdm(total=config.steps, initial=first_step, unit="step")
@@ -218,6 +238,7 @@ def calibrate_localizer(
     validation: dict | None = None,
     scenes: dict | None = None,
     validation_frames: int | None = None,
+    validation_upsample: int | None = None,
 ) -> dict:
     """Set the threshold of the run's final network (``out/model``) on its validation scenes, so that at most
     ``max_false_hand_percent`` of those without a hand get one; rewrite ``out/model`` with it, the metrics at
@@ -225,7 +246,8 @@ def calibrate_localizer(
 
     ``scenes`` overrides fields of the run's scene config for the validation split only (e.g. the families'
     fractions set to 0: calibrate on the default scenes' empty frames although the run learnt from more), and
-    ``validation_frames`` its size; the calibration records the scene config and size it used."""
+    ``validation_frames`` its size, ``validation_upsample`` how it is rendered; the calibration records the
+    scene config, size and rendering it used."""
     out = Path(out)
     if not 0.0 <= max_false_hand_percent <= 100.0:
         raise HandgraphError(f"--calibrate must be a percentage within [0, 100], got {max_false_hand_percent}")
@@ -233,10 +255,13 @@ def calibrate_localizer(
     if not isinstance(meta.get("train"), dict):
         raise HandgraphError(f"{out / 'model'}/checkpoint.json: no training config ('train'); not a training run's")
     config = override(override(LocalizerTrainConfig(), meta["train"]), {"scenes": scenes or {}})
-    if validation_frames is not None:
-        config = override(config, {"validation_frames": validation_frames})
+    for key, value in (("validation_frames", validation_frames), ("validation_upsample", validation_upsample)):
+        if value is not None:
+            config = override(config, {key: value})
     if validation is None:
-        validation = scene_split(config.scenes, VALIDATION_SEED, config.validation_frames)
+        validation = scene_split(
+            config.scenes, VALIDATION_SEED, config.validation_frames, upsample=config.validation_upsample
+        )
     threshold = calibrate_threshold(network, validation, max_false_hand_percent)
     network.config = replace(network.config, threshold=threshold)
     metrics = evaluate_localizer(network, validation)
@@ -245,6 +270,7 @@ def calibrate_localizer(
         "threshold": threshold,
         "scenes": asdict(config.scenes),
         "validation_frames": config.validation_frames,
+        "validation_upsample": config.validation_upsample,
     }
     save_checkpoint(out / "model", network, meta["step"], metrics, meta["train"])
     atomic_write_text(out / "metrics.json", json.dumps({"step": meta["step"], **metrics}, indent=1) + "\n")

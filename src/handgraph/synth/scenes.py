@@ -36,7 +36,7 @@ from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import Intrinsics, xyz_to_uvd
 from handgraph.geometry.kinematics import chain_joints, hand_to_camera
 from handgraph.geometry.rotations import axis_angle_to_matrix
-from handgraph.preprocess.canvas import Canvas, sampling_indices
+from handgraph.preprocess.canvas import Canvas, frame_to_canvas, sampling_indices
 from handgraph.synth import body
 from handgraph.synth.grasps import rest_on_plane, resting_rotation, sample_grasp, sample_table_up
 from handgraph.synth.labels import hand_centre
@@ -537,3 +537,29 @@ def generate_scenes(config: SceneConfig, seed: int, indices: np.ndarray | list[i
         "mirrored": mirrored,
         "index": indices,
     }
+
+
+def upsampled_canvas(canvas: Canvas, factor: int) -> Canvas:
+    """``canvas`` at ``factor`` times its resolution: the same field of view, as a camera's full frame."""
+    return replace(
+        canvas, focal_px=canvas.focal_px * factor, width=canvas.width * factor, height=canvas.height * factor
+    )
+
+
+def generate_resampled_scenes(
+    config: SceneConfig, seed: int, indices: np.ndarray | list[int], factor: int
+) -> dict[str, np.ndarray]:
+    """The scenes of :func:`generate_scenes` rendered at ``factor`` times the canvas's resolution (a camera's
+    full frame, the sensor's edge effects as ``config.edge_scale`` gives them) and resampled to the canvas as
+    ``predict`` resamples a frame (``preprocess.canvas``). The same keys, on ``config.canvas``; the scenes are
+    not the same frames as those rendered on the canvas (a hand's place is drawn among the frame's pixels)."""
+    canvas = config.canvas
+    frame = upsampled_canvas(canvas, factor)
+    scenes = generate_scenes(replace(config, canvas=frame), seed, indices)
+    pattern = sampling_indices(frame.camera, (frame.height, frame.width), canvas)
+    scenes["depth"] = np.stack([frame_to_canvas(depth, frame.camera, canvas, pattern) for depth in scenes["depth"]])
+    hand_xyz = scenes["hand_xyz"].astype(np.float64)
+    scenes["hand_uvd"] = xyz_to_uvd(np.where(hand_xyz[..., 2:] > 0, hand_xyz, [0.0, 0.0, 1.0]), canvas.camera).astype(
+        np.float32
+    )  # both cameras centred on the same axis: the same centres in mm
+    return scenes
