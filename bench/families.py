@@ -12,7 +12,8 @@
    the crop's depth); and the joint support (``predictor.joint_support``, which the tracker trusts at 0.5 and
    above): the share of frames it marks unsure and the error of sure and unsure frames.
 3. Whole frames as a camera gives them: 100 frames per family (``--whole-frames``) rendered at 640 x 480
-   pixels (focal length 480 px, an SR300's field of view) with the sensors' edge effects at full strength,
+   pixels (focal length 480 px, an SR300's field of view) with the sensors' edge effects at full strength
+   (``--edge-scale``: another strength, e.g. 0 for a sensor whose edges are clean),
    and run as ``predict`` runs them: the localiser on the frame resampled to its canvas, the blob on the frame
    itself, and the whole pipeline (localiser, pose model, the crop recentred on the predicted joints): its
    hand centre (the mean of the predicted joints) within 40 mm of the true one.
@@ -94,15 +95,16 @@ SHOWN = 6
 """Frames per family in the figure."""
 FRAME = Canvas(focal_px=480.0, width=640, height=480)
 """The camera whole frames are rendered on in part 3: a 640 x 480 depth camera with an SR300's field of view."""
-FULL_EDGES = (1.0, 1.0)
+FULL_EDGES = 1.0
 """Edge effects at full strength: the frame is at the sensor's own resolution (``SceneConfig.edge_scale``)."""
 CHUNK = 50
 """Frames rendered at once (a 640 x 480 frame and its two hand layers take 5.5 MB)."""
 
 
-def whole_frame_family(predictor: Predictor, family: str, count: int) -> dict:
-    """Part 3 for one family: the localiser, the blob and the whole pipeline on frames rendered at 640 x 480."""
-    config = scene_family(family, SceneConfig(canvas=FRAME, edge_scale=FULL_EDGES))
+def whole_frame_family(predictor: Predictor, family: str, count: int, edges: float) -> dict:
+    """Part 3 for one family: the localiser, the blob and the whole pipeline on frames rendered at 640 x 480
+    with edge effects at strength ``edges``."""
+    config = scene_family(family, SceneConfig(canvas=FRAME, edge_scale=(edges, edges)))
     camera = FRAME.camera
     centres = {name: np.zeros((count, 3)) for name in ("localizer", "blob", "pipeline")}
     said = {name: np.zeros(count, dtype=bool) for name in centres}
@@ -133,13 +135,14 @@ def whole_frame_family(predictor: Predictor, family: str, count: int) -> dict:
 
 def whole_frames(args, count: int) -> dict:
     predictor = Predictor(args.checkpoint, localizer=args.localizer)
-    framed = {family: whole_frame_family(predictor, family, count) for family in SCENE_FAMILIES}
+    framed = {family: whole_frame_family(predictor, family, count, args.edge_scale) for family in SCENE_FAMILIES}
     rows = [
         [family, name, m["found_percent"], m["within_40mm_percent"], m["false_hand_percent"], m["median_error_mm"]]
         for family, result in framed.items()
         for name, m in result.items()
     ]
-    print("whole 640 x 480 frames (localiser on the resampled canvas; pipeline: localiser, pose, recentred)")
+    print(f"whole 640 x 480 frames, edge effects at {args.edge_scale:g} (localiser on the resampled canvas; "
+          "pipeline: localiser, pose, recentred)")  # fmt: skip
     print_table(["family", "", "found %", "within 40 mm %", "false hands %", "median error mm"], rows)
     return framed
 
@@ -268,6 +271,10 @@ def main() -> None:
         "--whole-frames", type=int, default=100, help="640 x 480 frames per family in part 3 (default: %(default)s)"
     )
     parser.add_argument(
+        "--edge-scale", type=float, default=FULL_EDGES,
+        help="strength of the sensors' edge effects in part 3's frames, 0 to 1 (default: %(default)s)",
+    )  # fmt: skip
+    parser.add_argument(
         "--only",
         choices=("localizer", "pose", "frames"),
         help="score only the localiser, the pose model or whole frames",
@@ -286,7 +293,7 @@ def main() -> None:
             "whole_frames_per_family": 12 if args.quick else args.whole_frames,
             "localizer": _relative(args.localizer) if args.only != "pose" else None,
             "checkpoint": _relative(args.checkpoint) if args.only != "localizer" else None,
-            "whole_frames": {"camera": FRAME.to_dict(), "edge_scale": FULL_EDGES},
+            "whole_frames": {"camera": FRAME.to_dict(), "edge_scale": args.edge_scale},
             "scene_families": SCENE_FAMILIES,
             "pose_splits": {name: split.config.to_dict() for name, split in FAMILY_SPLITS.items()},
         },

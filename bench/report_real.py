@@ -294,9 +294,11 @@ def _families_tables(figures: dict) -> list[str]:
                             rows))  # fmt: skip
     if figures.get("whole_frames"):
         count = figures["settings"].get("whole_frames_per_family", "?")
+        edges = figures["settings"]["whole_frames"]["edge_scale"]  # one strength, or a (low, high) range
+        edges = "-".join(f"{e:g}" for e in dict.fromkeys(edges)) if isinstance(edges, list) else f"{edges:g}"
         rows = [[family, name, cell(m["found_percent"]), cell(m["within_40mm_percent"]),
                  cell(m["false_hand_percent"]), cell(m["median_error_mm"])]
                 for family, result in figures["whole_frames"].items() for name, m in result.items()]  # fmt: skip
-        tables.append(f"Whole 640 x 480 frames, {count} per family:")
+        tables.append(f"Whole 640 x 480 frames, {count} per family, edge effects at strength {edges}:")
         tables.append(table(["family", "", "found %", "within 40 mm %", "false hands %", "median error mm"], rows))
     return tables
