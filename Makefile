@@ -28,12 +28,14 @@ lint: setup
 # second pass leaves out what computes no number that threads could change (the documented commands, marked slow, the
 # readers' fuzzing and corpus, and the killed runs, which compare two runs at one thread count), and, to keep the
 # whole run within its 10 minutes, the commands' and datasets' tests and the generator's (NumPy, whose elementwise
-# rendering threads do not change).
+# rendering threads do not change), the distributed training run's (process orchestration; it compares two runs
+# at one thread count), and the wheel, live-camera and no-pickle checks (files and processes, no numbers).
 test: lint
 	OMP_NUM_THREADS=2 $(BIN)/python -m pytest
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m "not slow" --ignore=tests/fuzz --ignore=tests/corpus \
-		--ignore=tests/training/test_killed_training.py --ignore=tests/commands --ignore=tests/datasets \
-		--ignore=tests/synth
+		--ignore=tests/training/test_killed_training.py --ignore=tests/training/test_distributed_resume.py \
+		--ignore=tests/commands --ignore=tests/datasets --ignore=tests/synth \
+		--ignore=tests/test_wheel.py --ignore=tests/test_live.py --ignore=tests/test_no_pickle.py
 
 # Train the default model (hgt) on synthetic frames (about 13 minutes on 2 CPU cores), score it on the
 # synthetic test split, and predict the real NYU frame. A finished run is reused; an interrupted one resumes.
