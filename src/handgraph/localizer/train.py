@@ -80,7 +80,7 @@ class LocalizerTrainConfig:
     validation_upsample: int = 1
     """1: validation scenes rendered on the canvas, as training's. k > 1: rendered at k times the canvas's
     resolution (k = 5: 640 x 560 pixels, an SR300's focal length) and resampled to the canvas as ``predict``
-    resamples a camera's frame (``synth.scenes.generate_resampled_scenes``; minutes for 1000 frames). The
+    resamples a camera's frame (``synth.scenes.generate_resampled_scenes``; 1000 frames take a minute or two). The
     threshold set on such frames is the one for real frames: on frames rendered on the canvas it came out
     higher, and found fewer hands in resampled frames at no fewer false hands."""
 
@@ -111,8 +111,11 @@ class SceneStream(BatchStream):
         self.config = config
 
     def make(self, indices: np.ndarray) -> dict[str, torch.Tensor]:
-        scenes = generate_scenes(self.config, self.seed, indices)
-        return {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in scenes.items()}
+        return _tensors(generate_scenes(self.config, self.seed, indices))
+
+
+def _tensors(scenes: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    return {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in scenes.items()}
 
 
 def scene_split(
@@ -126,10 +129,9 @@ def scene_split(
         chunk = max(1, batch_size // upsample**2)  # a frame takes upsample² times the memory
         starts = tqdm(range(0, count, chunk), desc=f"validation scenes at {upsample}x", unit="chunk", leave=False)
         batches = [
-            {key: torch.from_numpy(np.ascontiguousarray(value)) for key, value in
-             generate_resampled_scenes(config, seed, np.arange(start, min(count, start + chunk)), upsample).items()}
+            _tensors(generate_resampled_scenes(config, seed, np.arange(start, min(count, start + chunk)), upsample))
             for start in starts
-        ]  # fmt: skip
+        ]
     return {key: torch.cat([batch[key] for batch in batches]) for key in batches[0]}
 
 
