@@ -286,6 +286,8 @@ class _Training:
         if self.rank == 0:
             save_step(self.out, self.model, done, metrics, asdict(self.config), self.optimizer, self.scheduler,
                       self.average, rng_states, self.contract)  # fmt: skip
+        if self.world > 1:  # no process runs ahead of a checkpoint being written: one that dies in the next
+            torch.distributed.barrier()  # step leaves this checkpoint whole, to resume from, and names it
 
 
 def _is_evaluation(entry: object) -> bool:
