@@ -72,13 +72,7 @@ def localizer_family(localizer: Localizer, family: str, count: int) -> tuple[dic
     blobs = [_blob(depth, camera) for depth in scenes["depth"]]
     learned = uvd_to_xyz(answers[:, :3].astype(np.float64), camera), answers[:, 3] >= localizer.config.threshold
     blob = np.array([found[0] for found in blobs]), np.array([found[1] for found in blobs])
-    results = {}
-    for name, (centres, is_hand) in (("localizer", learned), ("blob", blob)):
-        metrics = localizer_metrics(centres, is_hand, *truth)
-        with_hand = truth[1].any(axis=1)
-        close = is_hand & (centre_errors(centres, *truth) <= CLOSE_MM)
-        metrics["within_40mm_percent"] = 100.0 * close[with_hand].sum() / max(1, with_hand.sum())
-        results[name] = metrics
+    results = {name: _scored(*answer, *truth) for name, answer in (("localizer", learned), ("blob", blob))}
     blob_uv = [xyz_to_uvd(centre, camera)[:2] if found else None for centre, found in zip(*blob, strict=True)]
     shown = {
         "depth": scenes["depth"][:SHOWN],
@@ -89,6 +83,24 @@ def localizer_family(localizer: Localizer, family: str, count: int) -> tuple[dic
         "blob_uv": blob_uv[:SHOWN],
     }
     return results, shown
+
+
+def _scored(centres: np.ndarray, is_hand: np.ndarray, hands: np.ndarray, present: np.ndarray) -> dict:
+    """``localizer_metrics`` of the answers, and the share of frames with a hand found within ``CLOSE_MM``."""
+    metrics = localizer_metrics(centres, is_hand, hands, present)
+    with_hand = present.any(axis=1)
+    close = is_hand & (centre_errors(centres, hands, present) <= CLOSE_MM)
+    metrics["within_40mm_percent"] = 100.0 * close[with_hand].sum() / max(1, with_hand.sum())
+    return metrics
+
+
+def _print_scored(scored: dict[str, dict[str, dict]]) -> None:
+    rows = [
+        [family, name, m["found_percent"], m["within_40mm_percent"], m["false_hand_percent"], m["median_error_mm"]]
+        for family, result in scored.items()
+        for name, m in result.items()
+    ]
+    print_table(["family", "", "found %", "within 40 mm %", "false hands %", "median error mm"], rows)
 
 
 SHOWN = 6
@@ -123,27 +135,15 @@ def whole_frame_family(predictor: Predictor, family: str, count: int, edges: flo
                 except HandgraphError:  # an empty crop: predict says so instead of answering
                     continue
                 centres["pipeline"][k], said["pipeline"][k] = prediction.xyz.mean(axis=0), True
-    results = {}
-    with_hand = present.any(axis=1)
-    for name, centre in centres.items():
-        metrics = localizer_metrics(centre, said[name], hands, present)
-        close = said[name] & (centre_errors(centre, hands, present) <= CLOSE_MM)
-        metrics["within_40mm_percent"] = 100.0 * close[with_hand].sum() / max(1, with_hand.sum())
-        results[name] = metrics
-    return results
+    return {name: _scored(centre, said[name], hands, present) for name, centre in centres.items()}
 
 
 def whole_frames(args, count: int) -> dict:
     predictor = Predictor(args.checkpoint, localizer=args.localizer)
     framed = {family: whole_frame_family(predictor, family, count, args.edge_scale) for family in SCENE_FAMILIES}
-    rows = [
-        [family, name, m["found_percent"], m["within_40mm_percent"], m["false_hand_percent"], m["median_error_mm"]]
-        for family, result in framed.items()
-        for name, m in result.items()
-    ]
     print(f"whole 640 x 480 frames, edge effects at {args.edge_scale:g} (localiser on the resampled canvas; "
           "pipeline: localiser, pose, recentred)")  # fmt: skip
-    print_table(["family", "", "found %", "within 40 mm %", "false hands %", "median error mm"], rows)
+    _print_scored(framed)
     return framed
 
 
@@ -232,13 +232,7 @@ def localize(args, count: int) -> dict:
     families_figure({family: shown for family, (_, shown) in both.items()}, figure)
     print(f"wrote {figure.relative_to(ROOT)}")
     located = {family: result for family, (result, _) in both.items()}
-    rows = []
-    for family, result in located.items():
-        for name in ("localizer", "blob"):
-            m = result[name]
-            rows.append([family, name, m["found_percent"], m["within_40mm_percent"], m["false_hand_percent"],
-                         m["median_error_mm"]])  # fmt: skip
-    print_table(["family", "", "found %", "within 40 mm %", "false hands %", "median error mm"], rows)
+    _print_scored(located)
     return located
 
 

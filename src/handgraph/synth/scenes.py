@@ -521,7 +521,7 @@ def generate_scenes(config: SceneConfig, seed: int, indices: np.ndarray | list[i
             present[k, slot] = seen.sum() >= max(6, 0.3 * (hands[k, slot] > 0).sum())
         depth[k] = _sensor_reading(scene, scene_depth[k], window, config)
         mirrored[k] = scene.rng.uniform() < config.mirror_fraction
-    hand_uvd = xyz_to_uvd(np.where(hand_xyz[..., 2:] > 0, hand_xyz, [0.0, 0.0, 1.0]), canvas.camera)
+    hand_uvd = _centres_uvd(hand_xyz, canvas)
     depth[mirrored] = depth[mirrored][:, :, ::-1]
     hand_uvd[mirrored, :, 0] = canvas.width - 1 - hand_uvd[mirrored, :, 0]
     hand_xyz[mirrored, :, 0] *= -1.0  # the canvas camera is centred, so mirroring u mirrors x
@@ -537,6 +537,11 @@ def generate_scenes(config: SceneConfig, seed: int, indices: np.ndarray | list[i
         "mirrored": mirrored,
         "index": indices,
     }
+
+
+def _centres_uvd(hand_xyz: np.ndarray, canvas: Canvas) -> np.ndarray:
+    """Hand centres (B, K, 3) in mm to canvas pixels and mm; an empty slot (z = 0) projects from (0, 0, 1)."""
+    return xyz_to_uvd(np.where(hand_xyz[..., 2:] > 0, hand_xyz, [0.0, 0.0, 1.0]), canvas.camera)
 
 
 def upsampled_canvas(canvas: Canvas, factor: int) -> Canvas:
@@ -558,8 +563,6 @@ def generate_resampled_scenes(
     scenes = generate_scenes(replace(config, canvas=frame), seed, indices)
     pattern = sampling_indices(frame.camera, (frame.height, frame.width), canvas)
     scenes["depth"] = np.stack([frame_to_canvas(depth, frame.camera, canvas, pattern) for depth in scenes["depth"]])
-    hand_xyz = scenes["hand_xyz"].astype(np.float64)
-    scenes["hand_uvd"] = xyz_to_uvd(np.where(hand_xyz[..., 2:] > 0, hand_xyz, [0.0, 0.0, 1.0]), canvas.camera).astype(
-        np.float32
-    )  # both cameras centred on the same axis: the same centres in mm
+    # both cameras centred on the same axis: the same centres in mm, projected by the canvas's camera
+    scenes["hand_uvd"] = _centres_uvd(scenes["hand_xyz"].astype(np.float64), canvas).astype(np.float32)
     return scenes
