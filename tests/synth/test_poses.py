@@ -7,6 +7,7 @@ from handgraph.geometry.numerics import ulps
 from handgraph.synth.poses import (
     GESTURES_DEG,
     PALM_VIEW,
+    sample_egocentric_rotation,
     sample_gesture_articulation,
     sample_shape,
     sample_uniform_articulation,
@@ -63,3 +64,15 @@ def test_zero_cone_and_roll_give_the_palm_view_or_the_back_view():
     assert_close(sample_view_rotation(rng, 0.0, 0.0, 0.0), PALM_VIEW, ulps(1.0, np.float64, 16))  # as above
     back = sample_view_rotation(rng, 0.0, 1.0, 0.0)
     assert_close((back @ np.array([0.0, 0.0, 1.0]))[2], 1.0, ulps(1.0, np.float64, 16))  # palm turned away
+
+
+def test_an_egocentric_hand_points_away_from_its_wearer_and_up_the_image():
+    """A camera at the eyes looks down at the hand: fingers level or drooping point away from the camera and,
+    mostly, up the image, away from the forearm that runs down it to the elbow below the camera. (The first
+    version drew the fingers' image direction down, over their own forearm, in every draw.)"""
+    rng = np.random.default_rng(5)
+    rotations = np.stack([sample_egocentric_rotation(rng, side) for side in [1.0, -1.0] * 200])
+    fingers, palm = rotations[:, :, 1], rotations[:, :, 2]  # the hand frame's y and z axes in the camera's
+    assert (fingers[:, 2] > 0.0).all(), "no finger points at the wearer's eyes"
+    assert np.mean(fingers[:, 1] < 0.0) > 0.6, "most fingers point up the image (level ones always do)"
+    np.testing.assert_allclose(np.einsum("ni,ni->n", fingers, palm), 0.0, atol=1e-12)  # float64 unit vectors

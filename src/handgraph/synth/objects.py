@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from handgraph.geometry.kinematics import hand_to_camera
+from handgraph.synth import body
 from handgraph.synth.surface import RoundCones, round_cone_distance
 
 BOX, CYLINDER = 0, 1
@@ -106,6 +107,23 @@ class HandObject:
             self.solids, centre=self.solids.centre @ rotation.T + translation, axes=rotation @ self.solids.axes
         )
         return HandObject(self.kind, cones, solids)
+
+    def standing_on(self, normal: np.ndarray, offset: float, position: np.ndarray, spin: float) -> HandObject:
+        """The object standing on the table {p : normal . p = offset} (``normal`` (3,) unit, up from it): its z
+        axis along the normal, turned by ``spin`` rad about it, its bottom at ``position`` (3,) dropped onto it."""
+        rotation = body.frame_along(normal, spin)
+        below = np.arange(0.0, 300.0, 0.5)[:, None] * -normal  # from its centre down along the normal
+        height = below[np.argmax(self.moved(rotation, np.zeros(3)).distance(below) >= 0.0)] @ -normal
+        return self.moved(rotation, position - (normal @ position - offset) * normal + normal * height)
+
+    def lowest(self, down: np.ndarray) -> float:
+        """How far the object reaches along ``down`` (3,) unit, an upper bound: its cones' ends and radii, its
+        solids' centres and half diagonals."""
+        cones = self.cones
+        reach = [np.max(np.maximum(cones.start @ down + cones.start_radius, cones.end @ down + cones.end_radius),
+                        initial=-np.inf)]  # fmt: skip
+        reach.append(np.max(self.solids.centre @ down + np.linalg.norm(self.solids.half, axis=-1), initial=-np.inf))
+        return float(max(reach))
 
     def in_frame(self, frame: int) -> HandObject:
         """The object in image ``frame``, for rendering several frames at once."""

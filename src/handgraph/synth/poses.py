@@ -94,15 +94,21 @@ def sample_view_rotation(
     return roll @ tilt_rotation @ base
 
 
-def sample_egocentric_rotation(rng: np.random.Generator, side: float) -> np.ndarray:
+def sample_egocentric_rotation(
+    rng: np.random.Generator, side: float, turns: tuple[float, ...] = (0.0, 0.0, 0.5, -0.5, 1.6)
+) -> np.ndarray:
     """A hand as a head- or chest-mounted camera looking 15-65 degrees down sees its wearer's hand: from behind
-    and above it, fingers forward (away from the camera) and somewhat down, the palm facing the world's down
-    (away from the camera), or turned about the fingers as a grasp turns it (sideways, up). ``side`` is +1 for
-    a right hand, -1 for a left one (the hand's own side of the view).
+    and above it, fingers forward (away from the wearer) and level or down by up to 60 degrees in the world (not
+    in the camera's frame, which looks down: level fingers point up the image, away from the forearm that runs
+    down it), the palm facing the world's down, or turned about the fingers as a grasp turns it (sideways, up):
+    by one of ``turns`` rad. ``side`` is +1 for a right hand, -1 for a left one (the hand's own side of the view).
     Returns the hand-to-camera rotation (3, 3) as ``kinematics.hand_to_camera`` takes it."""
-    fingers = unit(np.array([rng.normal(-0.2 * side, 0.3), rng.uniform(0.0, 0.8), 1.0]))
-    pitch = np.radians(rng.uniform(15.0, 65.0))  # how far the camera looks down: the world's down in its frame
-    down = np.array([0.0, np.cos(pitch), np.sin(pitch)]) + rng.normal(0.0, 0.2, 3)
+    pitch = np.radians(rng.uniform(15.0, 65.0))  # how far the camera looks down
+    forward = np.array([0.0, -np.sin(pitch), np.cos(pitch)])  # the world's level forward, in the camera's frame
+    down = np.array([0.0, np.cos(pitch), np.sin(pitch)])  # and its down
+    droop = np.radians(rng.uniform(-15.0, 60.0))  # the fingers below the level: reaching, or grasping from above
+    fingers = unit(np.cos(droop) * forward + np.sin(droop) * down + [rng.normal(-0.2 * side, 0.3), 0.0, 0.0])
+    down = down + rng.normal(0.0, 0.2, 3)
     palm = unit(down - (down @ fingers) * fingers)
-    palm = axis_angle_to_matrix(fingers * rng.choice([0.0, 0.0, 0.5, -0.5, 1.6]) * side) @ palm
+    palm = axis_angle_to_matrix(fingers * rng.choice(turns) * side) @ palm
     return np.stack([np.cross(fingers, palm), fingers, palm], axis=1)

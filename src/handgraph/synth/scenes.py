@@ -380,13 +380,9 @@ def _add_loose_objects(scene: _Scene, config: SceneConfig, window: np.ndarray, o
             continue
         if on_table:
             normal, offset = scene.planes[-1]
-            rotation = body.frame_along(normal, rng.uniform(0.0, 2.0 * np.pi))  # standing: its z along the normal
-            below = np.arange(0.0, 300.0, 0.5)[:, None] * -normal  # from its centre down along the normal
-            height = below[np.argmax(held.moved(rotation, np.zeros(3)).distance(below) >= 0.0)] @ -normal
-            position = position - (normal @ position - offset) * normal + normal * height  # its bottom on it
+            scene.things.append(held.standing_on(normal, offset, position, rng.uniform(0.0, 2.0 * np.pi)))
         else:
-            rotation = axis_angle_to_matrix(rng.normal(size=3))
-        scene.things.append(held.moved(rotation, position))
+            scene.things.append(held.moved(axis_angle_to_matrix(rng.normal(size=3)), position))
 
 
 def _add_desk(scene: _Scene, above: np.ndarray, below_mm: tuple[float, float] = (40.0, 300.0)) -> None:
