@@ -1,16 +1,17 @@
 """Tracking on labelled synthetic sequences: how well ``handgraph predict`` follows a moving hand.
 
-The benchmark set is 12 sequences of ``synth.sequences`` (seed ``TEST_SEED``, two of each kind: steady, fast
-flicks, leaving the view and coming back, behind a pole, the other hand passing in front, holding an object),
-150 frames each at 30 frames/s from a RealSense SR305 with its sensor model. The shipped pose model and
-localiser run them the way ``predict`` does (``inference.tracking.HandTracker``), at the full frame rate and
-with every 2nd, 5th and 10th frame (a slower camera or a faster hand), in three ways:
+The benchmark set is 14 sequences of ``synth.sequences`` (seed ``TEST_SEED``, two of each kind: steady, fast
+flicks, leaving the view and coming back, behind a pole, the other hand passing in front, holding an object, and
+holding one seen by a head-mounted camera over a table), 150 frames each at 30 frames/s from a RealSense SR305
+with its sensor model. The shipped pose model and localiser run them the way ``predict`` does
+(``inference.tracking.HandTracker``), at the full frame rate and with every 2nd, 5th and 10th frame (a slower
+camera or a faster hand), in three ways:
 
 - ``localise``: every frame localised afresh (``predict --no-track``);
 - ``track``: the crop from the last frames' motion, the localiser when the hand is lost (``predict``);
 - ``track + One Euro``: the same, smoothed by the One Euro filter (``predict --smooth``) with the parameters
-  chosen on 6 other sequences (seed ``TUNING_SEED``): of a grid, the pair with the least jitter among those
-  that add at most ``ERROR_ALLOWANCE_MM`` to the mean joint error of unsmoothed tracking.
+  chosen on 7 other sequences (seed ``TUNING_SEED``, one of each kind): of a grid, the pair with the least
+  jitter among those that add at most ``ERROR_ALLOWANCE_MM`` to the mean joint error of unsmoothed tracking.
 
 Figures (``evaluation.tracking``): mean joint error, hands lost, frames to find a lost hand again, jitter,
 false hands, the frames whose hand localising finds and tracking loses, and frames/s of the whole loop
@@ -33,7 +34,7 @@ from tqdm import tqdm
 from handgraph.evaluation.tracking import found_frames, tracking_metrics
 from handgraph.inference.predictor import Predictor
 from handgraph.inference.tracking import HandTracker, OneEuroFilter
-from handgraph.synth.sequences import SequenceConfig, generate_sequence, read_sequence, write_sequence
+from handgraph.synth.sequences import KINDS, SequenceConfig, generate_sequence, read_sequence, write_sequence
 
 TEST_SEED, TUNING_SEED = 4_000_037, 4_000_059
 STRIDES = (1, 2, 5, 10)
@@ -113,7 +114,7 @@ def main() -> None:
     args = arguments(__doc__).parse_args()
     torch.set_num_threads(1)
     config = SequenceConfig(frames=30 if args.quick else 150)
-    count, tuning_count = (6, 2) if args.quick else (12, 6)
+    count, tuning_count = (len(KINDS), 2) if args.quick else (2 * len(KINDS), len(KINDS))
     strides = (1, 5) if args.quick else STRIDES
     predictor = Predictor(threads=1)
     chosen, grid = choose_one_euro(predictor, sequences(TUNING_SEED, tuning_count, config))

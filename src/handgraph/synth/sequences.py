@@ -12,7 +12,11 @@ next with a smoothstep. Every sequence is one of six kinds, each a way tracking 
 - ``occluded``: the hand sweeps behind a pole standing between it and the camera;
 - ``crossing``: the other hand passes in front of it;
 - ``holding``: the hand holds an object (a grasp as ``synth.grasps`` makes it, kept through the sequence) and
-  moves and turns it, seen from the side or the back of the hand; the object hides some joints.
+  moves and turns it, seen from the side or the back of the hand; the object hides some joints;
+- ``egocentric``: the same seen by a head-mounted camera looking down at a table (the wearer's right hand,
+  ``EGOCENTRIC_MM`` away, in the lower part of the view, from behind and above as
+  ``poses.sample_egocentric_rotation`` turns it), the forearm running back to an elbow below the camera,
+  and one to three other objects standing on the table.
 
 Frames are rendered at the camera's full resolution by the exact ray caster, then read by the sensor model
 (``synth.sensor``): noise, holes at depth edges, dropouts, the depth unit and range. A sequence is written as
@@ -40,10 +44,11 @@ from handgraph.io.recordings import Recorder, read_recording_info
 from handgraph.synth import body
 from handgraph.synth.grasps import sample_grasp
 from handgraph.synth.labels import hand_centre
-from handgraph.synth.objects import HandObject
+from handgraph.synth.objects import HandObject, sample_object
 from handgraph.synth.poses import (
     PALM_VIEW,
     clip_to_limits,
+    sample_egocentric_rotation,
     sample_gesture_articulation,
     sample_shape,
     sample_uniform_articulation,
@@ -52,7 +57,14 @@ from handgraph.synth.raycast import nearest_depth, render_depth, render_objects,
 from handgraph.synth.sensor import SENSOR_PRESETS
 from handgraph.synth.surface import RoundCones, hand_cones
 
-KINDS = ("steady", "flicks", "leaves", "occluded", "crossing", "holding")
+KINDS = ("steady", "flicks", "leaves", "occluded", "crossing", "holding", "egocentric")
+EGOCENTRIC_MM = (350.0, 650.0)
+"""An egocentric sequence's mean hand distance: a hand at work on a table before the eyes."""
+EGOCENTRIC_TURNS = (0.0, 0.5, -0.5)
+"""An egocentric sequence's hand turned about its fingers by one of these (rad): never palm up, which would lift
+its object between it and the camera."""
+HELD = ("holding", "egocentric")
+"""The kinds whose hand holds an object."""
 VISIBLE_SHARE = 0.3
 """A hand counts as visible when at least this share of its pixels (and 6) are seen, as for the localiser."""
 
@@ -179,7 +191,8 @@ class _Draw:
     centre: np.ndarray  # (T, 3) hand centre
     rotvec: np.ndarray  # (T, 3) wrist rotation about the base rotation
     articulation: np.ndarray  # (T, 5, 4) deg
-    base: np.ndarray  # (3, 3) hand rotation at rest: palm to the camera, fingers up
+    base: np.ndarray  # (3, 3) hand rotation at rest: palm to the camera, fingers up (egocentric: as seen from above)
+    camera: Intrinsics
 
 
 def _draw(config: SequenceConfig, seed: int, index: int) -> _Draw:
@@ -189,6 +202,9 @@ def _draw(config: SequenceConfig, seed: int, index: int) -> _Draw:
     time_s = np.arange(config.frames) / config.fps
     depth = rng.uniform(*config.distance_mm)
     u, v = rng.uniform(0.35, 0.65) * camera.width, rng.uniform(0.35, 0.6) * camera.height
+    if kind == "egocentric":  # nearer, in the lower part of the view (further draws: the other kinds' stay)
+        depth = rng.uniform(*EGOCENTRIC_MM)
+        u, v = rng.uniform(0.3, 0.7) * camera.width, rng.uniform(0.5, 0.75) * camera.height
     mean = np.array([(u - camera.cx) * depth / camera.fx, (v - camera.cy) * depth / camera.fy, depth])
     centre = mean + _sines(rng, time_s, np.array([110.0, 80.0, 50.0]), (0.15, 0.8))
     rotvec = _sines(rng, time_s, np.array([0.5, 0.5, 0.4]), (0.1, 0.5))
@@ -202,7 +218,12 @@ def _draw(config: SequenceConfig, seed: int, index: int) -> _Draw:
     roll = axis_angle_to_matrix(np.array([0.0, 0.0, rng.uniform(-0.3, 0.3)]))
     if kind == "holding":  # the object held before the palm would hide the hand: turn the palm aside
         roll = roll @ axis_angle_to_matrix(np.array([0.0, rng.choice([-1.0, 1.0]) * rng.uniform(0.8, 2.4), 0.0]))
-    return _Draw(rng, kind, time_s, centre, rotvec, _articulations(rng, time_s), roll @ PALM_VIEW)
+    if kind == "egocentric":  # held from above, the palm down or turned a little: the object below the hand
+        base = sample_egocentric_rotation(rng, 1.0, EGOCENTRIC_TURNS)
+        rotvec *= 0.5  # a hand at work on a table turns less than one waved before a camera
+    else:
+        base = roll @ PALM_VIEW
+    return _Draw(rng, kind, time_s, centre, rotvec, _articulations(rng, time_s), base, camera)
 
 
 def _hand(draw: _Draw, shape) -> tuple[RoundCones, np.ndarray, np.ndarray, np.ndarray]:
@@ -235,9 +256,9 @@ GRASP_TRIES = 10
 _SHAPE_FIELDS = ("bone_lengths", "root_offsets", "joint_radii", "scale", "thickness", "forearm_length")
 
 
-def _scene(draw: _Draw, joints: np.ndarray, scale: float) -> tuple[list[list[body.Cone]], list[tuple]]:
-    """Per frame, everything but the main hand (the arm, the person, the pole, the other hand), and the
-    room's planes (the same in every frame)."""
+def _scene(draw: _Draw, joints: np.ndarray, scale: float, carried: list) -> tuple[list, list, list]:
+    """Per frame, everything but the main hand (the arm, the person, the pole, the other hand), the room's
+    planes (the same in every frame) and objects standing still (none here)."""
     rng, mean = draw.rng, draw.centre.mean(axis=0)
     across = np.array([1.0, 0.0, 0.0])  # the person's right shoulder to the left one, facing the camera
     up = np.array([0.0, -1.0, 0.0])
@@ -260,7 +281,33 @@ def _scene(draw: _Draw, joints: np.ndarray, scale: float) -> tuple[list[list[bod
             cones += _other_hand_cones(other_path[t], scale)
         frames.append(cones)
     wall = rng.uniform(mean[2] + 900.0, mean[2] + 1800.0)
-    return frames, [(np.array([0.0, 0.0, -1.0]), -wall)]
+    return frames, [(np.array([0.0, 0.0, -1.0]), -wall)], []
+
+
+def _egocentric_scene(draw: _Draw, joints: np.ndarray, scale: float, carried: list) -> tuple[list, list, list]:
+    """An egocentric sequence's world: per frame the forearm, from the wrist back to an elbow below the camera;
+    a table 20-120 mm below everything the hand and its object reach in any frame, seen from 30-70 degrees
+    above, with a wall beyond it; and one to three objects standing on the table away from the hand's path."""
+    rng = draw.rng
+    elbow = np.array([rng.uniform(150.0, 260.0), rng.uniform(350.0, 500.0), rng.uniform(100.0, 300.0)])
+    frames = []
+    for frame_joints in joints:
+        wrist = frame_joints[0]
+        frames.append(body.arm_cones(wrist, wrist + body.unit(elbow - wrist) * body.FOREARM_MM * scale, None, scale))
+    tilt = np.radians(rng.uniform(30.0, 70.0))
+    normal = body.random_turn(rng, np.array([0.0, -np.cos(tilt), -np.sin(tilt)]), 0.1)  # up from the table
+    reach = max([float(np.max(joints @ -normal)) + 12.0] + [held.lowest(-normal) for held in carried])
+    offset = -(reach + rng.uniform(20.0, 120.0))  # normal . p = offset: everything above lies at normal . p > it
+    camera, standing = draw.camera, []
+    for _ in range(rng.integers(1, 4)):
+        at = np.array([rng.uniform(0.1, 0.9) * camera.width, rng.uniform(0.4, 0.95) * camera.height])
+        ray = np.array([(at[0] - camera.cx) / camera.fx, (at[1] - camera.cy) / camera.fy, 1.0])
+        position = ray * offset / (normal @ ray) if normal @ ray < -1e-3 else None  # where the ray meets the table
+        if position is None or np.linalg.norm(joints.mean(axis=1) - position, axis=-1).min() < 150.0:
+            continue
+        standing.append(sample_object(rng).standing_on(normal, offset, position, rng.uniform(0.0, 2.0 * np.pi)))
+    wall = rng.uniform(1500.0, 2500.0)
+    return frames, [(normal, offset), (np.array([0.0, 0.0, -1.0]), -wall)], standing
 
 
 def _other_hand_path(draw: _Draw) -> np.ndarray:
@@ -288,10 +335,12 @@ def generate_sequence(config: SequenceConfig, seed: int, index: int) -> Sequence
     sensor = SENSOR_PRESETS[config.sensor]
     camera = sensor.camera
     shape = sample_shape(draw.rng)
-    held = _grasp(draw, shape) if draw.kind == "holding" else None
+    held = _grasp(draw, shape) if draw.kind in HELD else None
     hand, joints, rotation, translation = _hand(draw, shape)
-    objects, planes = _scene(draw, joints, float(shape.scale[0]))
     count, height, width = len(draw.time_s), camera.height, camera.width
+    carried = [] if held is None else [held.in_camera(rotation[t], translation[t], False, t) for t in range(count)]
+    scene = _egocentric_scene if draw.kind == "egocentric" else _scene
+    objects, planes, standing = scene(draw, joints, float(shape.scale[0]), carried)
     intrinsics = np.tile([[camera.fx, camera.fy, camera.cx, camera.cy]], (count, 1))
     hand_depth = render_depth(hand, intrinsics, height, width)
     others = RoundCones(
@@ -302,9 +351,9 @@ def generate_sequence(config: SequenceConfig, seed: int, index: int) -> Sequence
         frame=np.array([t for t, cones in enumerate(objects) for _ in cones], dtype=np.int64),
     )
     scene_depth = nearest_depth(hand_depth, render_depth(others, intrinsics, height, width))
-    if held is not None:  # the object moves with the hand
-        carried = [held.in_camera(rotation[t], translation[t], False, t) for t in range(count)]
-        scene_depth = nearest_depth(scene_depth, render_objects(carried, intrinsics, height, width))
+    things = carried + [thing.in_frame(t) for thing in standing for t in range(count)]  # held ones move with the hand
+    if things:
+        scene_depth = nearest_depth(scene_depth, render_objects(things, intrinsics, height, width))
     for normal, offset in planes:
         wall = render_planes(np.tile(normal, (count, 1)), np.full(count, offset), intrinsics, height, width)
         scene_depth = nearest_depth(scene_depth, wall)
