@@ -35,7 +35,7 @@ from handgraph.io.files import atomic_write_text
 from handgraph.io.provenance import changed_since, provenance
 from handgraph.models import list_models
 from handgraph.models.checkpoint import load_model
-from handgraph.synth.splits import BENCHMARK_VERSION, frontal_views, same_benchmark_version
+from handgraph.synth.splits import SPLITS, frontal_views, same_benchmark_version
 from handgraph.training.config import load_config
 from handgraph.training.loop import train
 from handgraph.training.run import latest_checkpoint
@@ -78,7 +78,7 @@ def _run(name: str, seed: int, settings: dict, out: Path, quick: bool, overrides
         "model": name,
         **origin,
         "changed_during_run": changed_since(origin["commit"]),
-        "benchmark_version": BENCHMARK_VERSION,
+        "benchmark_version": SPLITS["test"].version,
         "overrides": overrides,
         "config": {**meta["train"], "model": meta["model"]},  # resolved: the model config as the model holds it
         "seed": seed,

@@ -146,9 +146,10 @@ def test_shard_stream_reads_every_frame_once_an_epoch_and_resumes_exactly(tmp_pa
 
 
 def test_results_of_different_benchmark_versions_are_not_compared():
-    from handgraph.synth.splits import BENCHMARK_VERSION, same_benchmark_version
+    from handgraph.synth.splits import BENCHMARK_VERSION, SPLITS, same_benchmark_version
 
-    assert same_benchmark_version({"hgt_seed0.json": 2, "regress_seed0.json": 2}) == 2 == BENCHMARK_VERSION
+    assert same_benchmark_version({"hgt_seed0.json": 2, "regress_seed0.json": 2}) == 2 == SPLITS["test"].version
+    assert max(split.version for split in SPLITS.values()) == BENCHMARK_VERSION == SPLITS["test-egocentric"].version
     assert same_benchmark_version({"old.json": None}) is None  # results from before the version was recorded
     with pytest.raises(HandgraphError, match="cannot be compared") as refused:
         same_benchmark_version({"new.json": 2, "old.json": None})

@@ -167,7 +167,7 @@ def _run_checkpoint(args: argparse.Namespace) -> int:
     from handgraph.geometry.camera import xyz_to_uvd
     from handgraph.models.checkpoint import load_model
     from handgraph.models.contract import contract_of
-    from handgraph.synth.splits import BENCHMARK_VERSION
+    from handgraph.synth.splits import benchmark_split
 
     if args.gt or args.predictions or args.dataset not in (None, "synthetic"):
         raise HandgraphError("--checkpoint scores a model on --data; it takes no --gt, PRED or other --dataset")
@@ -186,7 +186,7 @@ def _run_checkpoint(args: argparse.Namespace) -> int:
     scored = score_method(
         name, str(args.checkpoint), result["predicted_xyz"], result["xyz"].astype("float64"), protocol
     )
-    data = {"source": args.data, "benchmark_version": BENCHMARK_VERSION, "frames": len(result["xyz"]),
+    data = {"source": args.data, "benchmark_version": benchmark_split(split).version, "frames": len(result["xyz"]),
             "cube_mm": cube, "checkpoint": str(args.checkpoint)}  # fmt: skip
     _report([scored], protocol, args, data)
     if args.predictions_out:

@@ -13,10 +13,12 @@ import numpy as np
 from handgraph.errors import HandgraphError
 from handgraph.synth.generator import SynthConfig
 
-BENCHMARK_VERSION = 2
+BENCHMARK_VERSION = 3
 """1: the splits as first fixed. 2: the rendered hand corrected (finger abduction's sign, the palm base, the
-thumb web, 10 % thicker fingers, Kinect edge fattening; commits b1dfaed, 02c90d9, b363e1d). Every figure on
-these splits records it; figures of different versions are never put side by side."""
+thumb web, 10 % thicker fingers, Kinect edge fattening; commits b1dfaed, 02c90d9, b363e1d). 3: egocentric hands
+point away from their wearer (commit 8cb6c0f): the frames of ``test-egocentric`` and
+``test-egocentric-holding-sr300`` changed, no other split's. Every figure records the version of its split's frames
+(``SyntheticSplit.version``); figures of different versions are never put side by side."""
 
 
 def same_benchmark_version(results: dict[str, int | None]) -> int | None:
@@ -39,6 +41,8 @@ class SyntheticSplit:
     seed: int
     count: int
     config: SynthConfig = field(default_factory=SynthConfig)
+    version: int = 2
+    """The benchmark version in which this split's frames last changed (see ``BENCHMARK_VERSION``)."""
 
 
 RIGHT_HANDS = SynthConfig(left_fraction=0.0)
@@ -54,7 +58,7 @@ SPLITS: dict[str, SyntheticSplit] = {
 FAMILY_SPLITS: dict[str, SyntheticSplit] = {
     split.name: split
     for split in (
-        SyntheticSplit("test-egocentric", 2_000_081, 500, replace(RIGHT_HANDS, egocentric_fraction=1.0)),
+        SyntheticSplit("test-egocentric", 2_000_081, 500, replace(RIGHT_HANDS, egocentric_fraction=1.0), 3),
         SyntheticSplit("test-holding", 2_000_083, 500, replace(RIGHT_HANDS, object_fraction=1.0)),
         SyntheticSplit("test-surface", 2_000_089, 500, replace(RIGHT_HANDS, surface_fraction=1.0)),
         SyntheticSplit(
@@ -62,6 +66,7 @@ FAMILY_SPLITS: dict[str, SyntheticSplit] = {
             2_000_099,
             500,
             replace(RIGHT_HANDS, preset="realsense", egocentric_fraction=1.0, object_fraction=1.0),
+            3,
         ),
     )
 }

@@ -31,7 +31,7 @@ from handgraph.preprocess.augment import augment_crop
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
 from handgraph.synth.datasets import ShardStream, SynthStream, model_inputs
 from handgraph.synth.shards import ShardedFrames, read_manifest
-from handgraph.synth.splits import BENCHMARK_VERSION, check_training_seed
+from handgraph.synth.splits import SPLITS, check_training_seed
 from handgraph.training.config import TrainConfig
 from handgraph.training.losses import mapped_pose_loss, pose_loss
 from handgraph.training.run import finish_run, latest_checkpoint, save_step, start_run, warmup_cosine_schedule
@@ -139,7 +139,7 @@ def evaluate(model: torch.nn.Module, frames: dict, device, batch_size: int = 64)
     errors = metrics.joint_errors(np.concatenate(predictions), np.concatenate(truths))
     rates = metrics.success_rate(errors, np.array([10.0, 20.0, 40.0]))
     return {
-        "benchmark_version": BENCHMARK_VERSION,  # of the synthetic validation split these figures are on
+        "benchmark_version": SPLITS["validation"].version,  # of the synthetic validation split these figures are on
         "mean_mm": metrics.mean_joint_error(errors),
         "median_mm": metrics.median_joint_error(errors),
         "success_10mm": float(rates[0]),
