@@ -23,16 +23,17 @@ lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-# The suite at 2 threads, then again at 1 (OMP_NUM_THREADS sets PyTorch's threads and, through handgraph, ONNX
-# Runtime's): every numeric check must hold at both (docs/reliability.md: Numbers that hold on any processor). The
-# second pass leaves out what computes no number that threads could change (the documented commands, marked slow, the
-# readers' fuzzing and corpus, and the killed runs, which compare two runs at one thread count), and, to keep the
-# whole run within its 10 minutes, the commands' and datasets' tests and the generator's (NumPy, whose elementwise
-# rendering threads do not change), the distributed training run's (process orchestration; it compares two runs
-# at one thread count), and the wheel, live-camera and no-pickle checks (files and processes, no numbers).
+# The whole suite at 1 thread in two worker processes (pytest-xdist; each test file on one worker, so that its
+# fixtures are made once), then the numeric checks again at 2 threads in one process (OMP_NUM_THREADS sets PyTorch's
+# threads and, through handgraph, ONNX Runtime's): every numeric check must hold at both (docs/reliability.md:
+# Numbers that hold on any processor). The second pass leaves out what computes no number that threads could change
+# (the documented commands, marked slow, the readers' fuzzing and corpus, the killed runs and the distributed run's
+# resumption, which compare two runs at one thread count, the wheel, live-camera and no-pickle checks: files and
+# processes), and the commands', datasets' and generator's tests (NumPy, whose elementwise rendering threads do not
+# change), to keep the whole run within its 10 minutes.
 test: lint
-	OMP_NUM_THREADS=2 $(BIN)/python -m pytest
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m "not slow" --ignore=tests/fuzz --ignore=tests/corpus \
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadscope
+	OMP_NUM_THREADS=2 $(BIN)/python -m pytest -q -m "not slow" --ignore=tests/fuzz --ignore=tests/corpus \
 		--ignore=tests/training/test_killed_training.py --ignore=tests/training/test_distributed_resume.py \
 		--ignore=tests/commands --ignore=tests/datasets --ignore=tests/synth \
 		--ignore=tests/test_wheel.py --ignore=tests/test_live.py --ignore=tests/test_no_pickle.py
