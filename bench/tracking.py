@@ -23,6 +23,7 @@ Written to bench/results/tracking.json; the sequences are kept in bench/runs/tra
 
 from __future__ import annotations
 
+import inspect
 import time
 from pathlib import Path
 
@@ -44,6 +45,7 @@ ERROR_ALLOWANCE_MM = 1.0
 """Smoothing lags: the chosen filter is the one with the least jitter among those that add at most this much to
 the mean joint error of unsmoothed tracking on the tuning sequences."""
 SEQUENCES = ROOT / "bench" / "runs" / "tracking"
+KEEP_SCORE = inspect.signature(HandTracker).parameters["keep_score"].default
 
 
 def sequences(seed: int, count: int, config: SequenceConfig) -> list:
@@ -57,10 +59,10 @@ def sequences(seed: int, count: int, config: SequenceConfig) -> list:
     return kept
 
 
-def run(predictor: Predictor, sequence, stride: int, mode: str, smoother=None) -> tuple[np.ndarray, float]:
+def run(predictor: Predictor, sequence, stride: int, mode: str, keep_score: float) -> tuple[np.ndarray, float]:
     """(predicted joints (T', 21, 3) with NaN where no hand was answered, seconds) over every ``stride``-th
     frame of ``sequence``; ``mode`` "localise" resets the tracker before every frame."""
-    tracker = HandTracker(predictor, smoother)
+    tracker = HandTracker(predictor, keep_score=keep_score)
     frames = range(0, len(sequence.raw), stride)
     predicted, seconds = np.full((len(frames), 21, 3), np.nan), 0.0
     for k, t in enumerate(frames):
@@ -87,9 +89,9 @@ def smoothed(predicted: np.ndarray, fps: float, min_cutoff: float, beta: float) 
     return out
 
 
-def choose_one_euro(predictor: Predictor, tuning: list) -> tuple[dict, list]:
+def choose_one_euro(predictor: Predictor, tuning: list, keep_score: float) -> tuple[dict, list]:
     """The grid's (min cut-off, beta) chosen on the tuning sequences at every stride (see ``ERROR_ALLOWANCE_MM``)."""
-    tracked = [(run(predictor, sequence, stride, "track")[0], sequence, stride)
+    tracked = [(run(predictor, sequence, stride, "track", keep_score)[0], sequence, stride)
                for sequence in tuning for stride in STRIDES]  # fmt: skip
     unsmoothed = tracking_metrics([(predicted, sequence.xyz[::stride], sequence.visible[::stride],
                                     sequence.fps / stride) for predicted, sequence, stride in tracked])  # fmt: skip
@@ -111,13 +113,18 @@ def choose_one_euro(predictor: Predictor, tuning: list) -> tuple[dict, list]:
 
 
 def main() -> None:
-    args = arguments(__doc__).parse_args()
+    parser = arguments(__doc__)
+    parser.add_argument("--keep-score", type=float, default=KEEP_SCORE, metavar="K",
+                        help=f"HandTracker's keep_score (default {KEEP_SCORE}; 1 keeps a hand only above the "
+                             "localiser's threshold, as before the second threshold); another value writes "
+                             "tracking_keep<K>.json")  # fmt: skip
+    args = parser.parse_args()
     torch.set_num_threads(1)
     config = SequenceConfig(frames=30 if args.quick else 150)
     count, tuning_count = (len(KINDS), 2) if args.quick else (2 * len(KINDS), len(KINDS))
     strides = (1, 5) if args.quick else STRIDES
     predictor = Predictor(threads=1)
-    chosen, grid = choose_one_euro(predictor, sequences(TUNING_SEED, tuning_count, config))
+    chosen, grid = choose_one_euro(predictor, sequences(TUNING_SEED, tuning_count, config), args.keep_score)
     print(f"One Euro filter chosen on the tuning sequences: min cut-off {chosen['min_cutoff_hz']} Hz, "
           f"beta {chosen['beta']} s/mm")  # fmt: skip
     test = sequences(TEST_SEED, count, config)
@@ -126,7 +133,7 @@ def main() -> None:
         answers = {}  # mode -> [(predicted, truth, visible, fps)], seconds, frames
         for mode in ("localise", "track"):
             progress = tqdm(test, desc=f"{mode}, every {stride}", unit="sequence", leave=False)
-            runs = [run(predictor, sequence, stride, mode) for sequence in progress]
+            runs = [run(predictor, sequence, stride, mode, args.keep_score) for sequence in progress]
             pooled = [(predicted, sequence.xyz[::stride], sequence.visible[::stride], sequence.fps / stride)
                       for (predicted, _), sequence in zip(runs, test, strict=True)]  # fmt: skip
             answers[mode] = pooled, sum(spent for _, spent in runs), sum(len(predicted) for predicted, _ in runs)
@@ -155,9 +162,10 @@ def main() -> None:
                  for mode, kinds in by_kind.items() for kind, figures in kinds.items()])  # fmt: skip
     settings = {"sequences": count, "tuning_sequences": tuning_count, "test_seed": TEST_SEED,
                 "tuning_seed": TUNING_SEED, "sequence": config.to_dict(), "strides": list(strides), "threads": 1,
-                "checkpoint": str(Path(predictor.checkpoint).relative_to(ROOT)),
+                "keep_score": args.keep_score, "checkpoint": str(Path(predictor.checkpoint).relative_to(ROOT)),
                 "one_euro_grid": {"min_cutoff_hz": MIN_CUTOFFS_HZ, "beta": BETAS_S_PER_MM}}  # fmt: skip
-    write_result("tracking", args.quick, settings, {"one_euro": chosen, "rows": rows,
+    name = "tracking" if args.keep_score == KEEP_SCORE else f"tracking_keep{args.keep_score:g}"
+    write_result(name, args.quick, settings, {"one_euro": chosen, "rows": rows,
                  "by_kind_every_frame": by_kind, "one_euro_grid": grid})  # fmt: skip
 
 

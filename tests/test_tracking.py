@@ -1,5 +1,6 @@
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -77,6 +78,7 @@ class _FakePredictor:
         self.calls, self.centres, self.supported = [], [], True
         self.hand, self.reach = np.array([0.0, 0.0, 500.0]), 200.0
         self.localizer_sees = None  # where the localiser sees the hand: None where it is, False nowhere
+        self.score = 0.9  # the localiser's score; a hand is found at 0.5 or more
 
     def __call__(self, depth, camera, centre_xyz=None, left=False, refine=None):
         self.calls.append("localizer" if centre_xyz is None else "centre")
@@ -90,7 +92,8 @@ class _FakePredictor:
     def locate(self, depth, camera):
         self.calls.append("locate")
         seen = self.hand if self.localizer_sees is None else self.localizer_sees
-        return HandDetection(self.localizer_sees is not False, 0.9, None, None if seen is False else seen)
+        found = self.localizer_sees is not False and self.score >= 0.5
+        return HandDetection(found, self.score, None, None if seen is False else seen)
 
 
 def test_tracker_follows_the_hand_and_relocalises_when_lost():
@@ -121,6 +124,24 @@ def test_the_localiser_checks_every_tracked_frame():
     predictor.localizer_sees = predictor.hand + [150.0, 0.0, 0.0]  # the localiser sees a hand elsewhere
     switched = tracker(frame, camera, 9 / 30)
     assert switched.source == "localizer" and predictor.centres[-1][0] == predictor.hand[0] + 150.0
+
+
+def test_a_tracked_hand_is_kept_while_the_localiser_scores_it_above_half_its_threshold():
+    predictor = _FakePredictor()
+    predictor.localizer = SimpleNamespace(config=SimpleNamespace(threshold=0.5))
+    tracker = HandTracker(predictor, no_hand_frames=1, keep_score=0.5)
+    frame, camera = np.zeros((480, 640)), camera_preset("nyu")
+    assert [tracker(frame, camera, k / 30).source for k in range(2)] == ["localizer", "tracked"]
+    predictor.score = 0.3  # under the threshold, over half of it, on the tracked hand: kept
+    assert all(tracker(frame, camera, k / 30).prediction is not None for k in range(2, 6))
+    predictor.localizer_sees = predictor.hand + [60.0, 0.0, 0.0]  # as sure, but more than 50 mm off: not this hand
+    assert tracker(frame, camera, 6 / 30).prediction is None
+    predictor.localizer_sees, predictor.score = None, 0.9
+    assert [tracker(frame, camera, k / 30).source for k in range(7, 9)] == ["localizer", "tracked"]
+    predictor.score = 0.2  # under half the threshold: no hand
+    assert tracker(frame, camera, 9 / 30).prediction is None
+    blob = _FakePredictor()  # the blob heuristic has no score: no second threshold
+    assert HandTracker(blob).keep_below is None
 
 
 def test_a_hand_that_left_its_crop_is_found_in_the_same_frame():

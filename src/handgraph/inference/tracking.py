@@ -109,17 +109,22 @@ class HandTracker:
     localiser's centre than the tracked one, or when the localiser's centre is farther than ``other_hand`` of
     the cube's side (100 mm for a 250 mm cube) from the tracked hand. When the localiser has seen no hand for
     ``no_hand_frames`` tracked frames in a row, there is none (a single miss of the localiser does not drop a
-    hand that tracking holds).
+    hand that tracking holds). Its threshold starts a track; a lower one keeps it (hysteresis, as trackers built
+    on a detector do): an answer below the threshold still sees the tracked hand when its score is at least
+    ``keep_score`` of the threshold and its centre lies within ``max_offset`` of the cube's side from the tracked
+    joints' centroid (a hand half hidden by the object it holds, or cut by the frame's edge, scores lower).
     """
 
     def __init__(self, predictor, smoother: OneEuroFilter | None = None, min_support: float = 0.5,
                  max_offset: float = 0.2, min_fill: float = 0.02, other_hand: float = 0.4,
-                 no_hand_frames: int = 3, recentre: float = 0.1):  # fmt: skip
+                 no_hand_frames: int = 3, recentre: float = 0.1, keep_score: float = 0.5):  # fmt: skip
         if no_hand_frames < 1:
             raise HandgraphError(f"no_hand_frames must be at least 1, got {no_hand_frames}")
         self.predictor, self.smoother = predictor, smoother
         self.min_support, self.max_offset, self.min_fill = min_support, max_offset, min_fill
         self.other_hand, self.no_hand_frames, self.recentre = other_hand, no_hand_frames, recentre
+        localizer = getattr(predictor, "localizer", None)  # None: the blob heuristic, which has no score
+        self.keep_below = None if localizer is None else keep_score * localizer.config.threshold
         self.reset()
 
     def __call__(
@@ -186,12 +191,15 @@ class HandTracker:
     def _verified(self, tracked, depth_mm: np.ndarray, camera: Intrinsics, left: bool) -> TrackedFrame:
         """The tracked prediction, checked by the localiser's network (see the class's text)."""
         detection = self.predictor.locate(depth_mm, camera)
-        if not detection.found:
+        seen = detection.centre_xyz
+        offset = np.inf if seen is None else float(np.linalg.norm(seen - tracked.xyz.mean(axis=0)))
+        on_the_hand = offset <= self.max_offset * self.predictor.cube_mm
+        kept = self.keep_below is not None and detection.score >= self.keep_below and on_the_hand
+        if not detection.found and not kept:
             self.unseen += 1
             return TrackedFrame(None if self.unseen >= self.no_hand_frames else tracked, "tracked")
         self.unseen = 0
-        offset = float(np.linalg.norm(detection.centre_xyz - tracked.xyz.mean(axis=0)))
-        if offset <= self.max_offset * self.predictor.cube_mm:
+        if on_the_hand:
             return TrackedFrame(tracked, "tracked")
         found = self.predictor(depth_mm, camera, detection.centre_xyz, left=left, refine=True)
         nearer = np.linalg.norm(found.xyz.mean(axis=0) - detection.centre_xyz) < offset
