@@ -24,12 +24,13 @@ import numpy as np
 from handgraph.errors import HandgraphError
 from handgraph.geometry.camera import Intrinsics, xyz_to_uvd
 
-SMOOTHING_MIN_CUTOFF_HZ = 2.0
+SMOOTHING_MIN_CUTOFF_HZ = 0.5
 SMOOTHING_BETA_S_PER_MM = 0.02
 """The One Euro filter's parameters for ``--smooth``, chosen by ``bench/tracking.py`` on its tuning sequences:
 of a grid, the pair with the least jitter among those that add at most 1 mm to the mean joint error of
-unsmoothed tracking (bench/results/tracking.json: on the benchmark sequences at 30 frames/s it halved the
-jitter, 7.0 to 3.55 m/s^2, for 0.5 mm more mean joint error)."""
+unsmoothed tracking (bench/results/tracking.json at commit 169d9d0, seven kinds of sequence: on the benchmark
+sequences at 30 frames/s it halved the jitter, 7.6 to 3.5 m/s^2, for 0.6 mm more mean joint error; the run
+before, on six kinds, had chosen 2 Hz)."""
 
 
 def smoothing_factor(cutoff_hz: np.ndarray | float, period_s: float) -> np.ndarray | float:
