@@ -1,10 +1,11 @@
 """Labelled synthetic sequences: a person before a depth camera moves a hand, frame after frame, for measuring
 how well tracking follows it (``bench/tracking.py``).
 
-A sequence is a person facing the camera with the right hand raised before the body, on its arm, in a room.
-The hand's position, rotation and pose follow smooth trajectories: a sum of slow sines for the position and
-the wrist's rotation, and finger poses that blend from one gesture (or any pose within the joint limits) to the
-next with a smoothstep. Every sequence is one of six kinds, each a way tracking fails:
+A sequence is a person facing the camera with the right hand raised before the body, on its arm, in a room
+(or, in the ``egocentric`` kind, the wearer's own hand seen from the head). The hand's position, rotation and
+pose follow smooth trajectories: a sum of slow sines for the position and the wrist's rotation, and finger poses
+that blend from one gesture (or any pose within the joint limits) to the next with a smoothstep. Every sequence
+is one of seven kinds, each a way tracking fails or a setting it must work in:
 
 - ``steady``: only the smooth motion (up to about 0.6 m/s);
 - ``flicks``: two or three fast moves of 150-300 mm in 0.1-0.2 s (up to 3 m/s), with a turn of the wrist;
