@@ -137,3 +137,20 @@ def test_a_hand_resting_on_a_table_touches_it_and_stays_above_it():
         clearance = hand_clearance(shape, articulation, to_table)
         assert -3.0 - 1e-9 <= clearance <= 0.5  # resting on it, pressed in by at most 3 mm
         assert abs(np.linalg.norm(normal) - 1.0) < 1e-12
+
+
+@pytest.mark.parametrize("kind", OBJECT_KINDS)
+def test_an_object_stands_on_its_table_and_reaches_no_further_than_its_bound(kind):
+    rng = np.random.default_rng(OBJECT_KINDS.index(kind) + 50)
+    normal = axis_angle_to_matrix(np.array([0.3, 0.0, 0.2])) @ np.array([0.0, -1.0, 0.0])  # up from the table
+    offset = float(normal @ np.array([0.0, 200.0, 600.0]))  # the table through (0, 200, 600) mm
+    standing = sample_object(rng, kind).standing_on(normal, offset, np.array([30.0, 180.0, 650.0]), 1.0)
+    points = np.stack(np.meshgrid(*[np.arange(-200.0, 200.0, 4.0)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    points = points + np.array([30.0, 180.0, 650.0])
+    inside = points[standing.distance(points) < 0.0]
+    assert len(inside) > 0
+    heights = inside @ normal - offset  # mm above the table
+    assert heights.min() >= -0.5 - 4.0  # on it: the 0.5 mm search step, and the 4 mm grid
+    assert heights.min() <= 4.0  # touching it, not floating above
+    for down in (-normal, np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, -1.0])):
+        assert (inside @ down).max() <= standing.lowest(down) + 1e-9  # an upper bound (float64 of ~1 m: exact)

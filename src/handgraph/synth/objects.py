@@ -110,11 +110,14 @@ class HandObject:
 
     def standing_on(self, normal: np.ndarray, offset: float, position: np.ndarray, spin: float) -> HandObject:
         """The object standing on the table {p : normal . p = offset} (``normal`` (3,) unit, up from it): its z
-        axis along the normal, turned by ``spin`` rad about it, its bottom at ``position`` (3,) dropped onto it."""
-        rotation = body.frame_along(normal, spin)
+        axis along the normal, turned by ``spin`` rad about it, its bottom at ``position`` (3,) dropped onto it.
+        The bottom is the lowest point of the object on the line down its axis (a cup's centre lies in its
+        hollow, so the first point outside the object below the centre is not its bottom)."""
+        turned = self.moved(body.frame_along(normal, spin), np.zeros(3))
         below = np.arange(0.0, 300.0, 0.5)[:, None] * -normal  # from its centre down along the normal
-        height = below[np.argmax(self.moved(rotation, np.zeros(3)).distance(below) >= 0.0)] @ -normal
-        return self.moved(rotation, position - (normal @ position - offset) * normal + normal * height)
+        inside = np.flatnonzero(turned.distance(below) < 0.0)
+        height = below[inside[-1]] @ -normal + 0.5 if len(inside) else turned.lowest(-normal)  # 0.5: the step
+        return turned.moved(np.eye(3), position - (normal @ position - offset) * normal + normal * height)
 
     def lowest(self, down: np.ndarray) -> float:
         """How far the object reaches along ``down`` (3,) unit, an upper bound: its cones' ends and radii, its
