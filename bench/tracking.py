@@ -23,7 +23,6 @@ Written to bench/results/tracking.json; the sequences are kept in bench/runs/tra
 
 from __future__ import annotations
 
-import inspect
 import time
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from tqdm import tqdm
 
 from handgraph.evaluation.tracking import found_frames, tracking_metrics
 from handgraph.inference.predictor import Predictor
-from handgraph.inference.tracking import HandTracker, OneEuroFilter
+from handgraph.inference.tracking import KEEP_SCORE, HandTracker, OneEuroFilter
 from handgraph.synth.sequences import KINDS, SequenceConfig, generate_sequence, read_sequence, write_sequence
 
 TEST_SEED, TUNING_SEED = 4_000_037, 4_000_059
@@ -45,7 +44,6 @@ ERROR_ALLOWANCE_MM = 1.0
 """Smoothing lags: the chosen filter is the one with the least jitter among those that add at most this much to
 the mean joint error of unsmoothed tracking on the tuning sequences."""
 SEQUENCES = ROOT / "bench" / "runs" / "tracking"
-KEEP_SCORE = inspect.signature(HandTracker).parameters["keep_score"].default
 
 
 def sequences(seed: int, count: int, config: SequenceConfig) -> list:

@@ -32,6 +32,9 @@ unsmoothed tracking (bench/results/tracking.json at commit 169d9d0, seven kinds 
 sequences at 30 frames/s it halved the jitter, 7.6 to 3.5 m/s^2, for 0.6 mm more mean joint error; the run
 before, on six kinds, had chosen 2 Hz)."""
 
+KEEP_SCORE = 0.5
+"""While a hand is tracked, a localiser's answer on it still sees it from this share of the threshold up."""
+
 
 def smoothing_factor(cutoff_hz: np.ndarray | float, period_s: float) -> np.ndarray | float:
     """alpha = 1 / (1 + tau / T) with tau = 1 / (2 pi fc)."""
@@ -118,7 +121,7 @@ class HandTracker:
 
     def __init__(self, predictor, smoother: OneEuroFilter | None = None, min_support: float = 0.5,
                  max_offset: float = 0.2, min_fill: float = 0.02, other_hand: float = 0.4,
-                 no_hand_frames: int = 3, recentre: float = 0.1, keep_score: float = 0.5):  # fmt: skip
+                 no_hand_frames: int = 3, recentre: float = 0.1, keep_score: float = KEEP_SCORE):  # fmt: skip
         if no_hand_frames < 1:
             raise HandgraphError(f"no_hand_frames must be at least 1, got {no_hand_frames}")
         self.predictor, self.smoother = predictor, smoother
