@@ -31,8 +31,8 @@ PACKAGE = Path(importlib.util.find_spec("handgraph").origin).parent  # the check
 NYU_FRAME = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "nyu" / "depth_1_0000001.png"
 RANK = {
     "errors": 0, "geometry": 1, "io": 1, "preprocess": 1, "weights": 1, "layers": 2, "synth": 2, "datasets": 2,
-    "models": 3, "training": 4, "localizer": 4, "evaluation": 4, "fitting": 4, "inference": 5, "commands": 6, "cli": 7,
-    "__main__": 8, "__init__": 9,
+    "models": 3, "training": 4, "localizer": 4, "evaluation": 4, "fitting": 4, "inference": 5, "adaptation": 6,
+    "commands": 7, "cli": 8, "__main__": 9, "__init__": 10,
 }  # fmt: skip
 LOOSE = {
     "arrays": "geometry", "camera": "geometry", "rotations": "geometry", "skeleton": "geometry",

@@ -5,11 +5,23 @@ from __future__ import annotations
 import argparse
 import sys
 
-from handgraph.commands import average, data, evaluate, export, fit, live, predict, synth, train, train_localizer
+from handgraph.commands import (
+    adapt,
+    average,
+    data,
+    evaluate,
+    export,
+    fit,
+    live,
+    predict,
+    synth,
+    train,
+    train_localizer,
+)
 from handgraph.errors import HandgraphError
 from handgraph.io.provenance import version
 
-COMMANDS = (synth, train, evaluate, predict, fit, export, live, train_localizer, data, average)
+COMMANDS = (synth, train, evaluate, predict, fit, adapt, export, live, train_localizer, data, average)
 """Modules that each define NAME, HELP, add_arguments(parser) and run(args) -> exit code."""
 
 

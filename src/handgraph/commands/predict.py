@@ -119,7 +119,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-overlays", action="store_true", help="write the JSON only")
 
 
-def _camera(args):
+def camera_of(args):
     """A preset, the four intrinsics, or None: a recording's own camera (``predict_frames`` reads it)."""
     from handgraph.errors import HandgraphError
     from handgraph.geometry.camera import Intrinsics
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     from handgraph.io.predictions import write_predictions
 
     predictions = predict_frames(
-        args.input, _camera(args), checkpoint=args.checkpoint, backend=args.backend, threads=args.threads,
+        args.input, camera_of(args), checkpoint=args.checkpoint, backend=args.backend, threads=args.threads,
         localizer=args.localizer, depth_scale=args.depth_scale, centre=args.center, centres=args.centers,
         left=args.left, track=not args.no_track, smooth=args.smooth, fps=args.fps, min_cutoff=args.min_cutoff,
         beta=args.beta, fit=args.fit, refine=not args.no_refine, mesh_format=args.mesh_format, out=args.out,

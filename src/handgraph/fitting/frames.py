@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from handgraph.fitting.agreement import DepthAgreement, depth_agreement
 from handgraph.fitting.mesh import hand_mesh, write_mesh
 from handgraph.fitting.refine import depth_view, refine_against_depth
 from handgraph.fitting.result import HandFits
@@ -32,9 +33,10 @@ class FrameCrop:
 
 def refine_fits(fits: HandFits, crop_of: Callable[[int], FrameCrop], progress: bool = True) -> HandFits:
     """Every fitted hand moved against its frame's depth (``refine``), in batches; the joints it was fitted to
-    are the prior. ``crop_of(k)`` gives hand k's frame, read only when its batch comes."""
+    are the prior. ``crop_of(k)`` gives hand k's frame, read only when its batch comes. The result carries how
+    well each refined hand explains its depth (``agreement``, on the points the refinement saw)."""
     net_joints, net_weights = canonical_targets(fits.joints, fits.layout)
-    count, refined = len(fits.x), []
+    count, refined, agreements = len(fits.x), [], []
     batches = range(0, count, REFINE_BATCH)
     for start in tqdm(batches, desc="refining against the depth", unit="batch", disable=not progress):
         chunk = slice(start, min(start + REFINE_BATCH, count))
@@ -46,7 +48,9 @@ def refine_fits(fits: HandFits, crop_of: Callable[[int], FrameCrop], progress: b
             )
         x = refine_against_depth(views, fits.x[chunk], fits.mirrored[chunk], net_joints[chunk], net_weights[chunk])
         refined.append(x)
-    return replace(fits, x=torch.cat(refined), refined=np.ones(count, dtype=bool))
+        agreements.append(depth_agreement(views, x, fits.mirrored[chunk]))
+    agreement = DepthAgreement.joined(agreements) if agreements else None
+    return replace(fits, x=torch.cat(refined), refined=np.ones(count, dtype=bool), agreement=agreement)
 
 
 def write_meshes(fits: HandFits, paths: list[str | os.PathLike | None], progress: bool = True) -> list[str | None]:

@@ -10,6 +10,7 @@ import torch
 from tqdm import tqdm
 
 from handgraph.fitting import hand_model, ik
+from handgraph.fitting.agreement import DepthAgreement
 from handgraph.fitting.targets import canonical_targets
 from handgraph.geometry.joint_map import canonical_to_layout
 from handgraph.geometry.skeleton import FINGER_NAMES, JointLayout
@@ -40,6 +41,8 @@ class HandFits:
     """(N, J, 3) mm: the joints that were fitted, in ``layout``."""
     refined: np.ndarray
     """(N,) bool: moved against the depth after the inverse kinematics."""
+    agreement: DepthAgreement | None = None
+    """How well the refined hands explain their frames' depth (``agreement``); None before a refinement."""
 
     @cached_property
     def canonical_xyz(self) -> np.ndarray:
@@ -86,6 +89,7 @@ class HandFits:
             },
             "residual_mm": self.residual_mm[index].round(2).tolist(),
             "refined": bool(self.refined[index]),
+            **({} if self.agreement is None else self.agreement.record(index)),
             "mesh": mesh,
         }
 

@@ -65,9 +65,9 @@ def sample_gesture_articulation(rng: np.random.Generator, noise_deg: float) -> t
     return name, clip_to_limits(GESTURES_DEG[name] + rng.normal(0.0, noise_deg, (5, 4)))
 
 
-def sample_shape(rng: np.random.Generator) -> HandShape:
-    """One hand shape: global scale, per-bone lengths, thickness and forearm length."""
-    scale = rng.uniform(*anatomy.SCALE_RANGE)
+def sample_shape(rng: np.random.Generator, scale_range: tuple[float, float] = anatomy.SCALE_RANGE) -> HandShape:
+    """One hand shape: global scale (within ``scale_range``), per-bone lengths, thickness and forearm length."""
+    scale = rng.uniform(*scale_range)
     bone_factor = 1.0 + np.clip(rng.normal(0.0, anatomy.BONE_VARIATION, (5, 3)), -0.1, 0.1)
     thickness = 1.0 + np.clip(rng.normal(0.0, anatomy.THICKNESS_VARIATION), -0.15, 0.15)
     return HandShape(

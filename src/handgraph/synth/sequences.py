@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from handgraph.errors import HandgraphError
+from handgraph.geometry import anatomy
 from handgraph.geometry.camera import Intrinsics, xyz_to_uvd
 from handgraph.geometry.kinematics import chain_joints, hand_to_camera
 from handgraph.geometry.rotations import axis_angle_to_matrix
@@ -84,6 +85,9 @@ class SequenceConfig:
     """Range of the hand's mean distance from the camera."""
     kinds: tuple[str, ...] = KINDS
     """Sequence ``i`` is of kind ``kinds[i % len(kinds)]``."""
+    hand_scale: tuple[float, float] = anatomy.SCALE_RANGE
+    """Range of the hand's global scale (1: the average adult hand). Outside the default, hands the shipped
+    models never saw: ``bench/adapt.py`` draws larger ones for its domain shift."""
 
     def __post_init__(self) -> None:
         if self.sensor not in SENSOR_PRESETS:
@@ -91,6 +95,8 @@ class SequenceConfig:
         unknown = [kind for kind in self.kinds if kind not in KINDS]
         if unknown or not self.kinds:
             raise HandgraphError(f"sequence config: unknown kinds {unknown}; known: {', '.join(KINDS)}")
+        if not 0.5 <= self.hand_scale[0] <= self.hand_scale[1] <= 2.0:
+            raise HandgraphError(f"sequence config: hand_scale must be a range within [0.5, 2], got {self.hand_scale}")
         if self.frames < 2 or not self.fps > 0:
             raise HandgraphError(f"sequence config: frames must be at least 2 and fps positive, got {self.frames}, "
                                  f"{self.fps}")  # fmt: skip
@@ -335,7 +341,7 @@ def generate_sequence(config: SequenceConfig, seed: int, index: int) -> Sequence
     draw = _draw(config, seed, index)
     sensor = SENSOR_PRESETS[config.sensor]
     camera = sensor.camera
-    shape = sample_shape(draw.rng)
+    shape = sample_shape(draw.rng, config.hand_scale)
     held = _grasp(draw, shape) if draw.kind in HELD else None
     hand, joints, rotation, translation = _hand(draw, shape)
     count, height, width = len(draw.time_s), camera.height, camera.width

@@ -1,0 +1,121 @@
+"""``handgraph adapt``: a pose model adapted to your camera's unlabelled frames."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+
+NAME = "adapt"
+HELP = "adapt the pose model to your own camera's unlabelled depth frames (no labels needed)"
+DESCRIPTION = textwrap.dedent(
+    """\
+    Fine-tune a pose model (default: the shipped one) on depth frames without joint labels, such as recordings
+    of 'handgraph live --record'. In each round the model finds and tracks the hand in every frame, the
+    kinematic hand is fitted to its joints and moved against the frame's depth (as 'predict --fit' does), and
+    the refined hand's joints become the frame's pseudo-label. Only frames whose fitted hand explains the
+    observed depth, whose joints the depth supports, and where the network and the depth agree are used; a new
+    model is then trained from the start model on those frames mixed half and half with synthetic frames
+    with exact labels (which keep it from drifting). Each round's labels come from the model of the round before.
+
+    Prints per round the label-free measures: hands found, frames used, the fitted hand's median distance from
+    the observed points (depth residual), the share of points it explains, the joints' support on the surface;
+    and the error on synthetic validation frames (how far the model drifted from the synthetic task). OUT/model
+    is the adapted checkpoint, for 'predict --checkpoint'; it records the frames it was adapted on. A run that
+    is stopped resumes where it was when the same command is run again."""
+)
+EPILOG = textwrap.dedent(
+    """\
+    examples:
+      handgraph adapt --input ../shared/data/real/sr305/20210326-231615 --camera sr305 --depth-scale 0.125 \\
+          --min-frames 5 --steps 200 --out runs/adapted_sr305
+      handgraph predict --checkpoint runs/adapted_sr305/model --input ../shared/data/real/sr305/20210326-231615 \\
+          --camera sr305 --depth-scale 0.125 --out runs/sr305_adapted
+      handgraph adapt --input recordings/ --out runs/adapted        # recordings of 'handgraph live --record'
+
+    Time on 2 CPU cores: about 75 ms per frame and round to label (tracking, fitting, refinement), and about
+    0.3 s per training step at the default batch of 32: 1000 frames take about 12 minutes."""
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from handgraph.adaptation import AdaptConfig, SelectionRule
+    from handgraph.geometry.camera import CAMERA_PRESETS
+
+    defaults, rule = AdaptConfig(), SelectionRule()
+    parser.add_argument(
+        "--input", required=True, action="append", metavar="FILE_OR_DIR",
+        help="depth frames: a file, a folder of them, or a .npy recording; repeat for more (each recording is a "
+        "sequence of its own, a folder's images one sequence)",
+    )  # fmt: skip
+    parser.add_argument("--camera", choices=list(CAMERA_PRESETS), help="intrinsics of a known camera")
+    for name in ("fx", "fy", "cx", "cy"):
+        parser.add_argument(
+            f"--{name}", type=float, help=f"intrinsics: {name} in pixels (all four, instead of --camera)"
+        )
+    parser.add_argument(
+        "--depth-scale", type=float, metavar="MM_PER_UNIT",
+        help="mm per stored depth unit (default: 1, or a recording's own from its .json)",
+    )  # fmt: skip
+    parser.add_argument("--fps", type=float, help="frame rate of the sequences (default: a recording's own, else 30)")
+    parser.add_argument("--left", action="store_true", help="the frames show a left hand")
+    parser.add_argument(
+        "--checkpoint", metavar="DIR", help="the model to adapt (default: the shipped checkpoints/hgt-synth)"
+    )
+    parser.add_argument(
+        "--localizer", metavar="PATH_OR_blob",
+        help="how the hand is found: a localizer checkpoint or .onnx (default: the shipped one), or 'blob'",
+    )  # fmt: skip
+    learning = parser.add_argument_group("learning")
+    learning.add_argument(
+        "--rounds", type=int, default=defaults.rounds, help="label-select-train rounds (default: %(default)s)"
+    )
+    learning.add_argument(
+        "--steps", type=int, default=defaults.steps, help="training steps per round (default: %(default)s)"
+    )
+    learning.add_argument(
+        "--batch-size", type=int, default=defaults.batch_size, help="frames per step (default: %(default)s)"
+    )
+    learning.add_argument(
+        "--real-fraction", type=float, default=defaults.real_fraction,
+        help="share of each batch from your frames; the rest are synthetic (default: %(default)s)",
+    )  # fmt: skip
+    learning.add_argument(
+        "--learning-rate", type=float, default=defaults.learning_rate, help="peak learning rate (default: %(default)s)"
+    )
+    learning.add_argument(
+        "--min-frames", type=int, default=defaults.min_frames,
+        help="fewer frames sure enough to teach than this is an error (default: %(default)s)",
+    )  # fmt: skip
+    learning.add_argument(
+        "--keep-share", type=float, default=rule.keep_share,
+        help="of the frames that pass the checks, the share used: those whose fitted hand the depth confirms most "
+        "(default: %(default)s)",
+    )  # fmt: skip
+    learning.add_argument(
+        "--eval-frames", type=int, default=defaults.eval_frames,
+        help="synthetic validation frames scored after each round, to see the model's drift (default: %(default)s)",
+    )  # fmt: skip
+    learning.add_argument(
+        "--workers",
+        type=int,
+        default=defaults.workers,
+        help="processes drawing synthetic frames (default: %(default)s)",
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder; the adapted model is OUT/model")
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from handgraph.adaptation import AdaptConfig, adapt
+    from handgraph.commands.predict import camera_of
+
+    defaults = AdaptConfig()
+    config = AdaptConfig(
+        rounds=args.rounds, steps=args.steps, batch_size=args.batch_size, real_fraction=args.real_fraction,
+        learning_rate=args.learning_rate, min_frames=args.min_frames, eval_frames=args.eval_frames,
+        workers=args.workers, selection=replace(defaults.selection, keep_share=args.keep_share),
+    )  # fmt: skip
+    adapt(args.input, args.out, camera=camera_of(args), depth_scale_mm=args.depth_scale, fps=args.fps,
+          checkpoint=args.checkpoint, localizer=args.localizer, left=args.left, config=config)  # fmt: skip
+    return 0

@@ -1,0 +1,143 @@
+"""`handgraph adapt` as a user runs it: on the real SR305 frames, resumed after a kill, and refusing what it
+cannot learn from with a message that says why."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import handgraph.adaptation.self_training as adapt_module
+from handgraph.adaptation import AdaptConfig, SelectionRule, adapt
+from handgraph.adaptation.frames import open_frames
+from handgraph.cli import main
+from handgraph.errors import HandgraphError
+from handgraph.geometry.camera import camera_preset
+from handgraph.io.depth_images import read_depth
+from handgraph.io.recordings import Recorder
+
+QUICK = AdaptConfig(rounds=1, steps=2, batch_size=4, min_frames=2, eval_frames=8, workers=0)
+"""Two training steps on four frames: the whole path in seconds."""
+EVERY_FRAME = SelectionRule(min_support=0.0, max_moved_mm=1000.0, keep_share=1.0)
+"""Every hand found teaches: for tests on a few frames, where the default rule may keep too few."""
+
+
+def _sr305(shared_data: Path) -> Path:
+    return shared_data / "real" / "sr305" / "20210326-231615"
+
+
+def test_adapting_on_the_real_sr305_frames_writes_a_model_that_records_them(tmp_path, shared_data):
+    out = tmp_path / "adapted"
+    state = adapt([_sr305(shared_data)], out, camera="sr305", depth_scale_mm=0.125, config=QUICK, progress=False,
+                  log=lambda line: None)  # fmt: skip
+    frames = sorted(_sr305(shared_data).glob("*.png"), key=lambda path: int(path.stem))
+    assert state["before"]["hands"] == len(frames) and state["after"]["hands"] == len(frames)
+    assert 2 <= state["rounds"][0]["used"] <= len(frames)
+    meta = json.loads((out / "model" / "checkpoint.json").read_text())
+    recorded = meta["train"]["adapted"]["frames"]
+    assert recorded["names"] == [str(path) for path in frames] and recorded["count"] == len(frames)
+    assert recorded["sha256"] == hashlib.sha256("".join(f"{path}\n" for path in frames).encode()).hexdigest()
+    assert meta["written_by"]["command"]
+    with pytest.raises(HandgraphError, match="finished adaptation"):
+        adapt([_sr305(shared_data)], out, camera="sr305", depth_scale_mm=0.125, config=QUICK, progress=False,
+              log=lambda line: None)  # fmt: skip
+
+
+def test_a_run_killed_in_training_resumes_without_labelling_again(tmp_path, shared_data, monkeypatch):
+    out = tmp_path / "adapted"
+    real_train = adapt_module.train
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(adapt_module, "train", killed)
+    with pytest.raises(KeyboardInterrupt):
+        adapt([_sr305(shared_data)], out, camera="sr305", depth_scale_mm=0.125, config=QUICK, progress=False,
+              log=lambda line: None)  # fmt: skip
+    assert (out / "round_1" / "labels.npz").is_file() and not list(out.rglob("*.tmp"))
+    labelled = []
+    monkeypatch.setattr(adapt_module, "train", real_train)
+    monkeypatch.setattr(adapt_module, "label_frames", lambda *args, **kwargs: labelled.append(1) or 1 / 0)
+    with pytest.raises(ZeroDivisionError):  # the labels of round 1 are read back; only "after" labels again
+        adapt([_sr305(shared_data)], out, camera="sr305", depth_scale_mm=0.125, config=QUICK, progress=False,
+              log=lambda line: None)  # fmt: skip
+    assert len(labelled) == 1 and (out / "round_1" / "train" / "model").is_dir()
+    with pytest.raises(HandgraphError, match="other frames"):  # another request in the same folder
+        adapt([_sr305(shared_data)], out, camera="sr305", depth_scale_mm=0.125, config=AdaptConfig(steps=3),
+              progress=False, log=lambda line: None)  # fmt: skip
+
+
+def _recording(path: Path, frames: np.ndarray, camera="sr305", scale: float = 0.125) -> Path:
+    recorder = Recorder(path, camera_preset(camera), scale, 30.0)
+    for frame in frames:
+        recorder.add(frame)
+    recorder.close()
+    return path
+
+
+def _raw_sr305(shared_data: Path, count: int) -> np.ndarray:
+    frames = sorted(_sr305(shared_data).glob("*.png"), key=lambda path: int(path.stem))[:count]
+    return np.stack([np.round(read_depth(path, 0.125) / 0.125).astype(np.uint16) for path in frames])
+
+
+def test_frames_without_a_hand_say_so(tmp_path):
+    wall = np.full((3, 480, 640), 2000 * 8, dtype=np.uint16)  # a wall 2 m away, in 0.125 mm units
+    path = _recording(tmp_path / "wall.npy", wall)
+    with pytest.raises(HandgraphError, match="no hand was found in any of the 3 frame"):
+        adapt([path], tmp_path / "out", config=QUICK, progress=False, log=lambda line: None)
+
+
+def test_a_sequence_of_one_frame_is_too_few_to_learn_from(tmp_path, shared_data):
+    path = _recording(tmp_path / "one.npy", _raw_sr305(shared_data, 1))
+    with pytest.raises(HandgraphError, match=r"only \d+ of 1 frame\(s\) are sure enough.*at least 20"):
+        adapt([path], tmp_path / "out", config=AdaptConfig(), progress=False, log=lambda line: None)
+    assert not (tmp_path / "out" / "round_1" / "crops").exists()
+
+
+def test_a_recording_cut_short_is_said_and_its_whole_frames_are_used(tmp_path, shared_data):
+    path = _recording(tmp_path / "cut.npy", _raw_sr305(shared_data, 4))
+    with open(path, "r+b") as file:  # the writer killed in the middle of the last frame
+        file.truncate(path.stat().st_size - 640 * 480)
+    lines: list[str] = []
+    adapt([path], tmp_path / "out", config=replace(QUICK, selection=EVERY_FRAME), progress=False, log=lines.append)
+    assert any(line.startswith("skipped") and "cut.npy[3]" in line for line in lines), lines
+    state = json.loads((tmp_path / "out" / "adapt.json").read_text())
+    assert state["before"]["frames"] == 4 and state["before"]["hands"] == 3
+
+
+def test_frames_of_another_size_or_camera_are_refused(tmp_path, shared_data):
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for name in ("0.png", "20.png"):
+        shutil.copy(_sr305(shared_data) / name, mixed / name)
+    from PIL import Image
+
+    Image.fromarray(np.full((240, 320), 4000, dtype=np.uint16)).save(mixed / "40.png")
+    with pytest.raises(HandgraphError, match="40.png: the frame is 320x240 but the camera is 640x480"):
+        adapt([mixed], tmp_path / "out", camera="sr305", depth_scale_mm=0.125, config=QUICK, progress=False,
+              log=lambda line: None)  # fmt: skip
+    assert not (tmp_path / "out" / "round_1" / "labels.npz").exists()
+    first = _recording(tmp_path / "a.npy", _raw_sr305(shared_data, 2))
+    second = _recording(tmp_path / "b.npy", _raw_sr305(shared_data, 2), scale=1.0)
+    with pytest.raises(HandgraphError, match="another camera or depth scale"):
+        open_frames([first, second])
+    with pytest.raises(HandgraphError, match="given twice"):
+        open_frames([first, first])
+    with pytest.raises(HandgraphError, match="the camera is unknown"):
+        open_frames([_sr305(shared_data)])
+
+
+def test_the_command_line(tmp_path, shared_data, capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["adapt", "--help"])
+    assert done.value.code == 0 and "pseudo-label" in capsys.readouterr().out
+    code = main(["adapt", "--input", str(_sr305(shared_data)), "--camera", "sr305", "--depth-scale", "0.125",
+                 "--rounds", "1", "--steps", "2", "--batch-size", "4", "--min-frames", "2", "--eval-frames", "8",
+                 "--workers", "0", "--out", str(tmp_path / "out")])  # fmt: skip
+    printed = capsys.readouterr()
+    assert code == 0 and "before: hands in 11 frame(s)" in printed.out and "wrote " in printed.out
