@@ -31,7 +31,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
-from _common import ROOT, arguments, print_table, write_result
+from _common import ROOT, arguments, print_table, results_folder, write_result
 from tqdm import tqdm
 
 from handgraph.adaptation import AdaptConfig, adapt
@@ -55,7 +55,6 @@ ADAPTATION_SEED, TEST_SEED = 9_200, 9_300
 TEST_SEQUENCES = 8
 FOLDER = ROOT / "bench" / "runs" / "adapt"
 SHARED = ROOT.parent / "shared" / "data" / "real"
-FIGURES = ROOT / "docs" / "figures"
 
 
 def recordings(seed: int, count: int, config: SequenceConfig) -> list[Path]:
@@ -192,7 +191,7 @@ def nyu_frame(config: AdaptConfig) -> dict:
     return {**scored, "measures_before": state["before"], "measures_after": state["after"]}
 
 
-def sr305_sequence(config: AdaptConfig) -> dict:
+def sr305_sequence(config: AdaptConfig, figures: Path) -> dict:
     """The real SR305 frames adapted on themselves: the measures before and after, and both models' overlays."""
     frames = SHARED / "sr305" / "20210326-231615"
     out = FOLDER / "adapted_sr305"
@@ -202,7 +201,8 @@ def sr305_sequence(config: AdaptConfig) -> dict:
     for name, checkpoint in (("shipped", POSE_MODEL), ("adapted", out / "model")):
         overlays = FOLDER / f"sr305_{name}"
         predict_frames(frames, "sr305", checkpoint=checkpoint, depth_scale=0.125, out=overlays)
-        shutil.copy(overlays / "100_overlay.png", FIGURES / f"adapt_sr305_{name}.png")
+        figures.mkdir(parents=True, exist_ok=True)
+        shutil.copy(overlays / "100_overlay.png", figures / f"adapt_sr305_{name}.png")
     return {"measures_before": state["before"], "measures_after": state["after"], "rounds": state["rounds"]}
 
 
@@ -220,7 +220,8 @@ def main() -> None:
     if args.only in (None, "shift"):
         figures["domain_shift"] = domain_shift(args, config)
     if args.only in (None, "real"):
-        figures["sr305"] = sr305_sequence(config)
+        page = ROOT / "docs" if not args.quick else results_folder(True)  # where report.py writes the page
+        figures["sr305"] = sr305_sequence(config, page / "figures")
         figures["nyu_frame"] = nyu_frame(config)
         nyu = figures["nyu_frame"]
         print(f"NYU frame, 12 joints: {nyu['before_mm']:.2f} -> {nyu['after_mm']:.2f} mm")

@@ -19,6 +19,7 @@ import numpy as np  # noqa: E402
 from _common import ROOT, arguments, results_folder  # noqa: E402
 from _markdown import missing, source, table  # noqa: E402
 from report_real import (  # noqa: E402
+    adapt_section,
     cache_section,
     families_section,
     fitting_section,
@@ -495,6 +496,7 @@ def main() -> None:
         families_section(_load(folder, "families"), _load(folder, "families_before"), folder),
         cache_section(_load(folder, "cache"), folder),
         fitting_section(_load(folder, "fitting"), folder, figures),
+        adapt_section(_load(folder, "adapt"), folder),
         fuzz_section(_load(folder, "fuzz"), folder),
     ]
     if FINDINGS.is_file():

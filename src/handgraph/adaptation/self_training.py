@@ -14,8 +14,8 @@ Self-training with pseudo-labels that the depth itself checks. Each round:
    and the kinematic hand keeps bones and angles valid. The refinement alone takes the shipped model from
    18.85 to 13.85 mm on the synthetic test split and from 20.9 to 13.0 mm on the real NYU frame
    (``docs/benchmarks.md``, kinematic fitting): the labels are better than the network that made them.
-2. **Select** (``selection``): only frames whose fit explains their depth, whose joints the depth supports, and
-   whose network and refinement agree teach (self-training learns its own mistakes back otherwise).
+2. **Select** (``selection``): only the frames whose fitted hand the camera confirms best, among those whose
+   depth supports the network's joints, teach (self-training learns its own mistakes back otherwise).
 3. **Train** a student from the start model on batches of which ``real_fraction`` are the selected frames'
    crops and the rest synthetic frames with exact labels, drawn on the fly as the shipped model's fine-tune drew
    them: every reference implementation of adaptation for hand or keypoint pose keeps labelled source batches
@@ -45,6 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from handgraph.adaptation.crops import write_label_crops
 from handgraph.adaptation.frames import FrameSet, open_frames
@@ -61,7 +62,7 @@ from handgraph.models.config import ModelConfig
 from handgraph.models.contract import contract_of
 from handgraph.synth.generator import SynthConfig
 from handgraph.training.config import DataConfig, TrainConfig
-from handgraph.training.loop import train
+from handgraph.training.loop import evaluate, train, validation_frames
 from handgraph.training.run import latest_checkpoint
 from handgraph.weights import POSE_MODEL, shipped
 
@@ -131,6 +132,11 @@ def adapt(
     state = _open_state(out, request)
     log(f"adapting {start} on {len(frames)} frame(s) in {len(frames.sequences)} sequence(s); {config.rounds} "
         f"round(s) of {config.steps} steps")  # fmt: skip
+    if "start_validation_mm" not in state:  # the synthetic validation error the rounds' models are compared with
+        validation = validation_frames(_round_config(model.config, contract, "", start, config))
+        state["start_validation_mm"] = round(float(evaluate(model, validation, torch.device("cpu"))["mean_mm"]), 3)
+        atomic_write_text(out / STATE, json.dumps(state, indent=1) + "\n")
+    log(f"{start}: synthetic validation {state['start_validation_mm']:.2f} mm ({config.eval_frames} frames)")
     teacher = start
     for number in range(1, config.rounds + 1):
         folder = out / f"round_{number}"
@@ -252,7 +258,7 @@ def _summary(number: int, labels: PseudoLabels, used: np.ndarray, metrics: dict)
 def _measures_line(measured: dict) -> str:
     return (
         f"hands in {measured['hands']} frame(s), {measured['used']} sure enough to teach; median depth residual "
-        f"{measured['residual_mm']:.2f} mm, points explained {100 * measured['explained']:.1f} %, joint support "
+        f"{measured['residual_mm']:.2f} mm, surface confirmed {100 * measured['explained']:.1f} %, joint support "
         f"{100 * measured['support']:.0f} %, refinement moved the joints {measured['moved_mm']:.1f} mm"
     )
 

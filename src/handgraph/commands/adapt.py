@@ -12,15 +12,17 @@ DESCRIPTION = textwrap.dedent(
     Fine-tune a pose model (default: the shipped one) on depth frames without joint labels, such as recordings
     of 'handgraph live --record'. In each round the model finds and tracks the hand in every frame, the
     kinematic hand is fitted to its joints and moved against the frame's depth (as 'predict --fit' does), and
-    the refined hand's joints become the frame's pseudo-label. Only frames whose fitted hand explains the
-    observed depth, whose joints the depth supports, and where the network and the depth agree are used; a new
-    model is then trained from the start model on those frames mixed half and half with synthetic frames
-    with exact labels (which keep it from drifting). Each round's labels come from the model of the round before.
+    the refined hand's joints become the frame's pseudo-label. Only the surest frames teach: of those whose
+    depth supports at least half of the network's joints, the half whose fitted hand the camera confirms best
+    (the most of its surface seen where it stands). A new model is then trained from the start model on those
+    frames mixed half and half with synthetic frames with exact labels (which keep it from drifting). Each
+    round's labels come from the model of the round before.
 
     Prints per round the label-free measures: hands found, frames used, the fitted hand's median distance from
-    the observed points (depth residual), the share of points it explains, the joints' support on the surface;
-    and the error on synthetic validation frames (how far the model drifted from the synthetic task). OUT/model
-    is the adapted checkpoint, for 'predict --checkpoint'; it records the frames it was adapted on. A run that
+    the observed depth (depth residual), the share of its surface the camera confirms, the share of the
+    network's joints on the surface, how far the refinement moved them; and the error on synthetic validation
+    frames (how far the model drifted from the synthetic task). OUT/model is the adapted checkpoint, for
+    'predict --checkpoint'; it records the frames it was adapted on. A run that
     is stopped resumes where it was when the same command is run again."""
 )
 EPILOG = textwrap.dedent(
