@@ -31,8 +31,11 @@ def test_predict_fit_adds_angles_a_valid_hand_a_mesh_and_a_3d_view(sr305_predict
     shapes = set()
     for frame in result["frames"]:
         fit = frame["fit"]
-        assert set(fit) == {"xyz", "angles_deg", "global", "shape", "residual_mm", "refined", "mesh"}
+        assert set(fit) == {"xyz", "angles_deg", "global", "shape", "residual_mm", "refined", "depth_residual_mm",
+                            "depth_explained", "mesh"}  # fmt: skip
         assert fit["refined"] and len(fit["xyz"]) == 21 and len(fit["residual_mm"]) == 21
+        # a refined hand on the real hand: the depth lies within a few mm of it and confirms most of it
+        assert 0 <= fit["depth_residual_mm"] < 10 and 0.5 < fit["depth_explained"] <= 1
         assert set(fit["angles_deg"]["index"]) == {"mcp_flexion", "mcp_abduction", "pip_flexion", "dip_flexion"}
         assert set(fit["angles_deg"]["thumb"]) == {"cmc_flexion", "cmc_abduction", "mcp_flexion", "ip_flexion"}
         mesh = trimesh.load(sr305_predictions / fit["mesh"], force="mesh")

@@ -13,6 +13,7 @@ import hashlib
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +41,13 @@ class FrameSet:
     def __len__(self) -> int:
         return sum(len(sequence) for sequence in self.sequences)
 
+    @cached_property
+    def readers(self) -> dict[str, Callable[[], np.ndarray]]:
+        """The reader of every frame, by its name."""
+        return {name: read for sequence in self.sequences for name, read in sequence}
+
     def reader(self, name: str) -> Callable[[], np.ndarray]:
-        """The reader of a frame by its name."""
-        if not hasattr(self, "_by_name"):
-            self._by_name = {name: read for sequence in self.sequences for name, read in sequence}
-        return self._by_name[name]
+        return self.readers[name]
 
     def digest(self) -> str:
         """SHA-256 of the list of frame names, one per line: which frames a model was adapted on."""

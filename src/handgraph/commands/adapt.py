@@ -29,19 +29,20 @@ EPILOG = textwrap.dedent(
     """\
     examples:
       handgraph adapt --input ../shared/data/real/sr305/20210326-231615 --camera sr305 --depth-scale 0.125 \\
-          --min-frames 5 --steps 200 --out runs/adapted_sr305
+          --min-frames 5 --out runs/adapted_sr305
       handgraph predict --checkpoint runs/adapted_sr305/model --input ../shared/data/real/sr305/20210326-231615 \\
           --camera sr305 --depth-scale 0.125 --out runs/sr305_adapted
       handgraph adapt --input recordings/ --out runs/adapted        # recordings of 'handgraph live --record'
 
-    Time on 2 CPU cores: about 75 ms per frame and round to label (tracking, fitting, refinement), and about
-    0.3 s per training step at the default batch of 32: 1000 frames take about 12 minutes."""
+    Time on 2 CPU cores (bench/adapt.py): about 95 ms per frame to label (tracking, fitting, refinement; three
+    labelling passes with the default 2 rounds) and about 0.27 s per training step at the default batch of 32:
+    1000 frames took 10.1 minutes, 100 frames 6.7."""
 )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from handgraph.adaptation import AdaptConfig, SelectionRule
-    from handgraph.geometry.camera import CAMERA_PRESETS
+    from handgraph.commands.predict import add_camera_arguments
 
     defaults, rule = AdaptConfig(), SelectionRule()
     parser.add_argument(
@@ -49,15 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="depth frames: a file, a folder of them, or a .npy recording; repeat for more (each recording is a "
         "sequence of its own, a folder's images one sequence)",
     )  # fmt: skip
-    parser.add_argument("--camera", choices=list(CAMERA_PRESETS), help="intrinsics of a known camera")
-    for name in ("fx", "fy", "cx", "cy"):
-        parser.add_argument(
-            f"--{name}", type=float, help=f"intrinsics: {name} in pixels (all four, instead of --camera)"
-        )
-    parser.add_argument(
-        "--depth-scale", type=float, metavar="MM_PER_UNIT",
-        help="mm per stored depth unit (default: 1, or a recording's own from its .json)",
-    )  # fmt: skip
+    add_camera_arguments(parser)
     parser.add_argument("--fps", type=float, help="frame rate of the sequences (default: a recording's own, else 30)")
     parser.add_argument("--left", action="store_true", help="the frames show a left hand")
     parser.add_argument(

@@ -39,7 +39,6 @@ EPILOG = textwrap.dedent(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from handgraph.geometry.camera import CAMERA_PRESETS
     from handgraph.inference.tracking import SMOOTHING_BETA_S_PER_MM, SMOOTHING_MIN_CUTOFF_HZ
 
     parser.add_argument(
@@ -53,15 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--threads", type=int, metavar="N", help="CPU threads for the network (default: all)")
     parser.add_argument("--input", required=True, metavar="FILE_OR_DIR", help="a depth file or a folder of them")
-    parser.add_argument("--camera", choices=list(CAMERA_PRESETS), help="intrinsics of a known camera")
-    for name in ("fx", "fy", "cx", "cy"):
-        parser.add_argument(
-            f"--{name}", type=float, help=f"intrinsics: {name} in pixels (all four, instead of --camera)"
-        )
-    parser.add_argument(
-        "--depth-scale", type=float, metavar="MM_PER_UNIT",
-        help="mm per stored depth unit (default: 1, or a recording's own from its .json)",
-    )  # fmt: skip
+    add_camera_arguments(parser)
     centre = parser.add_mutually_exclusive_group()
     centre.add_argument(
         "--center", type=float, nargs=3, metavar=("X", "Y", "Z"),
@@ -117,6 +108,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--out", default="predictions", metavar="DIR", help="output folder (default: %(default)s)")
     parser.add_argument("--no-overlays", action="store_true", help="write the JSON only")
+
+
+def add_camera_arguments(parser: argparse.ArgumentParser) -> None:
+    """--camera, --fx --fy --cx --cy and --depth-scale: how frames from a camera are read (``camera_of``)."""
+    from handgraph.geometry.camera import CAMERA_PRESETS
+
+    parser.add_argument("--camera", choices=list(CAMERA_PRESETS), help="intrinsics of a known camera")
+    for name in ("fx", "fy", "cx", "cy"):
+        parser.add_argument(
+            f"--{name}", type=float, help=f"intrinsics: {name} in pixels (all four, instead of --camera)"
+        )
+    parser.add_argument(
+        "--depth-scale", type=float, metavar="MM_PER_UNIT",
+        help="mm per stored depth unit (default: 1, or a recording's own from its .json)",
+    )  # fmt: skip
 
 
 def camera_of(args):

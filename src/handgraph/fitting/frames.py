@@ -34,7 +34,8 @@ class FrameCrop:
 def refine_fits(fits: HandFits, crop_of: Callable[[int], FrameCrop], progress: bool = True) -> HandFits:
     """Every fitted hand moved against its frame's depth (``refine``), in batches; the joints it was fitted to
     are the prior. ``crop_of(k)`` gives hand k's frame, read only when its batch comes. The result carries how
-    well each refined hand explains its depth (``agreement``, on the points the refinement saw)."""
+    well each refined hand explains its depth (``agreement``: its surface rendered over the crop the refinement
+    saw, against the observed depth)."""
     net_joints, net_weights = canonical_targets(fits.joints, fits.layout)
     count, refined, agreements = len(fits.x), [], []
     batches = range(0, count, REFINE_BATCH)
