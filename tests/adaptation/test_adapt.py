@@ -60,6 +60,7 @@ def test_a_run_killed_in_training_resumes_without_labelling_again(tmp_path, shar
         adapt([_sr305(shared_data)], out, camera="sr305", depth_scale_mm=0.125, config=QUICK, progress=False,
               log=lambda line: None)  # fmt: skip
     assert (out / "round_1" / "labels.npz").is_file() and not list(out.rglob("*.tmp"))
+    spent = json.loads((out / "adapt.json").read_text())["seconds"]
     labelled = []
     monkeypatch.setattr(adapt_module, "train", real_train)
     monkeypatch.setattr(adapt_module, "label_frames", lambda *args, **kwargs: labelled.append(1) or 1 / 0)
@@ -67,6 +68,7 @@ def test_a_run_killed_in_training_resumes_without_labelling_again(tmp_path, shar
         adapt([_sr305(shared_data)], out, camera="sr305", depth_scale_mm=0.125, config=QUICK, progress=False,
               log=lambda line: None)  # fmt: skip
     assert len(labelled) == 1 and (out / "round_1" / "train" / "model").is_dir()
+    assert json.loads((out / "adapt.json").read_text())["seconds"] > spent  # the time adds up over the runs
     with pytest.raises(HandgraphError, match="other frames"):  # another request in the same folder
         adapt([_sr305(shared_data)], out, camera="sr305", depth_scale_mm=0.125, config=AdaptConfig(steps=3),
               progress=False, log=lambda line: None)  # fmt: skip

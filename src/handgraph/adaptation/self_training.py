@@ -130,12 +130,13 @@ def adapt(
     out = Path(out)
     request = _request(frames, start, localizer, left, config)
     state = _open_state(out, request)
+    clock = _Clock(state.get("seconds", 0.0))
     log(f"adapting {start} on {len(frames)} frame(s) in {len(frames.sequences)} sequence(s); {config.rounds} "
         f"round(s) of {config.steps} steps")  # fmt: skip
     if "start_validation_mm" not in state:  # the synthetic validation error the rounds' models are compared with
         validation = validation_frames(_round_config(model.config, contract, "", start, config))
         state["start_validation_mm"] = round(float(evaluate(model, validation, torch.device("cpu"))["mean_mm"]), 3)
-        atomic_write_text(out / STATE, json.dumps(state, indent=1) + "\n")
+        _save(out, state, clock)
     log(f"{start}: synthetic validation {state['start_validation_mm']:.2f} mm ({config.eval_frames} frames)")
     teacher = start
     for number in range(1, config.rounds + 1):
@@ -149,7 +150,7 @@ def adapt(
         metrics = _train(_round_config(model.config, contract, str(folder / "crops"), start, config), run, progress)
         summary = _summary(number, labels, used, metrics)
         state["rounds"] = [*state["rounds"][: number - 1], summary]
-        atomic_write_text(out / STATE, json.dumps(state, indent=1) + "\n")
+        _save(out, state, clock)
         log(_summary_line(summary))
         teacher = run / "model"
     final = _labels(out / "after.npz", frames, teacher, localizer, left, progress, log)
@@ -157,7 +158,7 @@ def adapt(
     state["before"] = {key: value for key, value in state["rounds"][0].items() if key not in ("round", "validation_mm")}
     _write_model(out / "model", teacher, frames, start, state)
     state["model"] = str(out / "model")
-    atomic_write_text(out / STATE, json.dumps(state, indent=1) + "\n")
+    _save(out, state, clock)
     log(f"before: {_measures_line(state['before'])}")
     log(f"after:  {_measures_line(state['after'])}")
     log(f"wrote {out / 'model'}: adapted on {len(frames)} frame(s) (sha256 of the list {frames.digest()[:12]}...)")
@@ -193,6 +194,21 @@ def _open_state(out: Path, request: dict) -> dict:
     state = {"request": request, "rounds": []}
     atomic_write_text(path, json.dumps(state, indent=1) + "\n")
     return state
+
+
+class _Clock:
+    """Seconds spent adapting, over every run that resumed the adaptation."""
+
+    def __init__(self, before: float) -> None:
+        self.before, self.started = float(before), time.perf_counter()
+
+    def seconds(self) -> float:
+        return round(self.before + time.perf_counter() - self.started, 1)
+
+
+def _save(out: Path, state: dict, clock: _Clock) -> None:
+    state["seconds"] = clock.seconds()
+    atomic_write_text(out / STATE, json.dumps(state, indent=1) + "\n")
 
 
 def _labels(path: Path, frames: FrameSet, teacher: Path, localizer, left: bool, progress: bool, log) -> PseudoLabels:
