@@ -106,44 +106,46 @@ def compared(before: dict, after: dict) -> dict:
 
 
 def adapted(paths: list[Path], out: Path, config: AdaptConfig, resume: bool) -> dict:
-    """``adapt`` on ``paths`` into ``out``: started afresh, or with ``resume`` an interrupted run of the same
-    request resumed (a finished one read back). The state's ``seconds`` add up every run's time."""
+    """``adapt`` on ``paths`` into ``out``: started afresh, or with ``resume`` an interrupted run with the same
+    settings resumed (a finished one read back). The state's ``seconds`` add up every run's time."""
     state_path = out / "adapt.json"
-    if resume and state_path.is_file():
-        state = json.loads(state_path.read_text())
-        if "model" in state:
-            return state
-    else:
+    state = json.loads(state_path.read_text()) if resume and state_path.is_file() else None
+    if state is None or state["request"]["config"] != json.loads(json.dumps(asdict(config))):
         shutil.rmtree(out, ignore_errors=True)
+    elif "model" in state:
+        return state
     return adapt([str(path) for path in paths], out, config=config, log=print)
 
 
-def labelled_runs(out: Path, paths: list[Path]) -> tuple[dict, dict]:
+def hidden_truth(paths: list[Path]) -> dict:
+    """Every frame of the sequences, read once: its name as ``adapt`` gives it, (N, 21, 3) joints and whether the
+    hand is in view."""
+    names, truth, visible = [], [], []
+    for path in paths:
+        sequence = read_sequence(path)
+        names += [f"{path}[{t}]" for t in range(len(sequence.raw))]
+        truth.append(sequence.xyz)
+        visible.append(sequence.visible)
+    return {"names": names, "truth": np.concatenate(truth), "visible": np.concatenate(visible)}
+
+
+def labelled_runs(out: Path, truth: dict) -> tuple[dict, dict]:
     """Both models run as ``predict`` runs on the adaptation frames, read from the adaptation's own passes: the
     first round's labelling tracked every sequence with the start model (the shipped one), the last labelling
     (``after.npz``) with the adapted one. Same arrays as ``tracked`` gives, without tracking them twice more."""
     runs = []
     for labels in (PseudoLabels.load(out / "round_1" / "labels.npz"), PseudoLabels.load(out / "after.npz")):
         found = dict(zip(labels.names, labels.network_xyz, strict=True))
-        joints, truth, visible = [], [], []
-        for path in paths:
-            sequence = read_sequence(path)
-            for t in range(len(sequence.raw)):
-                joints.append(found.get(f"{path}[{t}]", np.full((21, 3), np.nan)))
-            truth.append(sequence.xyz)
-            visible.append(sequence.visible)
-        runs.append({"xyz": np.stack(joints), "truth": np.concatenate(truth), "visible": np.concatenate(visible)})
+        xyz = np.stack([found.get(name, np.full((21, 3), np.nan)) for name in truth["names"]])
+        runs.append({"xyz": xyz, "truth": truth["truth"], "visible": truth["visible"]})
     return runs[0], runs[1]
 
 
-def label_quality(out: Path, paths: list[Path], config: AdaptConfig) -> dict:
+def label_quality(out: Path, truth: dict, config: AdaptConfig) -> dict:
     """The first round's pseudo-labels against the hidden truth: all of them, and those the rule used."""
     labels = PseudoLabels.load(out / "round_1" / "labels.npz")
-    truth = {}
-    for path in paths:
-        sequence = read_sequence(path)
-        truth.update({f"{path}[{t}]": sequence.xyz[t] for t in range(len(sequence.raw))})
-    true = np.stack([truth[name] for name in labels.names])
+    row = {name: index for index, name in enumerate(truth["names"])}
+    true = truth["truth"][[row[name] for name in labels.names]]
     used = select_frames(labels.measures(), config.selection)
     return {
         "hands": len(labels),
@@ -170,16 +172,16 @@ def domain_shift(args, config: AdaptConfig) -> dict:
         paths = recordings(ADAPTATION_SEED, max(1, count // SHIFT.frames), SHIFT)
         out = FOLDER / f"adapted_{count}"
         state = adapted(paths, out, config, args.resume)
-        model = out / "model"
+        model, truth = out / "model", hidden_truth(paths)
         results[str(count)] = {
             "frames": count,
             "minutes": state["seconds"] / 60,
             "rounds": state["rounds"],
             "measures_before": state["before"],
             "measures_after": state["after"],
-            "pseudo_labels": label_quality(out, paths, config),
+            "pseudo_labels": label_quality(out, truth, config),
             "test_sequences": compared(shipped_test, tracked(model, test)),
-            "adaptation_frames": compared(*labelled_runs(out, paths)),
+            "adaptation_frames": compared(*labelled_runs(out, truth)),
             "synthetic_test_mm": synthetic_test(model, args.test_frames),
         }
         _print_shift(count, results[str(count)], shipped_synthetic)
