@@ -60,6 +60,7 @@ def test_a_run_killed_in_training_resumes_without_labelling_again(tmp_path, shar
         adapt([_sr305(shared_data)], out, camera="sr305", depth_scale_mm=0.125, config=QUICK, progress=False,
               log=lambda line: None)  # fmt: skip
     assert (out / "round_1" / "labels.npz").is_file() and not list(out.rglob("*.tmp"))
+    assert not (out / "round_1" / "labels_parts").exists()  # the sequences' parts go once the whole is written
     spent = json.loads((out / "adapt.json").read_text())["seconds"]
     labelled = []
     monkeypatch.setattr(adapt_module, "train", real_train)
@@ -72,6 +73,37 @@ def test_a_run_killed_in_training_resumes_without_labelling_again(tmp_path, shar
     with pytest.raises(HandgraphError, match="other frames"):  # another request in the same folder
         adapt([_sr305(shared_data)], out, camera="sr305", depth_scale_mm=0.125, config=AdaptConfig(steps=3),
               progress=False, log=lambda line: None)  # fmt: skip
+
+
+def test_a_labelling_pass_killed_midway_resumes_at_the_next_sequence(tmp_path, shared_data, monkeypatch):
+    import handgraph.adaptation.pseudo_labels as labelling
+    from handgraph.inference.predictor import Predictor
+    from handgraph.weights import POSE_MODEL
+
+    raw = _raw_sr305(shared_data, 6)
+    paths = [_recording(tmp_path / "a.npy", raw[:3]), _recording(tmp_path / "b.npy", raw[3:])]
+    frames, predictor = open_frames(paths), Predictor(POSE_MODEL)
+    whole = labelling.label_frames(frames, predictor, progress=False)
+    real_sequence, calls = labelling._label_sequence, []
+
+    def killed_in_the_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_sequence(*args, **kwargs)
+
+    monkeypatch.setattr(labelling, "_label_sequence", killed_in_the_second)
+    parts = tmp_path / "parts"
+    with pytest.raises(KeyboardInterrupt):
+        labelling.label_frames(frames, predictor, progress=False, parts=parts)
+    assert sorted(path.name for path in parts.iterdir()) == ["00000.npz"]  # the first sequence, whole
+    calls.clear()
+    resumed = labelling.label_frames(frames, predictor, progress=False, parts=parts)
+    assert len(calls) == 1  # only the second sequence was labelled again
+    assert resumed.names == whole.names and resumed.frames == whole.frames == 6
+    for name in ("centre_xyz", "network_xyz", "xyz", *labelling.MEASURES):
+        # the same computation on the same machine, one part read back from its file: bitwise
+        np.testing.assert_array_equal(getattr(resumed, name), getattr(whole, name), err_msg=name)
 
 
 def _recording(path: Path, frames: np.ndarray, camera="sr305", scale: float = 0.125) -> Path:

@@ -59,6 +59,23 @@ class PseudoLabels:
     def measures(self) -> dict[str, np.ndarray]:
         return {name: getattr(self, name) for name in MEASURES}
 
+    @staticmethod
+    def empty(joints: int, frames: int, skipped: list[str]) -> PseudoLabels:
+        """No hand in ``frames`` frames (``skipped`` of them unreadable)."""
+        points, measure = np.zeros((0, joints, 3)), np.zeros(0)
+        return PseudoLabels([], np.zeros((0, 3)), points, points.copy(), *(measure.copy() for _ in MEASURES),
+                            frames=frames, skipped=list(skipped))  # fmt: skip
+
+    @staticmethod
+    def joined(parts: list[PseudoLabels]) -> PseudoLabels:
+        """The labels of several sets of frames (sequences) as one, in their order."""
+        found = [part for part in parts if len(part)] or parts[:1]  # an empty part's arrays lend no dtype
+        arrays = {name: np.concatenate([getattr(part, name) for part in found])
+                  for name in ("centre_xyz", "network_xyz", "xyz", *MEASURES)}  # fmt: skip
+        return PseudoLabels([name for part in parts for name in part.names], **arrays,
+                            frames=sum(part.frames for part in parts),
+                            skipped=[message for part in parts for message in part.skipped])  # fmt: skip
+
     def save(self, path: str | Path) -> None:
         """One ``.npz`` (arrays, and the names and skipped frames as JSON), written atomically."""
         arrays = {name: getattr(self, name) for name in ("centre_xyz", "network_xyz", "xyz", *MEASURES)}
@@ -78,34 +95,59 @@ class PseudoLabels:
                                  "label the frames again") from None  # fmt: skip
 
 
-def label_frames(frames: FrameSet, predictor: Predictor, left: bool = False, progress: bool = True) -> PseudoLabels:
-    """Track, fit and refine every sequence of ``frames`` with ``predictor``'s networks; see the module's text."""
-    camera = frames.camera
-    found: list[tuple[int, str, object]] = []  # (sequence, frame name, prediction)
-    skipped: list[str] = []
+def label_frames(
+    frames: FrameSet, predictor: Predictor, left: bool = False, progress: bool = True, parts: Path | None = None
+) -> PseudoLabels:
+    """Track, fit and refine every sequence of ``frames`` with ``predictor``'s networks; see the module's text.
+
+    With ``parts``, a folder, each sequence's labels are written there as soon as the sequence is done
+    (``00003.npz`` for the fourth) and read back instead of made again: a pass killed midway resumes at its
+    first unfinished sequence. The caller keeps a folder to one ``predictor`` and one set of frames."""
+    labelled = []
     with tqdm(total=len(frames), desc="finding and predicting hands", unit="frame", disable=not progress) as bar:
         for number, sequence in enumerate(frames.sequences):
-            tracker = HandTracker(predictor)
-            for index, (name, read) in enumerate(sequence):
-                bar.update(1)
-                try:
-                    depth = read()
-                    _check_size(name, depth, frames)
-                    tracked = tracker(depth, camera, index / frames.fps, left=left)
-                except _WrongSize:
-                    raise
-                except HandgraphError as error:  # an unreadable frame (a recording cut short): said, then skipped
-                    skipped.append(str(error) if name in str(error) else f"{name}: {error}")
-                    tracker.reset()
-                    continue
-                if tracked.prediction is not None:
-                    found.append((number, name, tracked.prediction))
-    if not found:
+            path = None if parts is None else Path(parts) / f"{number:05d}.npz"
+            if path is not None and path.is_file():
+                part = PseudoLabels.load(path)
+                bar.update(part.frames)
+            else:
+                part = _label_sequence(sequence, frames, predictor, left, bar, progress)
+                if path is not None:
+                    part.save(path)
+            labelled.append(part)
+    labels = PseudoLabels.joined(labelled)
+    if not len(labels):
         raise HandgraphError(
-            f"no hand was found in any of the {len(frames)} frame(s) ({len(skipped)} unreadable): nothing to adapt "
-            "on; check --camera and --depth-scale with 'handgraph predict' on a few of them"
+            f"no hand was found in any of the {len(frames)} frame(s) ({len(labels.skipped)} unreadable): nothing to "
+            "adapt on; check --camera and --depth-scale with 'handgraph predict' on a few of them"
         )
-    return _refined(found, frames, predictor, left, skipped, progress)
+    return labels
+
+
+def _label_sequence(sequence, frames: FrameSet, predictor: Predictor, left: bool, bar, progress: bool) -> PseudoLabels:
+    """One sequence tracked as ``predict`` tracks it, and the hands found fitted and refined."""
+    tracker = HandTracker(predictor)
+    hands: list[tuple[str, object]] = []  # (frame name, prediction)
+    skipped: list[str] = []
+    count = 0
+    for index, (name, read) in enumerate(sequence):
+        bar.update(1)
+        count += 1
+        try:
+            depth = read()
+            _check_size(name, depth, frames)
+            tracked = tracker(depth, frames.camera, index / frames.fps, left=left)
+        except _WrongSize:
+            raise
+        except HandgraphError as error:  # an unreadable frame (a recording cut short): said, then skipped
+            skipped.append(str(error) if name in str(error) else f"{name}: {error}")
+            tracker.reset()
+            continue
+        if tracked.prediction is not None:
+            hands.append((name, tracked.prediction))
+    if not hands:
+        return PseudoLabels.empty(predictor.layout.num_joints, count, skipped)
+    return _refined(hands, frames, predictor, left, count, skipped, progress)
 
 
 class _WrongSize(HandgraphError):
@@ -119,34 +161,29 @@ def _check_size(name: str, depth: np.ndarray, frames: FrameSet) -> None:
                          f"{camera.width}x{camera.height}; adapt on one camera's frames at a time")  # fmt: skip
 
 
-def _refined(found: list, frames: FrameSet, predictor: Predictor, left: bool, skipped: list, progress: bool):
-    """The fits of the hands ``found``, one shape per sequence, refined against their frames."""
-    camera, layout = frames.camera, predictor.layout
-    mirrored = mirrored_model(left, camera.fx, camera.fy)
-    parts = []
-    for number in sorted({sequence for sequence, _, _ in found}):
-        hands = [(name, prediction) for sequence, name, prediction in found if sequence == number]
-        joints = np.stack([prediction.xyz for _, prediction in hands])
-        fits = fit_layout_joints(joints, layout, mirrored, sequence=True, source="the predicted joints")
+def _refined(hands: list, frames: FrameSet, predictor: Predictor, left: bool, count: int, skipped: list,
+             progress: bool) -> PseudoLabels:  # fmt: skip
+    """The fits of one sequence's ``hands`` (frame name, prediction), one shape for all, refined against their
+    frames."""
+    camera = frames.camera
+    joints = np.stack([prediction.xyz for _, prediction in hands])
+    fits = fit_layout_joints(joints, predictor.layout, mirrored_model(left, camera.fx, camera.fy), sequence=True,
+                             source="the predicted joints")  # fmt: skip
 
-        def crop_of(k: int, hands=hands) -> FrameCrop:
-            name, prediction = hands[k]
-            return FrameCrop(frames.reader(name)(), camera, prediction.centre_xyz, predictor.cube_mm)
+    def crop_of(k: int) -> FrameCrop:
+        name, prediction = hands[k]
+        return FrameCrop(frames.reader(name)(), camera, prediction.centre_xyz, predictor.cube_mm)
 
-        fits = refine_fits(fits, crop_of, progress=progress)
-        parts.append((hands, fits))
-    names = [name for hands, _ in parts for name, _ in hands]
-    network = np.concatenate([fits.joints for _, fits in parts])
-    xyz = np.concatenate([fits.xyz for _, fits in parts])
+    fits = refine_fits(fits, crop_of, progress=progress)
     return PseudoLabels(
-        names=names,
-        centre_xyz=np.stack([prediction.centre_xyz for hands, _ in parts for _, prediction in hands]),
-        network_xyz=network,
-        xyz=xyz,
-        residual_mm=np.concatenate([fits.agreement.residual_mm for _, fits in parts]),
-        explained=np.concatenate([fits.agreement.explained for _, fits in parts]),
-        support=np.array([prediction.support for hands, _ in parts for _, prediction in hands]),
-        moved_mm=np.linalg.norm(xyz - network, axis=-1).mean(axis=1),
-        frames=len(frames),
+        names=[name for name, _ in hands],
+        centre_xyz=np.stack([prediction.centre_xyz for _, prediction in hands]),
+        network_xyz=fits.joints,
+        xyz=fits.xyz,
+        residual_mm=fits.agreement.residual_mm,
+        explained=fits.agreement.explained,
+        support=np.array([prediction.support for _, prediction in hands]),
+        moved_mm=np.linalg.norm(fits.xyz - fits.joints, axis=-1).mean(axis=1),
+        frames=count,
         skipped=skipped,
     )

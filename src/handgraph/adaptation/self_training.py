@@ -30,7 +30,8 @@ frame be judged before it teaches. After the last round the adapted model labels
 the label-free measures before and after can be compared.
 
 ``out`` holds everything and resumes: ``adapt.json`` (the request and the rounds done), per round
-``round_N/labels.npz`` (written whole or not at all), ``round_N/crops`` (a crop cache, finished where it stopped)
+``round_N/labels.npz`` (written whole or not at all; while it is made, ``round_N/labels_parts/`` keeps each
+sequence labelled so far, so a killed pass resumes at the next sequence), ``round_N/crops`` (a crop cache, finished where it stopped)
 and ``round_N/train`` (a training run, resumed from its last checkpoint), and the adapted checkpoint ``model``,
 which records the frames it was adapted on (their names, count and the SHA-256 of the list) and the command.
 """
@@ -39,6 +40,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -212,14 +214,17 @@ def _save(out: Path, state: dict, clock: _Clock) -> None:
 
 
 def _labels(path: Path, frames: FrameSet, teacher: Path, localizer, left: bool, progress: bool, log) -> PseudoLabels:
-    """A round's pseudo-labels: read back when a finished run wrote them, else made and written whole."""
+    """A round's pseudo-labels: read back when a finished run wrote them, else made and written whole. While
+    they are made, each finished sequence is kept in ``<name>_parts/``, so that a killed pass resumes there."""
     if path.is_file():
         return PseudoLabels.load(path)
     started = time.perf_counter()
-    labels = label_frames(frames, Predictor(teacher, localizer=localizer), left, progress)
+    parts = path.with_name(f"{path.stem}_parts")
+    labels = label_frames(frames, Predictor(teacher, localizer=localizer), left, progress, parts=parts)
     for message in labels.skipped:
         log(f"skipped {message}")
     labels.save(path)
+    shutil.rmtree(parts, ignore_errors=True)
     log(f"{path}: {len(labels)} hand(s) in {labels.frames} frame(s), {time.perf_counter() - started:.0f} s")
     return labels
 
