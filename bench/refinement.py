@@ -1,5 +1,5 @@
-"""Where the graph models' accuracy comes from: every trained ablation run of gcn_flat, sia_gcn and hgt (and
-their variants) decoded three ways on the same test frames.
+"""Where the graph models' accuracy comes from: every trained ablation run of gcn_flat, sia_gcn, hgt and
+hgt_interleaved (and their variants) decoded three ways on the same test frames.
 
 - initial: the first estimate from the backbone's heatmaps, before any graph layer (integral regression, or
   for hgt's vote the dense vote weighted by them);
@@ -8,7 +8,10 @@ their variants) decoded three ways on the same test frames.
 - output: the model's prediction (for hgt, the graph transformer's decoding).
 
 initial - refined is what the graph layers on the heatmaps add to the model's own first estimate; refined -
-output what the transformer adds. Reads the trained runs of bench/ablation.py (bench/runs/ablation/, or
+output what the transformer adds. hgt_interleaved refines maps and tokens together, so its figures go block by
+block instead: after block l, the vote under the block's maps alone (``blocks_maps_mm``) and the block's
+joints with the tokens' correction (``blocks_mm``; the last is the output). Its "refined" is the last block's
+vote. Reads the trained runs of bench/ablation.py (bench/runs/ablation/, or
 ablation_quick with --quick), so run the ablation first. Writes bench/results/refinement.json.
 
     .venv/bin/python bench/refinement.py [--quick] [--frames 2000]
@@ -28,14 +31,26 @@ from handgraph.evaluation.model_eval import split_batches
 from handgraph.models import PoseModel
 from handgraph.models.checkpoint import load_model
 from handgraph.models.hgt import HandGraphTransformer
+from handgraph.models.hgt_interleaved import InterleavedHandGraphTransformer
 from handgraph.models.integral import integral_uvd
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
 
-GRAPH_MODELS = ("gcn_flat", "sia_gcn", "hgt")
+GRAPH_MODELS = ("gcn_flat", "sia_gcn", "hgt", "hgt_interleaved")
 RUN_NAME = re.compile(r"^(?P<label>(?P<model>[a-z_]+)(-[\w.-]+)?)_seed(?P<seed>\d+)$")
 
 
-def _estimates(model: PoseModel, depth: torch.Tensor, heatmaps: list[torch.Tensor]) -> list[torch.Tensor]:
+def _estimates(model: PoseModel, depth: torch.Tensor, output: dict) -> dict[str, list[torch.Tensor]]:
+    """(B, J, 3) normalised uvd estimates from the initial and the refined heatmaps, as the model decodes its
+    own first estimate, and for hgt_interleaved every block's."""
+    if isinstance(model, InterleavedHandGraphTransformer):
+        blocks = output["block_estimates"]
+        return {"initial": output["estimate"], "refined": blocks[-1], "blocks_maps": blocks,
+                "blocks": output["block_uvd_norm"]}  # fmt: skip
+    initial, refined = _first_estimates(model, depth, [output["heatmaps"][0], output["heatmaps"][-1]])
+    return {"initial": initial, "refined": refined}
+
+
+def _first_estimates(model: PoseModel, depth: torch.Tensor, heatmaps: list[torch.Tensor]) -> list[torch.Tensor]:
     """The first estimate (B, J, 3) normalised uvd from each of ``heatmaps``, as the model decodes its own."""
     if isinstance(model, HandGraphTransformer):
         body = model.body(depth)
@@ -49,22 +64,26 @@ def _xyz(uvd_norm: torch.Tensor, crop: torch.Tensor, size: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def decode_three_ways(model: PoseModel, frames: int, batch_size: int = 50) -> dict[str, float]:
+def decode_three_ways(model: PoseModel, frames: int, batch_size: int = 50) -> dict[str, float | list[float]]:
     """Mean joint error (mm) on the first ``frames`` test frames, from the initial and refined heatmaps and
-    from the model's output."""
+    from the model's output; for hgt_interleaved also after every block (lists, block 1 first)."""
     model.eval()
     size = model.config.input_size
-    errors: dict[str, list[np.ndarray]] = {"initial_mm": [], "refined_mm": [], "output_mm": []}
+    errors: dict[str, list[np.ndarray]] = {}
     for batch, inputs in split_batches("test", size, count=frames, batch_size=batch_size):
         output = model(inputs["depth"], inputs["crop"])
-        initial, refined = _estimates(model, inputs["depth"], [output["heatmaps"][0], output["heatmaps"][-1]])
-        for key, xyz in (
-            ("initial_mm", _xyz(initial, inputs["crop"], size)),
-            ("refined_mm", _xyz(refined, inputs["crop"], size)),
-            ("output_mm", output["xyz"]),
-        ):
-            errors[key].append(joint_errors(xyz.double().numpy(), batch["xyz"].astype(np.float64)).mean(axis=1))
-    return {key: float(np.concatenate(values).mean()) for key, values in errors.items()}
+        decoded = {**_estimates(model, inputs["depth"], output), "output": output["uvd_norm"]}
+        truth = batch["xyz"].astype(np.float64)
+        for key, uvd in decoded.items():
+            per_block = uvd if isinstance(uvd, list) else [uvd]
+            frame_errors = [
+                joint_errors(_xyz(u, inputs["crop"], size).double().numpy(), truth).mean(axis=1) for u in per_block
+            ]
+            errors.setdefault(f"{key}_mm", []).append(np.stack(frame_errors))  # (blocks, B)
+    means = {key: np.concatenate(values, axis=1).mean(axis=1) for key, values in errors.items()}
+    return {
+        key: [float(m) for m in value] if key.startswith("blocks") else float(value[0]) for key, value in means.items()
+    }
 
 
 def main() -> None:
@@ -84,10 +103,14 @@ def main() -> None:
         entry = figures.setdefault(match["label"], {"model": match["model"], "seeds": [], "per_seed": []})
         entry["seeds"].append(int(match["seed"]))
         entry["per_seed"].append(decode_three_ways(model, frames))
-    rows = []
+    rows, block_rows = [], []
     for label, entry in figures.items():
         for key in ("initial_mm", "refined_mm", "output_mm"):
             entry[key] = float(np.mean([seed[key] for seed in entry["per_seed"]]))
+        for key in ("blocks_maps_mm", "blocks_mm"):
+            if key in entry["per_seed"][0]:
+                entry[key] = [float(value) for value in np.mean([seed[key] for seed in entry["per_seed"]], axis=0)]
+                block_rows.append([label, key.removesuffix("_mm"), *(f"{value:.2f}" for value in entry[key])])
         entry["graph_gain_mm"] = entry["initial_mm"] - entry["refined_mm"]
         entry["transformer_gain_mm"] = entry["refined_mm"] - entry["output_mm"]
         seeds = " ".join(str(seed) for seed in entry["seeds"])
@@ -95,6 +118,10 @@ def main() -> None:
         rows.append([label, seeds, *(f"{value:.2f}" for value in values)])
     print(f"synthetic test split, first {frames} frames, mean joint error (mm) over the seeds")
     print_table(["run", "seeds", "initial", "refined", "output", "graph layers gain"], rows)
+    if block_rows:
+        print("after each block (blocks_maps: the vote under the block's maps; blocks: with the tokens' correction)")
+        width = max(len(row) for row in block_rows) - 2
+        print_table(["run", "decoded", *(f"block {k + 1}" for k in range(width))], block_rows)
     settings = {"frames": frames, "runs_folder": str(runs_folder.relative_to(ROOT))}
     write_result("refinement", args.quick, settings, {"runs": figures})
 

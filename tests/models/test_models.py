@@ -22,7 +22,7 @@ EVERY_MODEL = pytest.mark.parametrize(
 
 
 def test_the_default_model_comes_last():
-    assert list_models() == ["regress", "heatmap", "a2j", "awr", "gcn_flat", "sia_gcn", "hgt"]
+    assert list_models() == ["regress", "heatmap", "a2j", "awr", "gcn_flat", "sia_gcn", "hgt_interleaved", "hgt"]
     assert DEFAULT_MODEL == "hgt"
 
 
@@ -105,3 +105,20 @@ def test_bad_configs(overrides, message):
 def test_unknown_model():
     with pytest.raises(HandgraphError, match="unknown model 'resnet'; known: regress, heatmap"):
         create_model("resnet")
+
+
+def test_interleaved_blocks_each_decode_every_joint():
+    torch.manual_seed(0)
+    model = create_model("hgt_interleaved", **TINY, interleaved_blocks=3).eval()
+    output = model(*_inputs())
+    blocks = output["block_uvd_norm"]
+    assert len(blocks) == 3 and len(output["heatmaps"]) == 4  # the initial maps and one per block
+    assert all(uvd.shape == (2, 21, 3) for uvd in blocks)
+    assert output["uvd_norm"] is blocks[-1]  # the model's answer is the last block's
+    assert not torch.equal(blocks[0], blocks[1])  # each block changes the joints
+    target = torch.zeros(2, 21, 3)
+    terms = output["auxiliary"](target)
+    # the earlier blocks' error is supervised too: their mean L1 against the target
+    expected = sum((uvd - target).abs().mean() for uvd in blocks[:-1]) / 2
+    assert torch.equal(terms["blocks"], expected)  # the same two sums in the same order: bitwise
+    assert {"dense", "estimate"} <= set(terms)

@@ -31,9 +31,10 @@ the label-free measures before and after can be compared.
 
 ``out`` holds everything and resumes: ``adapt.json`` (the request and the rounds done), per round
 ``round_N/labels.npz`` (written whole or not at all; while it is made, ``round_N/labels_parts/`` keeps each
-sequence labelled so far, so a killed pass resumes at the next sequence), ``round_N/crops`` (a crop cache, finished where it stopped)
-and ``round_N/train`` (a training run, resumed from its last checkpoint), and the adapted checkpoint ``model``,
-which records the frames it was adapted on (their names, count and the SHA-256 of the list) and the command.
+sequence labelled so far, so a killed pass resumes at the next sequence), ``round_N/crops`` (a crop cache,
+finished where it stopped) and ``round_N/train`` (a training run, resumed from its last checkpoint), and the
+adapted checkpoint ``model``, which records the frames it was adapted on (their names, count and the SHA-256 of
+the list) and the command.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from handgraph.models.config import ModelConfig
 from handgraph.models.gcn_flat import FlatGCNModel
 from handgraph.models.heatmap import HeatmapModel
 from handgraph.models.hgt import HandGraphTransformer
+from handgraph.models.hgt_interleaved import InterleavedHandGraphTransformer
 from handgraph.models.regress import RegressionModel
 from handgraph.models.sia_gcn import SIAGCNModel
 
@@ -27,6 +28,7 @@ MODELS: dict[str, Callable[[ModelConfig], PoseModel]] = {
     "awr": AWRModel,
     "gcn_flat": FlatGCNModel,
     "sia_gcn": SIAGCNModel,
+    "hgt_interleaved": InterleavedHandGraphTransformer,
     "hgt": HandGraphTransformer,
 }
 DEFAULT_MODEL = "hgt"

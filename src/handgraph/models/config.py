@@ -10,7 +10,7 @@ NODE_CHANNELS = {"sia_gcn": 4}
 """Models whose joint maps default to more than one channel (``ModelConfig.node_channels`` None)."""
 LIMITS = {"in_channels": (1, 16), "width": (1, 1024), "blocks": (1, 64), "node_channels": (1, 256),
           "gcn_layers": (0, 64), "kernel_size": (1, 31), "transformer_dim": (1, 4096), "transformer_heads": (1, 64),
-          "encoder_layers": (0, 64), "decoder_layers": (0, 64)}  # fmt: skip
+          "encoder_layers": (0, 64), "decoder_layers": (0, 64), "interleaved_blocks": (1, 64)}  # fmt: skip
 """Bounds of the sizes, far beyond any useful model: a config above them (a damaged checkpoint's) would ask for
 more memory than a machine has, and is refused before anything is allocated."""
 FIRST_ESTIMATES = ("integral", "vote")
@@ -24,7 +24,7 @@ class ModelConfig:
     """Sizes of a hand pose model. The defaults are the shipped model's: small enough for 2 CPU cores."""
 
     name: str = "hgt"
-    """Architecture: regress, heatmap, a2j, awr, gcn_flat, sia_gcn or hgt."""
+    """Architecture: regress, heatmap, a2j, awr, gcn_flat, sia_gcn, hgt or hgt_interleaved."""
     layout: str = "canonical"
     """Joints predicted, a layout of ``handgraph.geometry.layouts``: canonical (21), nyu14, icvl16, msra21, ..."""
     in_channels: int = 1
@@ -63,6 +63,9 @@ class ModelConfig:
     """Graph-transformer layers over the joint tokens."""
     decoder_layers: int = 2
     """Layers decoding the learned joint queries, all joints at once."""
+    interleaved_blocks: int = 4
+    """Blocks of hgt_interleaved, each a SIA-GCN layer on the joint maps and a graph-transformer layer on the
+    joint tokens (its counterpart of hgt's gcn_layers, encoder_layers and decoder_layers)."""
     laplacian_dims: int = 8
     """Laplacian eigenvectors in the positional encoding (Dwivedi & Bresson)."""
     first_estimate: str = "vote"

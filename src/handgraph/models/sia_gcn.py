@@ -14,6 +14,22 @@ from handgraph.models.config import ModelConfig
 from handgraph.models.integral import IntegralHead, integral_uvd
 
 
+def joint_maps(
+    initial: torch.Tensor, nodes: nn.Module | None, features: torch.Tensor, channels: int, pool: int
+) -> torch.Tensor:
+    """Each joint's c-channel node map: its initial heatmap logits and c - 1 channels that ``nodes`` (a 1x1
+    convolution, None for c = 1) projects from the backbone's features, average-pooled by ``pool``.
+
+    (B, J, H, W), features (B, C, H, W) -> (B, J, c, H / pool, W / pool)."""
+    batch, joints, height, width = initial.shape
+    maps = initial[:, :, None]  # (B, J, 1, H, W)
+    if nodes is not None:
+        maps = torch.cat([maps, nodes(features).reshape(batch, joints, channels - 1, height, width)], dim=2)
+    if pool > 1:
+        maps = F.avg_pool2d(maps.flatten(1, 2), pool).unflatten(1, (joints, channels))
+    return maps
+
+
 class SIAGCNBody(nn.Module):
     """Backbone, initial heatmaps, and per-joint maps refined by residual SIA-GCN layers.
 
@@ -54,12 +70,7 @@ class SIAGCNBody(nn.Module):
         features = self.backbone(depth)
         initial, depth_maps = self.head(features)
         batch, _, height, width = features.shape
-        maps = initial[:, :, None]  # (B, J, 1, H, W)
-        if self.nodes is not None:
-            extra = self.nodes(features).reshape(batch, self.joints, self.channels - 1, height, width)
-            maps = torch.cat([maps, extra], dim=2)  # (B, J, c, H, W)
-        if self.pool > 1:
-            maps = F.avg_pool2d(maps.flatten(1, 2), self.pool).unflatten(1, (self.joints, self.channels))
+        maps = joint_maps(initial, self.nodes, features, self.channels, self.pool)
         for layer in self.layers:
             maps = maps + layer(maps)
         correction = self.readout(maps.flatten(1, 2))  # (B, J, H / pool, W / pool)
