@@ -107,10 +107,11 @@ def compared(before: dict, after: dict) -> dict:
 
 def adapted(paths: list[Path], out: Path, config: AdaptConfig, resume: bool) -> dict:
     """``adapt`` on ``paths`` into ``out``: started afresh, or with ``resume`` an interrupted run with the same
-    settings resumed (a finished one read back). The state's ``seconds`` add up every run's time."""
+    settings resumed (a finished one read back). The state's ``seconds`` add up every run's time; a state
+    older than them cannot say how long it took, and starts afresh."""
     state_path = out / "adapt.json"
     state = json.loads(state_path.read_text()) if resume and state_path.is_file() else None
-    if state is None or state["request"]["config"] != json.loads(json.dumps(asdict(config))):
+    if state is None or "seconds" not in state or state["request"]["config"] != json.loads(json.dumps(asdict(config))):
         shutil.rmtree(out, ignore_errors=True)
     elif "model" in state:
         return state
