@@ -39,7 +39,7 @@ GRAPH_MODELS = ("gcn_flat", "sia_gcn", "hgt", "hgt_interleaved")
 RUN_NAME = re.compile(r"^(?P<label>(?P<model>[a-z_]+)(-[\w.-]+)?)_seed(?P<seed>\d+)$")
 
 
-def _estimates(model: PoseModel, depth: torch.Tensor, output: dict) -> dict[str, list[torch.Tensor]]:
+def _estimates(model: PoseModel, depth: torch.Tensor, output: dict) -> dict[str, torch.Tensor | list[torch.Tensor]]:
     """(B, J, 3) normalised uvd estimates from the initial and the refined heatmaps, as the model decodes its
     own first estimate, and for hgt_interleaved every block's."""
     if isinstance(model, InterleavedHandGraphTransformer):
@@ -96,7 +96,7 @@ def main() -> None:
     runs = [(RUN_NAME.match(folder.name), folder) for folder in found]
     runs = [(match, folder) for match, folder in runs if match and match["model"] in GRAPH_MODELS]
     if not runs:
-        parser.error(f"no trained gcn_flat, sia_gcn or hgt runs under {runs_folder}: run bench/ablation.py first")
+        parser.error(f"no trained {', '.join(GRAPH_MODELS)} runs under {runs_folder}: run bench/ablation.py first")
     figures: dict[str, dict] = {}
     for match, folder in tqdm(runs, desc="runs", unit="run"):
         model, _ = load_model(folder / "model")

@@ -1,7 +1,10 @@
+import numpy as np
 import pytest
 import torch
+from tolerance import assert_close
 
 from handgraph.errors import HandgraphError
+from handgraph.geometry.numerics import ulps
 from handgraph.models import DEFAULT_MODEL, ModelConfig, create_model, list_models
 from handgraph.preprocess.crop import crop_uvd_to_xyz, normalized_to_uvd
 
@@ -48,6 +51,8 @@ def test_every_parameter_gets_a_gradient(name, options):
     depth, crop = _inputs()
     output = model(depth, crop)
     loss = output["xyz"].square().mean() + sum(logits.square().mean() for logits in output["heatmaps"])
+    if "auxiliary" in output:  # the model's own terms (hgt_interleaved's earlier blocks learn through them alone)
+        loss = loss + sum(output["auxiliary"](torch.zeros_like(output["uvd_norm"])).values())
     loss.backward()
     missing = [
         key
@@ -112,13 +117,19 @@ def test_interleaved_blocks_each_decode_every_joint():
     model = create_model("hgt_interleaved", **TINY, interleaved_blocks=3).eval()
     output = model(*_inputs())
     blocks = output["block_uvd_norm"]
-    assert len(blocks) == 3 and len(output["heatmaps"]) == 4  # the initial maps and one per block
+    assert len(blocks) == 3 == len(output["block_estimates"])
+    assert len(output["heatmaps"]) == 2  # the initial maps and the last block's, as hgt supervises its two
     assert all(uvd.shape == (2, 21, 3) for uvd in blocks)
     assert output["uvd_norm"] is blocks[-1]  # the model's answer is the last block's
     assert not torch.equal(blocks[0], blocks[1])  # each block changes the joints
-    target = torch.zeros(2, 21, 3)
-    terms = output["auxiliary"](target)
-    # the earlier blocks' error is supervised too: their mean L1 against the target
-    expected = sum((uvd - target).abs().mean() for uvd in blocks[:-1]) / 2
-    assert torch.equal(terms["blocks"], expected)  # the same two sums in the same order: bitwise
+    terms = output["auxiliary"](torch.zeros(2, 21, 3))
+    # BLOCK_WEIGHT (0.5) times the mean L1 of the two earlier blocks, here in float64 from NumPy. float32 means of
+    # 126 and then 2 positive terms: at most 128 roundings, each within an ulp of the result
+    expected = 0.5 * np.mean([np.abs(uvd.detach().numpy().astype(np.float64)).mean() for uvd in blocks[:-1]])
+    assert_close(float(terms["blocks"].detach()), expected, ulps(expected, np.float32, 128))
     assert {"dense", "estimate"} <= set(terms)
+
+
+def test_interleaved_refuses_an_integral_first_estimate():
+    with pytest.raises(HandgraphError, match="first_estimate must be 'vote'"):
+        create_model("hgt_interleaved", **TINY, first_estimate="integral")

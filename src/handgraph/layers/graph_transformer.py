@@ -1,11 +1,14 @@
 """Graph-transformer blocks over joint tokens (after Dwivedi & Bresson, "A Generalization of Transformer
 Networks to Graphs", 2020): attention whose logits carry a learned bias per head and per hop distance on the
-hand graph, so that attention follows the skeleton and still reaches every joint."""
+hand graph, so that attention follows the skeleton and still reaches every joint; and the structural encoding
+that tells the joint tokens apart."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from handgraph.layers.encodings import branch_ids, chain_positions, laplacian_eigenvectors
 
 
 class HopBiasedAttention(nn.Module):
@@ -74,3 +77,29 @@ class GraphDecoderLayer(nn.Module):
         queries = queries + self.self_attention(normed, normed, hops)
         queries = queries + self.cross_attention(self.norm_cross(queries), self.norm_memory(memory), hops)
         return queries + self.feed(self.norm_feed(queries))
+
+
+class StructuralEncoding(nn.Module):
+    """Laplacian eigenvectors + finger embedding + chain-position embedding, one vector per joint. -> (J, D)"""
+
+    def __init__(self, layout, dim: int, laplacian_dims: int):
+        super().__init__()
+        joints = layout.num_joints
+        self.register_buffer(
+            "laplacian", torch.tensor(laplacian_eigenvectors(layout, laplacian_dims), dtype=torch.float32)
+        )
+        self.register_buffer("branch", torch.tensor(branch_ids(layout)), persistent=False)
+        self.register_buffer("position", torch.tensor(chain_positions(layout)), persistent=False)
+        self.project_laplacian = nn.Linear(laplacian_dims, dim)
+        self.branch_embedding = nn.Embedding(joints, dim)
+        self.position_embedding = nn.Embedding(joints, dim)
+
+    def forward(self) -> torch.Tensor:
+        laplacian = self.laplacian
+        if self.training:  # eigenvectors are defined up to sign: learn to ignore it
+            laplacian = laplacian * (torch.randint(0, 2, (1, laplacian.shape[1]), device=laplacian.device) * 2 - 1)
+        return (
+            self.project_laplacian(laplacian)
+            + self.branch_embedding(self.branch)
+            + self.position_embedding(self.position)
+        )

@@ -18,7 +18,7 @@ from torch import nn
 from handgraph.models.backbone import Backbone, conv_bn_relu
 from handgraph.models.base import PoseModel
 from handgraph.models.config import ModelConfig
-from handgraph.models.dense_vote import cell_points, dense_loss, dense_vote, hand_cells, unit_vectors
+from handgraph.models.dense_vote import vote_field
 
 DENSE_WEIGHT = 1.0
 
@@ -40,9 +40,6 @@ class AWRModel(PoseModel):
         features = self.backbone(depth)  # (B, C, H, W)
         batch, _, height, width = features.shape
         maps = self.head(features).reshape(batch, self.layout.num_joints, 5, height * width)
-        closeness, direction, logits = maps[:, :, 0], unit_vectors(maps[:, :, 1:4]), maps[:, :, 4]
-        points = cell_points(depth[:, :1], height, width)  # (B, 3, N)
-        hand = hand_cells(points)  # (B, N)
-        uvd_norm, _ = dense_vote(logits, closeness, direction, points, hand)
-        auxiliary = dense_loss(closeness, direction, points, hand, DENSE_WEIGHT)
-        return {"uvd_norm": uvd_norm, "heatmaps": [], "auxiliary": auxiliary}
+        field = vote_field(maps[:, :, :4], depth, height, width)
+        uvd_norm, _ = field.vote(maps[:, :, 4])
+        return {"uvd_norm": uvd_norm, "heatmaps": [], "auxiliary": field.loss(DENSE_WEIGHT)}

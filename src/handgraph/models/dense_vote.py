@@ -15,6 +15,7 @@ U* = (J* - P_p) / |J* - P_p| on the cells within r of the joint.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -80,3 +81,29 @@ def dense_loss(
         return {"dense": weight * (closeness_loss + direction_loss)}
 
     return loss
+
+
+@dataclass
+class VoteField:
+    """What the vote needs besides its weights: per joint and cell the closeness (B, J, N) and unit direction
+    (B, J, 3, N), and the cells' points (B, 3, N) and whether they see the hand (B, N)."""
+
+    closeness: torch.Tensor
+    direction: torch.Tensor
+    points: torch.Tensor
+    hand: torch.Tensor
+
+    def vote(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``dense_vote`` weighted by logits (B, J, H, W) or (B, J, N) -> joints (B, J, 3), weights (B, J, N)."""
+        return dense_vote(logits.flatten(2), self.closeness, self.direction, self.points, self.hand)
+
+    def loss(self, weight: float) -> Callable[[torch.Tensor], dict[str, torch.Tensor]]:
+        """``dense_loss`` of these maps."""
+        return dense_loss(self.closeness, self.direction, self.points, self.hand, weight)
+
+
+def vote_field(maps: torch.Tensor, depth: torch.Tensor, height: int, width: int) -> VoteField:
+    """The field of raw maps (B, J, 4, H W), a closeness and a 3D direction per joint and cell, over the cells
+    of depth (B, C, S, S) at H x W."""
+    points = cell_points(depth[:, :1], height, width)
+    return VoteField(maps[:, :, 0], unit_vectors(maps[:, :, 1:4]), points, hand_cells(points))

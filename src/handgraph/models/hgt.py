@@ -22,40 +22,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from handgraph.layers.encodings import branch_ids, chain_positions, hop_distances, laplacian_eigenvectors
-from handgraph.layers.graph_transformer import GraphDecoderLayer, GraphEncoderLayer
+from handgraph.layers.encodings import hop_distances
+from handgraph.layers.graph_transformer import GraphDecoderLayer, GraphEncoderLayer, StructuralEncoding
 from handgraph.models.backbone import conv_bn_relu
 from handgraph.models.base import PoseModel
 from handgraph.models.config import ModelConfig
-from handgraph.models.dense_vote import cell_points, dense_loss, dense_vote, hand_cells, unit_vectors
+from handgraph.models.dense_vote import vote_field
 from handgraph.models.integral import integral_uvd
 from handgraph.models.sia_gcn import SIAGCNBody
-
-
-class StructuralEncoding(nn.Module):
-    """Laplacian eigenvectors + finger embedding + chain-position embedding, one vector per joint. -> (J, D)"""
-
-    def __init__(self, layout, dim: int, laplacian_dims: int):
-        super().__init__()
-        joints = layout.num_joints
-        self.register_buffer(
-            "laplacian", torch.tensor(laplacian_eigenvectors(layout, laplacian_dims), dtype=torch.float32)
-        )
-        self.register_buffer("branch", torch.tensor(branch_ids(layout)), persistent=False)
-        self.register_buffer("position", torch.tensor(chain_positions(layout)), persistent=False)
-        self.project_laplacian = nn.Linear(laplacian_dims, dim)
-        self.branch_embedding = nn.Embedding(joints, dim)
-        self.position_embedding = nn.Embedding(joints, dim)
-
-    def forward(self) -> torch.Tensor:
-        laplacian = self.laplacian
-        if self.training:  # eigenvectors are defined up to sign: learn to ignore it
-            laplacian = laplacian * (torch.randint(0, 2, (1, laplacian.shape[1]), device=laplacian.device) * 2 - 1)
-        return (
-            self.project_laplacian(laplacian)
-            + self.branch_embedding(self.branch)
-            + self.position_embedding(self.position)
-        )
 
 
 class HandGraphTransformer(PoseModel):
@@ -100,11 +74,9 @@ class HandGraphTransformer(PoseModel):
             return *integral_uvd(logits, body["depth_maps"]), None
         batch, joints, height, width = logits.shape
         maps = self.vote(body["features"]).reshape(batch, joints, 4, height * width)
-        closeness, direction = maps[:, :, 0], unit_vectors(maps[:, :, 1:])
-        points = cell_points(depth[:, :1], height, width)  # (B, 3, N)
-        hand = hand_cells(points)  # (B, N)
-        estimate, weights = dense_vote(logits.flatten(2), closeness, direction, points, hand)
-        dense = dense_loss(closeness, direction, points, hand, weight=1.0)
+        field = vote_field(maps, depth, height, width)
+        estimate, weights = field.vote(logits)
+        dense = field.loss(weight=1.0)
 
         def auxiliary(target_uvd_norm: torch.Tensor) -> dict[str, torch.Tensor]:
             return {**dense(target_uvd_norm), "estimate": (estimate - target_uvd_norm).abs().mean()}

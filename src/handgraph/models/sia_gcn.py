@@ -30,6 +30,22 @@ def joint_maps(
     return maps
 
 
+def read_out(initial: torch.Tensor, readout: nn.Module, maps: torch.Tensor) -> torch.Tensor:
+    """The initial logits (B, J, H, W) corrected by ``readout`` (a 1x1 convolution per joint) of the node maps
+    (B, J, c, H / pool, W / pool), upsampled to H x W."""
+    correction = readout(maps.flatten(1, 2))  # (B, J, H / pool, W / pool)
+    if correction.shape[-2:] != initial.shape[-2:]:
+        correction = F.interpolate(correction, size=initial.shape[-2:], mode="bilinear", align_corners=False)
+    return initial + correction
+
+
+def sia_gcn_layer(config: ModelConfig, layout) -> SIAGCNLayer:
+    """A SIA-GCN layer on the layout's bones (both ways and self-loops) as the config sizes it."""
+    edges = graph_edges(layout, self_loops=True)
+    return SIAGCNLayer(config.node_channels, edges, layout.num_joints, config.kernel_size, config.kernel_dilation,
+                       config.edge_attention, score=config.edge_score)  # fmt: skip
+
+
 class SIAGCNBody(nn.Module):
     """Backbone, initial heatmaps, and per-joint maps refined by residual SIA-GCN layers.
 
@@ -46,37 +62,21 @@ class SIAGCNBody(nn.Module):
     def __init__(self, config: ModelConfig, layout, depth_maps: bool = True):
         super().__init__()
         joints, channels = layout.num_joints, config.node_channels
-        self.joints, self.channels = joints, channels
+        self.channels = channels
         self.backbone = Backbone(config.in_channels, config.width, config.blocks)
         self.head = IntegralHead(config.width, joints, depth_maps)
         self.nodes = nn.Conv2d(config.width, joints * (channels - 1), 1) if channels > 1 else None
-        edges = graph_edges(layout, self_loops=True)
-        self.layers = nn.ModuleList(
-            SIAGCNLayer(
-                channels,
-                edges,
-                joints,
-                config.kernel_size,
-                config.kernel_dilation,
-                config.edge_attention,
-                score=config.edge_score,
-            )
-            for _ in range(config.gcn_layers)
-        )
+        self.layers = nn.ModuleList(sia_gcn_layer(config, layout) for _ in range(config.gcn_layers))
         self.readout = nn.Conv2d(joints * channels, joints, 1, groups=joints)
         self.pool = config.graph_pool
 
     def forward(self, depth: torch.Tensor) -> dict[str, torch.Tensor]:
         features = self.backbone(depth)
         initial, depth_maps = self.head(features)
-        batch, _, height, width = features.shape
         maps = joint_maps(initial, self.nodes, features, self.channels, self.pool)
         for layer in self.layers:
             maps = maps + layer(maps)
-        correction = self.readout(maps.flatten(1, 2))  # (B, J, H / pool, W / pool)
-        if self.pool > 1:
-            correction = F.interpolate(correction, size=(height, width), mode="bilinear", align_corners=False)
-        refined = initial + correction
+        refined = read_out(initial, self.readout, maps)
         return {"features": features, "initial": initial, "refined": refined, "depth_maps": depth_maps}
 
 
