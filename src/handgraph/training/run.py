@@ -27,6 +27,7 @@ from handgraph.errors import HandgraphError
 from handgraph.io.files import atomic_write_text
 from handgraph.io.reading import read_json
 from handgraph.models.checkpoint import save_checkpoint
+from handgraph.models.config import ModelConfig
 from handgraph.models.contract import ModelContract
 
 NEW_RUN = {"step": 0, "own_rng_state": False}
@@ -64,7 +65,7 @@ def start_run(out: Path, config: dict, resume: bool, restore: Callable[[Path], d
         started = NEW_RUN
     elif checkpoint is None:
         raise HandgraphError(f"{out}: no checkpoint to resume from")
-    elif read_json(out / "config.json", "a training run's folder") != json.loads(json.dumps(config)):
+    elif _as_saved_then(read_json(out / "config.json", "a training run's folder")) != json.loads(json.dumps(config)):
         raise HandgraphError(
             f"{out}/config.json: differs from this run's config; resume with the same --config and --set"
         )
@@ -73,6 +74,18 @@ def start_run(out: Path, config: dict, resume: bool, restore: Callable[[Path], d
     if rank == 0:
         remove_leftovers(out)
     return started
+
+
+def _as_saved_then(saved: object) -> object:
+    """A run's saved config with the model fields added since it was saved filled in as they meant then
+    (``ModelConfig.from_stored``): a run started before a new field resumes. Left as it is if unreadable."""
+    if not isinstance(saved, dict) or not isinstance(saved.get("model"), dict):
+        return saved
+    try:
+        model = ModelConfig.from_stored(saved["model"]).to_dict()
+    except HandgraphError:
+        return saved
+    return {**saved, "model": {**model, **saved["model"]}}
 
 
 def save_step(out: Path, model: torch.nn.Module, step: int, metrics: dict, config: dict, optimizer, scheduler,
