@@ -102,12 +102,14 @@ class InterleavedHandGraphTransformer(PoseModel):
 
     def predict(self, depth: torch.Tensor) -> dict:
         initial, field, estimate, tokens, maps = self.start(depth)
-        logits, block_estimates, block_uvd = initial, [], []
+        block_logits, block_tokens = [], []
         for block, readout in zip(self.blocks, self.readouts, strict=True):
             maps, tokens = block(maps, tokens, self.hops)
-            logits = read_out(initial, readout, maps)  # (B, J, H, W)
-            block_estimates.append(field.vote(logits)[0])
-            block_uvd.append(self.decode(tokens, block_estimates[-1]))
+            block_logits.append(read_out(initial, readout, maps))  # (B, J, H, W)
+            block_tokens.append(tokens)
+        # A block's vote feeds only its own decoding, so all blocks vote at once.
+        block_estimates = field.vote_each(block_logits)
+        block_uvd = [self.decode(t, e) for t, e in zip(block_tokens, block_estimates, strict=True)]
         dense = field.loss(weight=1.0)
 
         def auxiliary(target_uvd_norm: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -121,7 +123,7 @@ class InterleavedHandGraphTransformer(PoseModel):
             "uvd_norm": block_uvd[-1],
             "block_uvd_norm": block_uvd,
             "block_estimates": block_estimates,
-            "heatmaps": [initial, logits],
+            "heatmaps": [initial, block_logits[-1]],
             "estimate": estimate,
             "auxiliary": auxiliary,
         }
