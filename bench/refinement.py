@@ -14,16 +14,21 @@ joints with the tokens' correction (``blocks_mm``; the last is the output). Its 
 vote. Reads the trained runs of bench/ablation.py (bench/runs/ablation/, or
 ablation_quick with --quick), so run the ablation first. Writes bench/results/refinement.json.
 
-    .venv/bin/python bench/refinement.py [--quick] [--frames 2000]
+Trained runs are large and stay on the machine that trained them. The runs of the models not decoded this time
+(not in --models, or with no trained run here) keep their figures from the previous refinement.json, each run
+with the commit, command and frame count that measured it (``measured``), so the table can grow model by model.
+
+    .venv/bin/python bench/refinement.py [--quick] [--frames 2000] [--models hgt hgt_interleaved]
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
 import torch
-from _common import ROOT, arguments, print_table, write_result
+from _common import ROOT, STARTED, arguments, print_table, results_folder, write_result
 from tqdm import tqdm
 
 from handgraph.evaluation.metrics import joint_errors
@@ -89,41 +94,74 @@ def decode_three_ways(model: PoseModel, frames: int, batch_size: int = 50) -> di
 def main() -> None:
     parser = arguments(__doc__)
     parser.add_argument("--frames", type=int, help="test frames per run (default 2000, quick 64)")
+    parser.add_argument("--models", nargs="+", choices=GRAPH_MODELS, default=list(GRAPH_MODELS),
+                        help="the models whose trained runs to decode (default: all graph models)")  # fmt: skip
     args = parser.parse_args()
     frames = args.frames or (64 if args.quick else 2000)
     runs_folder = ROOT / "bench" / "runs" / ("ablation_quick" if args.quick else "ablation")
     found = sorted(path.parents[1] for path in runs_folder.glob("*/model/checkpoint.json"))
     runs = [(RUN_NAME.match(folder.name), folder) for folder in found]
-    runs = [(match, folder) for match, folder in runs if match and match["model"] in GRAPH_MODELS]
+    runs = [(match, folder) for match, folder in runs if match and match["model"] in args.models]
     if not runs:
-        parser.error(f"no trained {', '.join(GRAPH_MODELS)} runs under {runs_folder}: run bench/ablation.py first")
+        parser.error(f"no trained {', '.join(args.models)} runs under {runs_folder}: run bench/ablation.py first")
+    measured = {key: STARTED[key] for key in ("commit", "uncommitted_changes", "command")} | {"frames": frames}
     figures: dict[str, dict] = {}
     for match, folder in tqdm(runs, desc="runs", unit="run"):
         model, _ = load_model(folder / "model")
-        entry = figures.setdefault(match["label"], {"model": match["model"], "seeds": [], "per_seed": []})
+        entry = figures.setdefault(
+            match["label"], {"model": match["model"], "seeds": [], "per_seed": [], "measured": measured}
+        )
         entry["seeds"].append(int(match["seed"]))
         entry["per_seed"].append(decode_three_ways(model, frames))
+    for entry in figures.values():
+        _summarise(entry)
+    kept = _earlier_runs(results_folder(args.quick) / "refinement.json", set(figures))
+    every = {**kept, **figures}
     rows, block_rows = [], []
-    for label, entry in figures.items():
-        for key in ("initial_mm", "refined_mm", "output_mm"):
-            entry[key] = float(np.mean([seed[key] for seed in entry["per_seed"]]))
-        for key in ("blocks_maps_mm", "blocks_mm"):
-            if key in entry["per_seed"][0]:
-                entry[key] = [float(value) for value in np.mean([seed[key] for seed in entry["per_seed"]], axis=0)]
-                block_rows.append([label, key.removesuffix("_mm"), *(f"{value:.2f}" for value in entry[key])])
-        entry["graph_gain_mm"] = entry["initial_mm"] - entry["refined_mm"]
-        entry["transformer_gain_mm"] = entry["refined_mm"] - entry["output_mm"]
+    for label, entry in every.items():
+        name = label if label in figures else f"{label} (at {entry['measured']['commit'][:7]})"
         seeds = " ".join(str(seed) for seed in entry["seeds"])
         values = (entry[key] for key in ("initial_mm", "refined_mm", "output_mm", "graph_gain_mm"))
-        rows.append([label, seeds, *(f"{value:.2f}" for value in values)])
+        rows.append([name, seeds, *(f"{value:.2f}" for value in values)])
+        for key in ("blocks_maps_mm", "blocks_mm"):
+            if key in entry:
+                block_rows.append([name, key.removesuffix("_mm"), *(f"{value:.2f}" for value in entry[key])])
     print(f"synthetic test split, first {frames} frames, mean joint error (mm) over the seeds")
     print_table(["run", "seeds", "initial", "refined", "output", "graph layers gain"], rows)
     if block_rows:
         print("after each block (blocks_maps: the vote under the block's maps; blocks: with the tokens' correction)")
         width = max(len(row) for row in block_rows) - 2
         print_table(["run", "decoded", *(f"block {k + 1}" for k in range(width))], block_rows)
+    if kept:
+        print("(at <commit>): kept from the previous refinement.json, measured then; their trained runs are not here")
     settings = {"frames": frames, "runs_folder": str(runs_folder.relative_to(ROOT))}
-    write_result("refinement", args.quick, settings, {"runs": figures})
+    write_result("refinement", args.quick, settings, {"runs": every})
+
+
+def _summarise(entry: dict) -> None:
+    """A run's means over its seeds, in place: the three decodings, every block's, and the gains."""
+    for key in ("initial_mm", "refined_mm", "output_mm"):
+        entry[key] = float(np.mean([seed[key] for seed in entry["per_seed"]]))
+    for key in ("blocks_maps_mm", "blocks_mm"):
+        if key in entry["per_seed"][0]:
+            entry[key] = [float(value) for value in np.mean([seed[key] for seed in entry["per_seed"]], axis=0)]
+    entry["graph_gain_mm"] = entry["initial_mm"] - entry["refined_mm"]
+    entry["transformer_gain_mm"] = entry["refined_mm"] - entry["output_mm"]
+
+
+def _earlier_runs(path, decoded: set[str]) -> dict[str, dict]:
+    """The runs of an earlier refinement.json not decoded now, each with what measured it (``measured``: from
+    the run itself, or from the file's own commit and command for a file older than the field)."""
+    if not path.exists():
+        return {}
+    earlier = json.loads(path.read_text())
+    own = {key: earlier.get(key) for key in ("commit", "uncommitted_changes", "command")}
+    own["frames"] = earlier["settings"]["frames"]
+    return {
+        label: {**entry, "measured": entry.get("measured", own)}
+        for label, entry in earlier["runs"].items()
+        if label not in decoded
+    }
 
 
 if __name__ == "__main__":

@@ -265,7 +265,7 @@ def refinement_section(data: dict | None, folder: Path) -> str:
         return "### Where the accuracy comes from\n\n" + missing("refinement")
     rows = [
         [
-            f"`{label}`",
+            f"`{label}`" + _measured_apart(entry, data),
             ", ".join(str(seed) for seed in entry["seeds"]),
             f"{entry['initial_mm']:.2f}",
             f"{entry['refined_mm']:.2f}",
@@ -296,9 +296,37 @@ def refinement_section(data: dict | None, folder: Path) -> str:
                 ]
             ),
             table(headers, rows),
+            *_block_table(data),
             source("refinement", data, folder),
         ]
     )
+
+
+def _measured_apart(entry: dict, data: dict) -> str:
+    """ " (measured at <commit>, N frames)" for a run kept from an earlier refinement run, else ""."""
+    measured = entry.get("measured")
+    if not measured or measured["commit"] == data.get("commit"):
+        return ""
+    return f" (measured at {str(measured['commit'])[:7]}, {measured['frames']} frames)"
+
+
+def _block_table(data: dict) -> list[str]:
+    """hgt_interleaved's error after each block, as a sentence and a table; nothing without such runs."""
+    runs = {label: entry for label, entry in data["runs"].items() if "blocks_mm" in entry}
+    if not runs:
+        return []
+    blocks = max(len(entry["blocks_mm"]) for entry in runs.values())
+    rows = [
+        [f"`{label}`", what, *(f"{value:.2f}" for value in entry[key])]
+        for label, entry in runs.items()
+        for key, what in (("blocks_maps_mm", "vote under the block's maps"), ("blocks_mm", "block's joints"))
+    ]
+    return [
+        "`hgt_interleaved` refines maps and tokens together, so its error goes block by block: the dense vote "
+        "under each block's maps, and the block's joints (that vote corrected from the block's tokens; the "
+        "last block's are the output). In the table above its refined heatmaps are the last block's maps.",
+        table(["run", "decoded", *(f"block {k + 1} mm" for k in range(blocks))], rows),
+    ]
 
 
 def layer_section(data: dict | None, folder: Path, figures: Path) -> str:
@@ -434,6 +462,12 @@ def synth_section(data: dict | None, folder: Path) -> str:
     )
 
 
+def _reached(value: float | None, bold: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"**{value:.2f}**" if bold else f"{value:.2f}"
+
+
 def training_section(data: dict | None, folder: Path, figures: Path) -> str:
     if data is None:
         return "## Training\n\n" + missing("training")
@@ -444,28 +478,34 @@ def training_section(data: dict | None, folder: Path, figures: Path) -> str:
         "128x128, frames drawn on the fly by one worker).",
         table(["model", "samples/s"], rates),
     ]
-    accuracy = data["time_to_accuracy"]
-    if accuracy["seeds"]:
+    designs = {name: entry for name, entry in data["time_to_accuracy"].items() if entry["seeds"]}
+    if designs:
         budgets = data["settings"]["budgets_min"]
-        rows = [
-            [seed, *("-" if e["reached_mm"][str(b)] is None else f"{e['reached_mm'][str(b)]:.2f}" for b in budgets)]
-            for seed, e in accuracy["seeds"].items()
-        ]
-        mean = accuracy["mean_reached_mm"]
-        rows.append(["mean", *("-" if mean[str(b)] is None else f"**{mean[str(b)]:.2f}**" for b in budgets)])
+        rows = []
+        for name, accuracy in designs.items():
+            rows += [
+                [f"`{name}`", seed, *(_reached(e["reached_mm"][str(b)]) for b in budgets)]
+                for seed, e in accuracy["seeds"].items()
+            ]
+            mean = accuracy["mean_reached_mm"]
+            rows.append([f"`{name}`", "mean", *(_reached(mean[str(b)], bold=True) for b in budgets)])
         parts += [
-            f"Time to accuracy of `{accuracy['model']}`: validation mean joint error (mm, 500 frames) reached after "
-            "minutes of training (evaluations excluded), from the ablation's runs.",
-            table(["seed", *(f"{b} min" for b in budgets)], rows),
+            "Time to accuracy of the two hand graph transformer designs: validation mean joint error (mm, 500 "
+            "frames) reached after minutes of training (evaluations excluded), from the ablation's runs (1800 "
+            "steps of batch 32 each; a run that ended before a budget counts with its last evaluation).",
+            table(["model", "seed", *(f"{b} min" for b in budgets)], rows),
         ]
-        figure, axes = plt.subplots(figsize=(6, 3.6))
-        for seed, entry in accuracy["seeds"].items():
-            history = entry["history"]
-            axes.plot([h["train_seconds"] / 60 for h in history], [h["mean_mm"] for h in history], "o-", label=seed)
-        axes.set_xlabel("minutes of training")
+        figure, axes = plt.subplots(figsize=(6.4, 4.0))
+        for (name, accuracy), colour in zip(designs.items(), ("tab:blue", "tab:orange", "tab:green"), strict=False):
+            for k, entry in enumerate(accuracy["seeds"].values()):
+                history = entry["history"]
+                minutes = [h["train_seconds"] / 60 for h in history]
+                axes.plot(minutes, [h["mean_mm"] for h in history], "o-", color=colour, markersize=3, alpha=0.8,
+                          label=name if k == 0 else None)  # fmt: skip
+        axes.set_xlabel("minutes of training (2 threads)")
         axes.set_ylabel("validation mean error (mm)")
-        axes.set_title(f"{accuracy['model']}: time to accuracy")
-        axes.legend(title="seed")
+        axes.set_title("Time to accuracy, every seed")
+        axes.legend()
         axes.grid(alpha=0.3)
         _save(figure, figures / "time_to_accuracy.png")
         parts.append("![time to accuracy](figures/time_to_accuracy.png)")

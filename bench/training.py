@@ -1,10 +1,11 @@
-"""Training speed of every model, and time to accuracy of the default model.
+"""Training speed of every model, and time to accuracy of the two hand graph transformer designs.
 
 Samples per second: ``handgraph train``'s own loop (frames drawn on the fly by one DataLoader worker, AdamW,
 batch 32, 128x128) for a fixed number of steps per model, timed up to the final evaluation.
-Time to accuracy: the validation error (first 500 frames of the validation split) that the default model's
-ablation runs (bench/ablation.py) had reached after 2, 5, 10 and 15 minutes of training, evaluations
-excluded; run the ablation first. Writes bench/results/training.json.
+Time to accuracy: the validation error (first 500 frames of the validation split) that the ablation runs
+(bench/ablation.py) of ``hgt`` and ``hgt_interleaved`` had reached after 2, 5, 10 and 15 minutes of
+training, evaluations excluded; run the ablation first. A run that ended before a budget counts with its
+last evaluation. Writes bench/results/training.json.
 
     .venv/bin/python bench/training.py [--quick]
 """
@@ -23,6 +24,8 @@ from handgraph.training.config import load_config
 from handgraph.training.loop import train
 
 BUDGETS_MIN = (2, 5, 10, 15)
+DESIGNS = tuple(dict.fromkeys([DEFAULT_MODEL, "hgt", "hgt_interleaved"]))
+"""The models whose time to accuracy is compared: the default and both hand graph transformer designs."""
 
 
 def samples_per_second(name: str, steps: int) -> float:
@@ -33,9 +36,9 @@ def samples_per_second(name: str, steps: int) -> float:
     return steps * config.batch_size / history[-1]["train_seconds"]
 
 
-def time_to_accuracy(quick: bool) -> dict:
-    """Per budget, the default model's validation error then, per seed of the ablation."""
-    runs = sorted((results_folder(quick) / "ablation_runs").glob(f"{DEFAULT_MODEL}_seed*.json"))
+def time_to_accuracy(name: str, quick: bool) -> dict:
+    """Per seed of the model's ablation runs: per budget, the validation error then, and the history."""
+    runs = sorted((results_folder(quick) / "ablation_runs").glob(f"{name}_seed*.json"))
     table = {}
     for path in runs:
         run = json.loads(path.read_text())
@@ -63,23 +66,27 @@ def main() -> None:
     rates = {name: samples_per_second(name, steps) for name in list_models()}
     print(f"training samples per second, handgraph train's loop ({steps} steps, batch 32, 128x128, frames on the fly)")
     print_table(["model", "samples/s"], [[name, f"{rate:.1f}"] for name, rate in rates.items()])
-    accuracy = time_to_accuracy(args.quick)
-    if accuracy:
+    accuracy = {name: time_to_accuracy(name, args.quick) for name in DESIGNS}
+    for name, seeds in accuracy.items():
+        if not seeds:
+            print(f"no {name} ablation runs yet: run bench/ablation.py --models {name} for its time to accuracy")
+            continue
         rows = []
-        for seed, entry in accuracy.items():
+        for seed, entry in seeds.items():
             reached = entry["reached_mm"]
             rows.append([seed, *("-" if reached[str(b)] is None else f"{reached[str(b)]:.2f}" for b in BUDGETS_MIN)])
-        print(f"{DEFAULT_MODEL}: validation mean joint error (mm) after minutes of training, per ablation seed")
+        print(f"{name}: validation mean joint error (mm) after minutes of training, per ablation seed")
         print_table(["seed", *(f"{b} min" for b in BUDGETS_MIN)], rows)
-    else:
-        print(f"no {DEFAULT_MODEL} ablation runs yet: run bench/ablation.py for the time to accuracy")
     write_result(
         "training",
         args.quick,
         {"steps_per_rate": steps, "batch_size": 32, "input_size": 128, "budgets_min": list(BUDGETS_MIN)},
         {
             "samples_per_s": rates,
-            "time_to_accuracy": {"model": DEFAULT_MODEL, "mean_reached_mm": _mean_reached(accuracy), "seeds": accuracy},
+            "default_model": DEFAULT_MODEL,
+            "time_to_accuracy": {
+                name: {"mean_reached_mm": _mean_reached(seeds), "seeds": seeds} for name, seeds in accuracy.items()
+            },
         },
     )
 
