@@ -33,7 +33,7 @@ def test_train_writes_a_run(tiny_run, capsys):
     assert (tiny_run / "model" / "checkpoint.json").is_file()
     assert any((tiny_run / "tensorboard").iterdir())
     meta = json.loads((tiny_run / "model" / "checkpoint.json").read_text())
-    assert meta["step"] == 6 and meta["model"]["name"] == "hgt" and "mean_mm" in meta["metrics"]
+    assert meta["step"] == 6 and meta["model"]["name"] == "hgt_interleaved" and "mean_mm" in meta["metrics"]
 
 
 def test_evaluate_a_checkpoint(tiny_run, tmp_path, capsys):
@@ -48,7 +48,7 @@ def test_evaluate_a_checkpoint(tiny_run, tmp_path, capsys):
     ]
     assert main([*arguments, "--overlays", str(tmp_path / "o.png")]) == 0
     out = capsys.readouterr().out
-    assert "Synthetic benchmark" in out and "hgt (step 6)" in out
+    assert "Synthetic benchmark" in out and "hgt_interleaved (step 6)" in out
     entry = json.loads((tmp_path / "r.json").read_text())[0]
     assert entry["frames"] == 16 and len(entry["per_joint_mm"]) == 21
     lines = (tmp_path / "p.txt").read_text().splitlines()
@@ -191,7 +191,7 @@ def test_export_then_predict_with_onnx_runtime(tiny_run, tmp_path, shared_data, 
     assert main([*common, "--checkpoint", str(tiny_run / "model"), "--out", str(tmp_path / "torch")]) == 0
     assert main([*common, "--backend", "onnx", "--checkpoint", str(onnx_file), "--out", str(tmp_path / "onnx")]) == 0
     results = [json.loads((tmp_path / name / "predictions.json").read_text()) for name in ("torch", "onnx")]
-    assert results[1]["backend"] == "onnx" and results[1]["model"] == "hgt"
+    assert results[1]["backend"] == "onnx" and results[1]["model"] == "hgt_interleaved"
     # two passes (the second crop is centred on the first's joints), each within the runtimes' float32
     # agreement at coordinates below 1000 mm, then 3 decimals in predictions.json
     bound = 1e-3 + ulps(1000.0, np.float32, 2 * RUNTIME_AGREEMENT_ULPS)

@@ -25,8 +25,8 @@ EVERY_MODEL = pytest.mark.parametrize(
 
 
 def test_the_default_model_comes_last():
-    assert list_models() == ["regress", "heatmap", "a2j", "awr", "gcn_flat", "sia_gcn", "hgt_interleaved", "hgt"]
-    assert DEFAULT_MODEL == "hgt"
+    assert list_models() == ["regress", "heatmap", "a2j", "awr", "gcn_flat", "sia_gcn", "hgt", "hgt_interleaved"]
+    assert DEFAULT_MODEL == "hgt_interleaved" == ModelConfig().name
 
 
 @EVERY_MODEL

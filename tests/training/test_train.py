@@ -131,7 +131,7 @@ def test_fine_tuning_starts_from_a_checkpoint(tmp_path):
 
 
 def test_config_presets_yaml_and_assignments(tmp_path):
-    assert load_config("demo").model.name == "hgt"
+    assert load_config("demo").model.name == "hgt_interleaved"
     config = load_config("tiny", ["model.name=sia_gcn", "data.synth.preset=realsense", "learning_rate=1e-2"])
     assert (config.model.name, config.data.synth.preset, config.learning_rate) == ("sia_gcn", "realsense", 0.01)
     (tmp_path / "run.yaml").write_text("preset: tiny\nmodel:\n  input_size: 48\nsteps: 2\n")

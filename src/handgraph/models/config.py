@@ -21,9 +21,10 @@ had before the field was added, so that old checkpoints keep their meaning."""
 
 @dataclass
 class ModelConfig:
-    """Sizes of a hand pose model. The defaults are the shipped model's: small enough for 2 CPU cores."""
+    """Sizes of a hand pose model, small enough for 2 CPU cores: the shipped model's (an ``hgt``), with the
+    default architecture of the factory (``models.DEFAULT_MODEL``)."""
 
-    name: str = "hgt"
+    name: str = "hgt_interleaved"
     """Architecture: regress, heatmap, a2j, awr, gcn_flat, sia_gcn, hgt or hgt_interleaved."""
     layout: str = "canonical"
     """Joints predicted, a layout of ``handgraph.geometry.layouts``: canonical (21), nyu14, icvl16, msra21, ..."""

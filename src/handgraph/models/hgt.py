@@ -1,5 +1,6 @@
 """``hgt``, the hand graph transformer: SIA-GCN heatmaps, one token per joint, graph-transformer layers with
-structural encodings, and non-autoregressive decoding of all joints at once. The default model.
+structural encodings, and non-autoregressive decoding of all joints at once. The shipped checkpoint's model;
+the factory's default is now ``hgt_interleaved``, which runs the same parts interleaved, block by block.
 
 1. ``SIAGCNBody`` gives refined heatmaps and features; each joint's first estimate (u, v, d) is either
    (``first_estimate``) integral regression (soft-argmax of the refined heatmap, the depth expected from a

@@ -124,6 +124,7 @@ PRESETS: dict[str, TrainConfig] = {
             transformer_heads=2,
             encoder_layers=1,
             decoder_layers=1,
+            interleaved_blocks=2,
         ),
         data=DataConfig(synth=SynthConfig(size=32, left_fraction=0.0, centre_jitter_mm=15.0), workers=0),
         steps=6,
