@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import ROOT, arguments, flops_per_frame, print_table, results_folder, write_result
+from _common import ROOT, arguments, flops_per_frame, machine, print_table, results_folder, write_result
 
 from handgraph.errors import HandgraphError
 from handgraph.evaluation import get_protocol, score_method
@@ -78,6 +78,7 @@ def _run(name: str, seed: int, settings: dict, out: Path, quick: bool, overrides
         "model": name,
         **origin,
         "changed_during_run": changed_since(origin["commit"]),
+        "machine": machine(),  # training times compare only within a host: hosts differ by 1.5x
         "benchmark_version": SPLITS["test"].version,
         "overrides": overrides,
         "config": {**meta["train"], "model": meta["model"]},  # resolved: the model config as the model holds it

@@ -47,7 +47,8 @@ def time_to_accuracy(name: str, quick: bool) -> dict:
         for budget in BUDGETS_MIN:
             within = [entry for entry in history if entry["train_seconds"] <= 60 * budget]
             reached[str(budget)] = within[-1]["mean_mm"] if within else None
-        table[str(run["seed"])] = {"reached_mm": reached, "history": history}
+        host = run.get("machine", {}).get("cpu", "not recorded")  # minutes compare only within a host
+        table[str(run["seed"])] = {"reached_mm": reached, "history": history, "cpu": host}
     return table
 
 
@@ -74,9 +75,10 @@ def main() -> None:
         rows = []
         for seed, entry in seeds.items():
             reached = entry["reached_mm"]
-            rows.append([seed, *("-" if reached[str(b)] is None else f"{reached[str(b)]:.2f}" for b in BUDGETS_MIN)])
+            values = ("-" if reached[str(b)] is None else f"{reached[str(b)]:.2f}" for b in BUDGETS_MIN)
+            rows.append([seed, entry["cpu"], *values])
         print(f"{name}: validation mean joint error (mm) after minutes of training, per ablation seed")
-        print_table(["seed", *(f"{b} min" for b in BUDGETS_MIN)], rows)
+        print_table(["seed", "cpu", *(f"{b} min" for b in BUDGETS_MIN)], rows)
     write_result(
         "training",
         args.quick,
