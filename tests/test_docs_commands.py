@@ -52,7 +52,7 @@ V2V_FRAMES = 400
 same command path in seconds instead of the 42 s of all 8252 frames."""
 
 SKIPPED = {
-    "make demo": "13 minutes of training on 2 cores; the train, evaluate and predict commands it runs are run "
+    "make demo": "minutes of training on 2 cores; the train, evaluate and predict commands it runs are run "
     "below (training shortened)",
     "make test": "the test suite itself: this test runs inside it",
     "pip install 'handgraph[realsense]'": "installs pyrealsense2 from PyPI into the environment",

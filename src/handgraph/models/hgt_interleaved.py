@@ -3,7 +3,7 @@ transformer. Each block runs SIA-GCN on the joint maps and hop-biased attention 
 each side into the other (``layers.interleaved.InterleavedBlock``, where the block's formula is), so spatial
 evidence and global context are refined together, block after block; every block decodes all joints at once.
 The default model: in the accuracy ablation's recipe it reached 25.44 mm over 3 seeds (sd 0.03) where ``hgt``
-reached 26.15 (sd 0.17), for 11 % more parameters and 2 % more FLOPs (``docs/benchmarks.md``).
+reached 26.25 (sd 0.26), for 11 % more parameters and 2 % more FLOPs (``docs/benchmarks.md``).
 
 Why this design, from the literature the seed points to:
 
