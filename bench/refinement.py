@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -149,7 +150,7 @@ def _summarise(entry: dict) -> None:
     entry["transformer_gain_mm"] = entry["refined_mm"] - entry["output_mm"]
 
 
-def _earlier_runs(path, decoded: set[str]) -> dict[str, dict]:
+def _earlier_runs(path: Path, decoded: set[str]) -> dict[str, dict]:
     """The runs of an earlier refinement.json not decoded now, each with what measured it (``measured``: from
     the run itself, or from the file's own commit and command for a file older than the field)."""
     if not path.exists():

@@ -21,8 +21,8 @@ had before the field was added, so that old checkpoints keep their meaning."""
 
 @dataclass
 class ModelConfig:
-    """Sizes of a hand pose model, small enough for 2 CPU cores: the shipped model's (an ``hgt``), with the
-    default architecture of the factory (``models.DEFAULT_MODEL``)."""
+    """Sizes of a hand pose model, small enough for 2 CPU cores. The sizes are the shipped model's (an ``hgt``);
+    the architecture defaults to the factory's ``models.DEFAULT_MODEL``, which a test keeps equal to ``name``."""
 
     name: str = "hgt_interleaved"
     """Architecture: regress, heatmap, a2j, awr, gcn_flat, sia_gcn, hgt or hgt_interleaved."""

@@ -97,7 +97,7 @@ class VoteField:
     hand: torch.Tensor
 
     def vote(self, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``dense_vote`` weighted by logits (B, J, H, W) or (B, J, N) -> joints (B, J, 3), weights (B, J, N)."""
+        """The vote weighted by logits (B, J, H, W) or (B, J, N) -> joints (B, J, 3), weights (B, J, N)."""
         weights = vote_weights(logits.flatten(2), self.hand)
         return torch.einsum("bjn,bjcn->bjc", weights, self.votes), weights
 

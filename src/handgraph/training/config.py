@@ -107,7 +107,7 @@ class TrainConfig:
 PRESETS: dict[str, TrainConfig] = {
     # `make demo`'s model, sized for 15 minutes on the slower 2-core hosts met (an AMD EPYC took 1.6x this Intel
     # host's time): 96 x 96 crops train 1.7x faster than 128 x 128 (bench/findings.md), and the default model
-    # takes 0.26 s a step of them here, so 1500 steps and 3 evaluations fit in about 8 minutes.
+    # took 0.26 s a step of them on an AMD EPYC host, where `make demo` then took 7 min 7 s after setup.
     "demo": TrainConfig(model=ModelConfig(input_size=96), steps=1500, batch_size=32, eval_every=500, eval_frames=500),
     # The accuracy ablation's recipe (bench/ablation.py), every model alike: 1800 steps of 32 at 128 x 128.
     "ablation": TrainConfig(steps=1800, batch_size=32, eval_every=300, eval_frames=500, checkpoint_every=300),
