@@ -75,6 +75,24 @@ def test_a_run_killed_in_training_resumes_without_labelling_again(tmp_path, shar
               progress=False, log=lambda line: None)  # fmt: skip
 
 
+def test_each_round_continues_from_the_last_rounds_model_unless_told_to_start_again(tmp_path, shared_data,
+                                                                                   monkeypatch):  # fmt: skip
+    real_train, started_from = adapt_module.train, []
+
+    def recorded(config, *args, **kwargs):
+        started_from.append(config.init_from)
+        return real_train(config, *args, **kwargs)
+
+    monkeypatch.setattr(adapt_module, "train", recorded)
+    out = tmp_path / "adapted"
+    state = adapt([_sr305(shared_data)], out, camera="sr305", depth_scale_mm=0.125, progress=False,
+                  config=replace(QUICK, rounds=2), log=lambda line: None)  # fmt: skip
+    start = state["request"]["start"]
+    assert started_from == [start, str(out / "round_1" / "train" / "model")]
+    restart = replace(QUICK, continue_students=False)
+    assert adapt_module._student_start(restart, Path(start), out / "round_1" / "train" / "model") == Path(start)
+
+
 def test_a_labelling_pass_killed_midway_resumes_at_the_next_sequence(tmp_path, shared_data, monkeypatch):
     import handgraph.adaptation.pseudo_labels as labelling
     from handgraph.inference.predictor import Predictor

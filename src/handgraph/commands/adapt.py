@@ -14,9 +14,9 @@ DESCRIPTION = textwrap.dedent(
     kinematic hand is fitted to its joints and moved against the frame's depth (as 'predict --fit' does), and
     the refined hand's joints become the frame's pseudo-label. Only the surest frames teach: of those whose
     depth supports at least half of the network's joints, the half whose fitted hand the camera confirms best
-    (the most of its surface seen where it stands). A new model is then trained from the start model on those
-    frames mixed half and half with synthetic frames with exact labels (which keep it from drifting). Each
-    round's labels come from the model of the round before.
+    (the most of its surface seen where it stands). The model is then fine-tuned on those frames mixed half and
+    half with synthetic frames with exact labels (which keep it from drifting), continuing from the last
+    round's. Each round's labels come from the model of the round before.
 
     Prints per round the label-free measures: hands found, frames used, the fitted hand's median distance from
     the observed depth (depth residual), the share of its surface the camera confirms, the share of the
@@ -87,6 +87,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: %(default)s)",
     )  # fmt: skip
     learning.add_argument(
+        "--continue-students", action=argparse.BooleanOptionalAction, default=defaults.continue_students,
+        help="each round fine-tunes the last round's model; with --no-continue-students each round starts again "
+        "from the start model (default: %(default)s)",
+    )  # fmt: skip
+    learning.add_argument(
+        "--augment", action=argparse.BooleanOptionalAction, default=defaults.augment,
+        help="rotate, scale and shift the training crops (default: %(default)s: the adapted model is for these "
+        "frames, and fits them closer without)",
+    )  # fmt: skip
+    learning.add_argument(
         "--eval-frames", type=int, default=defaults.eval_frames,
         help="synthetic validation frames scored after each round, to see the model's drift (default: %(default)s)",
     )  # fmt: skip
@@ -110,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         rounds=args.rounds, steps=args.steps, batch_size=args.batch_size, real_fraction=args.real_fraction,
         learning_rate=args.learning_rate, min_frames=args.min_frames, eval_frames=args.eval_frames,
         workers=args.workers, selection=replace(defaults.selection, keep_share=args.keep_share),
+        continue_students=args.continue_students, augment=args.augment,
     )  # fmt: skip
     adapt(args.input, args.out, camera=camera_of(args), depth_scale_mm=args.depth_scale, fps=args.fps,
           checkpoint=args.checkpoint, localizer=args.localizer, left=args.left, config=config)  # fmt: skip
