@@ -34,9 +34,9 @@ EPILOG = textwrap.dedent(
           --camera sr305 --depth-scale 0.125 --out runs/sr305_adapted
       handgraph adapt --input recordings/ --out runs/adapted        # recordings of 'handgraph live --record'
 
-    Time on 2 CPU cores (bench/adapt.py): about 95 ms per frame to label (tracking, fitting, refinement; three
-    labelling passes with the default 2 rounds) and about 0.27 s per training step at the default batch of 32:
-    1000 frames took 10.1 minutes, 100 frames 6.7."""
+    Time on 2 CPU cores of an AMD EPYC host (bench/adapt.py): about 90-110 ms per frame to label (tracking,
+    fitting, refinement; four labelling passes with the default 3 rounds) and about 0.28 s per training step at
+    the default batch of 32: 1000 frames took 11.5 minutes, 100 frames 6.4."""
 )
 
 
