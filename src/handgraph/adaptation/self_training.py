@@ -253,8 +253,8 @@ def _student_start(config: AdaptConfig, start: Path, teacher: Path) -> Path:
     return teacher if config.continue_students else start
 
 
-def _round_config(model: ModelConfig, contract, crops: str, start: Path, config: AdaptConfig) -> TrainConfig:
-    """A round's training run: the start model fine-tuned on the crops and synthetic frames."""
+def _round_config(model: ModelConfig, contract, crops: str, init: Path, config: AdaptConfig) -> TrainConfig:
+    """A round's training run: the model ``init`` fine-tuned on the crops and synthetic frames."""
     synth = SynthConfig(size=contract.input_size, cube_mm=contract.cube_mm, left_fraction=0.0, centre_jitter_mm=15.0,
                         object_fraction=0.2, surface_fraction=0.1, egocentric_fraction=0.2)  # fmt: skip
     data = DataConfig(synth=synth, synth_presets=SYNTH_PRESETS[1:], shards=crops,
@@ -263,7 +263,7 @@ def _round_config(model: ModelConfig, contract, crops: str, start: Path, config:
     return TrainConfig(model=model, data=data, steps=config.steps, batch_size=config.batch_size,
                        learning_rate=config.learning_rate, warmup_steps=config.warmup_steps, eval_every=config.steps,
                        eval_frames=config.eval_frames, checkpoint_every=min(100, config.steps), seed=config.seed,
-                       init_from=str(start))  # fmt: skip
+                       init_from=str(init))  # fmt: skip
 
 
 def _train(config: TrainConfig, run: Path, progress: bool) -> dict:
