@@ -21,7 +21,7 @@ from handgraph.geometry.camera import camera_preset
 from handgraph.io.depth_images import read_depth
 from handgraph.io.recordings import Recorder
 
-QUICK = AdaptConfig(rounds=1, steps=2, batch_size=4, min_frames=2, eval_frames=8, workers=0)
+QUICK = AdaptConfig(rounds=1, steps=2, max_steps=2, batch_size=4, min_frames=2, eval_frames=8, workers=0)
 """Two training steps on four frames: the whole path in seconds."""
 EVERY_FRAME = SelectionRule(min_support=0.0, max_moved_mm=1000.0, keep_share=1.0)
 """Every hand found teaches: for tests on a few frames, where the default rule may keep too few."""
@@ -91,6 +91,27 @@ def test_each_round_continues_from_the_last_rounds_model_unless_told_to_start_ag
     assert started_from == [start, str(out / "round_1" / "train" / "model")]
     restart = replace(QUICK, continue_students=False)
     assert adapt_module._student_start(restart, Path(start), out / "round_1" / "train" / "model") == Path(start)
+
+
+def test_a_round_trains_longer_when_more_frames_teach_up_to_the_most_steps(tmp_path, shared_data, monkeypatch):
+    defaults = AdaptConfig()  # batches of 32, half of them real crops: 16 a step
+    assert adapt_module.round_steps(defaults, 467) == 400  # 12 x 467 / 16 = 350.25 draws' worth: the least
+    assert adapt_module.round_steps(defaults, 2000) == 1500  # 12 x 2000 / 16
+    assert adapt_module.round_steps(defaults, 2001) == 1501  # 1500.75, rounded up
+    assert adapt_module.round_steps(defaults, 4283) == 3000  # 3212.25, held at max_steps
+    assert adapt_module.round_steps(replace(defaults, views=0.0), 4283) == 400
+    assert adapt_module.round_steps(replace(defaults, real_fraction=0.25), 2000) == 3000  # 8 real crops a step
+    with pytest.raises(HandgraphError, match="max_steps"):
+        AdaptConfig(steps=500, max_steps=400)
+
+    trained = []
+    real_train = adapt_module.train
+    monkeypatch.setattr(adapt_module, "train", lambda config, *a, **k: trained.append(config.steps) or real_train(
+        config, *a, **k))  # fmt: skip
+    config = replace(QUICK, views=1.0, max_steps=10, selection=EVERY_FRAME)  # 2 real crops a step: used / 2 steps
+    state = adapt([_sr305(shared_data)], tmp_path / "adapted", camera="sr305", depth_scale_mm=0.125, config=config,
+                  progress=False, log=lambda line: None)  # fmt: skip
+    assert state["rounds"][0]["used"] == 11 and trained == [6] and state["rounds"][0]["steps"] == 6  # 5.5 -> 6
 
 
 def test_a_labelling_pass_killed_midway_resumes_at_the_next_sequence(tmp_path, shared_data, monkeypatch):
@@ -189,7 +210,8 @@ def test_the_command_line(tmp_path, shared_data, capsys):
         main(["adapt", "--help"])
     assert done.value.code == 0 and "pseudo-label" in capsys.readouterr().out
     code = main(["adapt", "--input", str(_sr305(shared_data)), "--camera", "sr305", "--depth-scale", "0.125",
-                 "--rounds", "1", "--steps", "2", "--batch-size", "4", "--min-frames", "2", "--eval-frames", "8",
-                 "--workers", "0", "--out", str(tmp_path / "out")])  # fmt: skip
+                 "--rounds", "1", "--steps", "2", "--max-steps", "3", "--batch-size", "4", "--min-frames", "2",
+                 "--eval-frames", "8", "--workers", "0", "--out", str(tmp_path / "out")])  # fmt: skip
     printed = capsys.readouterr()
     assert code == 0 and "before: hands in 11 frame(s)" in printed.out and "wrote " in printed.out
+    assert "trained 3 steps" in printed.out  # at least 2 frames teach, 2 real crops a step: 12 draws want 12+

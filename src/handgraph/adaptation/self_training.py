@@ -27,7 +27,10 @@ Self-training with pseudo-labels that the depth itself checks. Each round:
    start model each round (as Noisy Student does, Xie et al., CVPR 2020), 2 rounds of 600 steps with augmented
    crops, took the Procrustes-aligned error on them from 16.78 to 13.81 mm; continued over 3 rounds of 400,
    13.50; not augmented as well, 12.47, while the synthetic test split moved from 18.85 to 19.26 mm (19.35
-   with augmented crops).
+   with augmented crops). A round trains long enough to draw each frame that teaches about 12 times
+   (``AdaptConfig.views``): 400 steps up to some 530 frames used, more above. On 10,000 frames (4283 used)
+   the first round's student, scored by its network alone, reached 15.33 mm after 400 steps, 14.50 after 1200
+   and 13.93 after 2400, the synthetic test split 19.00, 18.75 and 18.66 mm.
 
 Wan et al. fit a sphere model to the depth inside the loss; refining a kinematic fit offline and training on
 its joints asks nothing new of the network or its export, runs on any model of the factory, and lets every
@@ -45,6 +48,7 @@ the list) and the command.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import time
@@ -86,7 +90,15 @@ class AdaptConfig:
     rounds: int = 3
     """Label, select, train; each round's labels come from the model of the round before."""
     steps: int = 400
-    """Optimiser steps per round."""
+    """Optimiser steps per round, at least: more when many frames teach (``views``)."""
+    views: float = 12.0
+    """How often each frame that teaches is drawn in a round, on average: a round whose rule used n frames
+    trains for max(steps, ceil(views n / r)) steps, r the real crops of a batch, and at most ``max_steps``
+    (``round_steps``). On 1000 frames (about 470 teach) that is 400; on 10,000 (about 4300) over 3000: with
+    400 the student sees each of them 1.5 times a round and stays far from its labels (``bench/findings.md``).
+    0 keeps every round at ``steps``."""
+    max_steps: int = 3000
+    """The most steps a round trains for, however many frames teach."""
     batch_size: int = 32
     real_fraction: float = 0.5
     """Share of every batch taken from the selected frames' crops; the rest are synthetic frames."""
@@ -113,6 +125,9 @@ class AdaptConfig:
                 f"adapt config: rounds, steps and min_frames must be at least 1, batch_size at "
                 f"least 2; got {self.rounds}, {self.steps}, {self.min_frames}, {self.batch_size}"
             )
+        if not (self.views >= 0 and self.max_steps >= self.steps):  # also rejects a NaN views
+            raise HandgraphError(f"adapt config: views must be at least 0 and max_steps at least steps "
+                                 f"({self.steps}); got {self.views} and {self.max_steps}")  # fmt: skip
         if not 0 < self.real_fraction <= 1:
             raise HandgraphError(f"adapt config: real_fraction must lie in (0, 1], got {self.real_fraction}")
 
@@ -143,7 +158,7 @@ def adapt(
     state = _open_state(out, request)
     clock = _Clock(state.get("seconds", 0.0))
     log(f"adapting {start} on {len(frames)} frame(s) in {len(frames.sequences)} sequence(s); {config.rounds} "
-        f"round(s) of {config.steps} steps")  # fmt: skip
+        f"round(s) of {_steps_text(config)}")  # fmt: skip
     if "start_validation_mm" not in state:  # the synthetic validation error the rounds' models are compared with
         validation = validation_frames(_round_config(model.config, contract, "", start, config))
         state["start_validation_mm"] = round(float(evaluate(model, validation, torch.device("cpu"))["mean_mm"]), 3)
@@ -159,15 +174,18 @@ def adapt(
                           contract.cube_mm, progress)  # fmt: skip
         run = folder / "train"
         init = _student_start(config, start, teacher)
-        metrics = _train(_round_config(model.config, contract, str(folder / "crops"), init, config), run, progress)
-        summary = _summary(number, labels, used, metrics)
+        steps = round_steps(config, int(used.sum()))
+        metrics = _train(_round_config(model.config, contract, str(folder / "crops"), init, config, steps), run,
+                         progress)  # fmt: skip
+        summary = _summary(number, labels, used, metrics, steps)
         state["rounds"] = [*state["rounds"][: number - 1], summary]
         _save(out, state, clock)
         log(_summary_line(summary))
         teacher = run / "model"
     final = _labels(out / "after.npz", frames, teacher, localizer, left, progress, log)
     state["after"] = _measured(final, select_frames(final.measures(), config.selection))
-    state["before"] = {key: value for key, value in state["rounds"][0].items() if key not in ("round", "validation_mm")}
+    state["before"] = {key: value for key, value in state["rounds"][0].items()
+                       if key not in ("round", "steps", "validation_mm")}  # fmt: skip
     _write_model(out / "model", teacher, frames, start, state)
     state["model"] = str(out / "model")
     _save(out, state, clock)
@@ -253,16 +271,32 @@ def _student_start(config: AdaptConfig, start: Path, teacher: Path) -> Path:
     return teacher if config.continue_students else start
 
 
-def _round_config(model: ModelConfig, contract, crops: str, init: Path, config: AdaptConfig) -> TrainConfig:
-    """A round's training run: the model ``init`` fine-tuned on the crops and synthetic frames."""
+def round_steps(config: AdaptConfig, used: int) -> int:
+    """The optimiser steps of a round in which ``used`` frames teach (``AdaptConfig.views``)."""
+    real = max(1, config.batch_size - round(config.batch_size * (1.0 - config.real_fraction)))  # as the loop mixes
+    return int(min(max(config.steps, math.ceil(config.views * used / real)), config.max_steps))
+
+
+def _steps_text(config: AdaptConfig) -> str:
+    if config.views == 0 or config.max_steps == config.steps:
+        return f"{config.steps} steps"
+    return f"{config.steps}-{config.max_steps} steps (each frame that teaches drawn {config.views:g} times a round)"
+
+
+def _round_config(
+    model: ModelConfig, contract, crops: str, init: Path, config: AdaptConfig, steps: int | None = None
+) -> TrainConfig:
+    """A round's training run: the model ``init`` fine-tuned on the crops and synthetic frames for ``steps``
+    (default: ``config.steps``)."""
+    steps = config.steps if steps is None else steps
     synth = SynthConfig(size=contract.input_size, cube_mm=contract.cube_mm, left_fraction=0.0, centre_jitter_mm=15.0,
                         object_fraction=0.2, surface_fraction=0.1, egocentric_fraction=0.2)  # fmt: skip
     data = DataConfig(synth=synth, synth_presets=SYNTH_PRESETS[1:], shards=crops,
                       synth_fraction=1.0 - config.real_fraction, seed=config.seed + 17, workers=config.workers,
                       augment=config.augment)  # fmt: skip
-    return TrainConfig(model=model, data=data, steps=config.steps, batch_size=config.batch_size,
-                       learning_rate=config.learning_rate, warmup_steps=config.warmup_steps, eval_every=config.steps,
-                       eval_frames=config.eval_frames, checkpoint_every=min(100, config.steps), seed=config.seed,
+    return TrainConfig(model=model, data=data, steps=steps, batch_size=config.batch_size,
+                       learning_rate=config.learning_rate, warmup_steps=config.warmup_steps, eval_every=steps,
+                       eval_frames=config.eval_frames, checkpoint_every=min(100, steps), seed=config.seed,
                        init_from=str(init))  # fmt: skip
 
 
@@ -283,10 +317,11 @@ def _measured(labels: PseudoLabels, used: np.ndarray) -> dict:
     }
 
 
-def _summary(number: int, labels: PseudoLabels, used: np.ndarray, metrics: dict) -> dict:
+def _summary(number: int, labels: PseudoLabels, used: np.ndarray, metrics: dict, steps: int) -> dict:
     return {
         "round": number,
         **_measured(labels, used),
+        "steps": steps,
         "validation_mm": round(float(metrics.get("mean_mm", float("nan"))), 3),
     }
 
@@ -300,8 +335,8 @@ def _measures_line(measured: dict) -> str:
 
 
 def _summary_line(summary: dict) -> str:
-    return (f"round {summary['round']}: {_measures_line(summary)}; synthetic validation "
-            f"{summary['validation_mm']:.2f} mm")  # fmt: skip
+    return (f"round {summary['round']}: {_measures_line(summary)}; trained {summary['steps']} steps, synthetic "
+            f"validation {summary['validation_mm']:.2f} mm")  # fmt: skip
 
 
 def _write_model(folder: Path, teacher: Path, frames: FrameSet, start: Path, state: dict) -> None:

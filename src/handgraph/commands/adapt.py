@@ -36,7 +36,8 @@ EPILOG = textwrap.dedent(
 
     Time on 2 CPU cores of an AMD EPYC host (bench/adapt.py): about 90-110 ms per frame to label (tracking,
     fitting, refinement; four labelling passes with the default 3 rounds) and about 0.28 s per training step at
-    the default batch of 32: 1000 frames took 11.5 minutes, 100 frames 6.4."""
+    the default batch of 32: 1000 frames took 11.5 minutes, 100 frames 6.4. Where more than about 530 frames
+    teach, a round trains longer (--views), up to 3000 steps (some 14 minutes)."""
 )
 
 
@@ -65,8 +66,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rounds", type=int, default=defaults.rounds, help="label-select-train rounds (default: %(default)s)"
     )
     learning.add_argument(
-        "--steps", type=int, default=defaults.steps, help="training steps per round (default: %(default)s)"
-    )
+        "--steps", type=int, default=defaults.steps,
+        help="training steps per round, at least (default: %(default)s; more when many frames teach, see --views)",
+    )  # fmt: skip
+    learning.add_argument(
+        "--views", type=float, default=defaults.views,
+        help="how often each frame that teaches is drawn in a round: a round trains for enough steps to draw them "
+        "this often, from --steps up to --max-steps; 0: always --steps (default: %(default)s)",
+    )  # fmt: skip
+    learning.add_argument(
+        "--max-steps", type=int, default=defaults.max_steps,
+        help="the most training steps a round takes (default: %(default)s)",
+    )  # fmt: skip
     learning.add_argument(
         "--batch-size", type=int, default=defaults.batch_size, help="frames per step (default: %(default)s)"
     )
@@ -117,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
 
     defaults = AdaptConfig()
     config = AdaptConfig(
-        rounds=args.rounds, steps=args.steps, batch_size=args.batch_size, real_fraction=args.real_fraction,
+        rounds=args.rounds, steps=args.steps, views=args.views, max_steps=max(args.max_steps, args.steps),
+        batch_size=args.batch_size, real_fraction=args.real_fraction,
         learning_rate=args.learning_rate, min_frames=args.min_frames, eval_frames=args.eval_frames,
         workers=args.workers, selection=replace(defaults.selection, keep_share=args.keep_share),
         continue_students=args.continue_students, augment=args.augment,
