@@ -36,8 +36,8 @@ EPILOG = textwrap.dedent(
 
     Time on 2 CPU cores of an AMD EPYC host (bench/adapt.py): about 90-110 ms per frame to label (tracking,
     fitting, refinement; four labelling passes with the default 3 rounds) and about 0.28 s per training step at
-    the default batch of 32: 1000 frames took 11.5 minutes, 100 frames 6.4. Where more than about 530 frames
-    teach, a round trains longer (--views), up to 3000 steps (13-14 minutes)."""
+    the default batch of 32: 1000 frames took 11.2 minutes, 100 frames 6.2. Where more than about 530 frames
+    teach, a round trains longer (--views), up to 3000 steps (13-14 minutes): 10,000 frames took 67 minutes."""
 )
 
 
