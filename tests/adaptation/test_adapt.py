@@ -215,3 +215,16 @@ def test_the_command_line(tmp_path, shared_data, capsys):
     printed = capsys.readouterr()
     assert code == 0 and "before: hands in 11 frame(s)" in printed.out and "wrote " in printed.out
     assert "trained 3 steps" in printed.out  # at least 2 frames teach, 2 real crops a step: 12 draws want 12+
+
+
+def test_the_command_lines_most_steps_follow_steps_unless_given(tmp_path, shared_data, capsys, monkeypatch):
+    import handgraph.adaptation as package
+
+    configs = []
+    monkeypatch.setattr(package, "adapt", lambda *a, config, **k: configs.append(config))
+    common = ["adapt", "--input", str(_sr305(shared_data)), "--out", str(tmp_path / "out")]
+    assert main([*common]) == 0 and main([*common, "--steps", "5000"]) == 0
+    assert main([*common, "--steps", "500", "--max-steps", "800"]) == 0
+    assert [(c.steps, c.max_steps) for c in configs] == [(400, 3000), (5000, 5000), (500, 800)]
+    assert main([*common, "--steps", "500", "--max-steps", "400"]) != 0  # given, and below --steps: refused
+    assert "max_steps at least steps (500)" in capsys.readouterr().err and len(configs) == 3

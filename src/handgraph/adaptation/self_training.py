@@ -75,7 +75,7 @@ from handgraph.models.config import ModelConfig
 from handgraph.models.contract import contract_of
 from handgraph.synth.generator import SynthConfig
 from handgraph.training.config import DataConfig, TrainConfig
-from handgraph.training.loop import evaluate, train, validation_frames
+from handgraph.training.loop import evaluate, shard_frames_per_batch, train, validation_frames
 from handgraph.training.run import latest_checkpoint
 from handgraph.weights import POSE_MODEL, shipped
 
@@ -274,7 +274,7 @@ def _student_start(config: AdaptConfig, start: Path, teacher: Path) -> Path:
 
 def round_steps(config: AdaptConfig, used: int) -> int:
     """The optimiser steps of a round in which ``used`` frames teach (``AdaptConfig.views``)."""
-    real = max(1, config.batch_size - round(config.batch_size * (1.0 - config.real_fraction)))  # as the loop mixes
+    real = max(1, shard_frames_per_batch(config.batch_size, 1.0 - config.real_fraction))
     return int(min(max(config.steps, math.ceil(config.views * used / real)), config.max_steps))
 
 

@@ -75,8 +75,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "this often, from --steps up to --max-steps; 0: always --steps (default: %(default)s)",
     )  # fmt: skip
     learning.add_argument(
-        "--max-steps", type=int, default=defaults.max_steps,
-        help="the most training steps a round takes (default: %(default)s)",
+        "--max-steps", type=int,
+        help=f"the most training steps a round takes (default: {defaults.max_steps}, or --steps if that is more)",
     )  # fmt: skip
     learning.add_argument(
         "--batch-size", type=int, default=defaults.batch_size, help="frames per step (default: %(default)s)"
@@ -127,8 +127,9 @@ def run(args: argparse.Namespace) -> int:
     from handgraph.commands.predict import camera_of
 
     defaults = AdaptConfig()
+    most_steps = max(defaults.max_steps, args.steps) if args.max_steps is None else args.max_steps
     config = AdaptConfig(
-        rounds=args.rounds, steps=args.steps, views=args.views, max_steps=max(args.max_steps, args.steps),
+        rounds=args.rounds, steps=args.steps, views=args.views, max_steps=most_steps,
         batch_size=args.batch_size, real_fraction=args.real_fraction,
         learning_rate=args.learning_rate, min_frames=args.min_frames, eval_frames=args.eval_frames,
         workers=args.workers, selection=replace(defaults.selection, keep_share=args.keep_share),

@@ -55,7 +55,7 @@ def _training_batches(config: TrainConfig, first_step: int, rank: int, world: in
     fraction = config.data.synth_fraction if config.data.shards else 1.0
     if not 0.0 <= fraction <= 1.0:
         raise HandgraphError(f"data.synth_fraction must be within [0, 1], got {fraction}")
-    synthetic = round(config.batch_size * fraction)
+    synthetic = config.batch_size - shard_frames_per_batch(config.batch_size, fraction)
     streams = []
     if synthetic < config.batch_size:
         streams.append(ShardStream(config.data.shards, config.seed, config.batch_size - synthetic, **position))
@@ -73,6 +73,11 @@ def _training_batches(config: TrainConfig, first_step: int, rank: int, world: in
     if len(loaders) == 1 and not config.data.shards and not config.data.synth_presets:
         return loaders[0]
     return _mixed(loaders, config)
+
+
+def shard_frames_per_batch(batch_size: int, synth_fraction: float) -> int:
+    """How many frames of each batch the shards give when ``synth_fraction`` of it is synthetic."""
+    return batch_size - round(batch_size * synth_fraction)
 
 
 def _mixed(loaders: list, config: TrainConfig):
